@@ -1,0 +1,54 @@
+/*
+ * The API: the route table, the declared resources and their handlers.
+ */
+#ifndef NPO_API_H
+#define NPO_API_H
+
+#include <stddef.h>
+
+#include "npo/http.h"
+#include "npo/store.h"
+
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+
+/* Declared resources. */
+extern const struct resource budget_resource;
+extern const struct resource audit_resource;
+
+/* Generic handlers; the route's ctx is the struct resource. */
+void crud_list(struct http_request *req);
+void crud_get(struct http_request *req);
+void crud_create(struct http_request *req);
+void crud_patch(struct http_request *req);
+void crud_delete(struct http_request *req);
+
+/*
+ * The one write path. In one BEGIN IMMEDIATE transaction: reads row id
+ * (none when id is 0, a create), answers 412 when If-Match names another
+ * version, lets change() make the new row from the old one (NULL: delete),
+ * runs the resource's rules, stores it, writes the audit row with action and
+ * bumps the revision; then answers 201, 200 or 204, or the problem.
+ */
+typedef int (*crud_change)(const struct resource *res, const json_t *before,
+			   json_t **row, const void *arg, struct npo_err *err);
+void crud_write(struct http_request *req, const struct resource *res,
+		int64_t id, const char *action, crud_change change,
+		const void *arg);
+
+/* Answers 422 validation_failed with errors_new as its errors. */
+void crud_reply_invalid(struct http_request *req, json_t *errors_new);
+
+/* Service endpoints (meta.c). */
+void meta_healthz(struct http_request *req);
+void meta_readyz(struct http_request *req);
+void meta_root(struct http_request *req);
+void meta_openapi(struct http_request *req);
+
+/*
+ * Fills an empty database with the figures of the two seed documents
+ * (demo.c). Does nothing when any budget exists. 0 or -1 with err filled.
+ */
+int demo_load(struct db_conn *c, struct npo_err *err);
+
+#endif

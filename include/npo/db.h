@@ -1,0 +1,72 @@
+/*
+ * The database: one SQLite file in WAL mode with synchronous=FULL, foreign
+ * keys on and a busy timeout; migrations compiled into the binary and tracked
+ * with PRAGMA user_version; a pool of connections, one per worker thread.
+ * Every other module reaches SQLite through this one and store.h.
+ */
+#ifndef NPO_DB_H
+#define NPO_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "npo/util.h"
+
+struct db;       /* the pool */
+struct db_conn;  /* one connection with its statement cache */
+
+/*
+ * Opens path (creating it), sets the pragmas, runs PRAGMA quick_check and
+ * applies pending migrations, then opens nconn connections. A corrupt or
+ * unreadable file, or one written by a newer binary, fails with a message
+ * naming the file in msg. Returns 0 or -1.
+ */
+int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
+	    size_t msglen);
+void db_close(struct db *db);
+
+/* The schema version this binary migrates to. */
+int db_schema_latest(void);
+
+/* Takes a connection from the pool, waiting while all are in use; give it
+ * back with db_release. */
+struct db_conn *db_acquire(struct db *db);
+void db_release(struct db *db, struct db_conn *c);
+
+/* The raw handle, for code that needs one call SQLite has and we do not. */
+sqlite3 *db_handle(struct db_conn *c);
+
+/*
+ * A prepared statement for sql, cached per connection: the caller must hand
+ * it back with db_done (which resets it and clears its bindings) and must not
+ * finalize it. On failure fills err and returns NULL.
+ */
+sqlite3_stmt *db_prepare(struct db_conn *c, const char *sql,
+			 struct npo_err *err);
+void db_done(struct db_conn *c, sqlite3_stmt *st);
+
+/* Steps st and maps any error into err: returns SQLITE_ROW, SQLITE_DONE or
+ * -1 (err filled). */
+int db_step(struct db_conn *c, sqlite3_stmt *st, struct npo_err *err);
+
+/* Runs sql without results; 0 or -1 with err filled. */
+int db_exec(struct db_conn *c, const char *sql, struct npo_err *err);
+
+/* BEGIN IMMEDIATE / BEGIN (a read snapshot) / COMMIT / ROLLBACK. */
+int db_begin_write(struct db_conn *c, struct npo_err *err);
+int db_begin_read(struct db_conn *c, struct npo_err *err);
+int db_commit(struct db_conn *c, struct npo_err *err);
+void db_rollback(struct db_conn *c);
+
+/*
+ * The one place SQLite result codes become API errors: SQLITE_FULL -> 507,
+ * SQLITE_READONLY -> 503, constraint -> 409, busy -> 503, otherwise 500
+ * (logged). Returns -1.
+ */
+int db_error(struct db_conn *c, int rc, struct npo_err *err);
+
+/* True when the pool is open and migrated (for /readyz). */
+bool db_ready(struct db_conn *c);
+
+#endif

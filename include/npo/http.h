@@ -1,0 +1,95 @@
+/*
+ * The HTTP layer: libmicrohttpd glue, the dispatcher over one route table,
+ * authentication, request bodies and the one reply helper. Handlers see a
+ * struct http_request and never libmicrohttpd.
+ */
+#ifndef NPO_HTTP_H
+#define NPO_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "npo/auth.h"
+#include "npo/db.h"
+#include "npo/util.h"
+
+struct http_request;
+typedef void (*http_handler)(struct http_request *req);
+
+/*
+ * One row of the route table. path may hold one "{id}" segment, which
+ * matches a positive decimal id. The dispatcher answers 404 and 405 itself,
+ * checks role, parses JSON bodies of POST, PUT and PATCH, and holds a
+ * database connection for the handler.
+ */
+struct route {
+	const char *method;
+	const char *path;
+	http_handler handler;
+	enum role role;   /* lowest role allowed; ROLE_NONE: no token */
+	const void *ctx;  /* handed to the handler, e.g. its resource */
+};
+
+struct http_config {
+	const char *listen;  /* ADDR:PORT; port 0 picks a free one */
+	unsigned threads;
+	size_t max_body;     /* bytes; larger bodies are 413 */
+	unsigned timeout_s;  /* idle connection timeout */
+	bool public_read;    /* GET routes of role read need no token */
+	const struct route *routes;
+	size_t nroutes;
+	struct db *db;
+};
+
+struct http_server;
+
+/* Starts listening; on failure writes a message to msg and returns -1. */
+int http_start(const struct http_config *cfg, struct http_server **out,
+	       char *msg, size_t msglen);
+unsigned short http_port(const struct http_server *srv);
+/* Stops accepting, waits for in-flight requests (up to a limit), stops. */
+void http_stop(struct http_server *srv);
+
+/*
+ * Matches path against a route pattern; on a match with an {id} segment
+ * sets *id (0 when the pattern has none). Exposed for the unit tests.
+ */
+bool http_path_match(const char *pattern, const char *path, int64_t *id);
+
+/* What a handler may read. Strings are borrowed for the request's life. */
+const char *http_method(const struct http_request *req);
+const char *http_path(const struct http_request *req);
+int64_t http_id(const struct http_request *req);
+const void *http_ctx(const struct http_request *req);
+const char *http_query(const struct http_request *req, const char *key);
+const char *http_header(const struct http_request *req, const char *name);
+/* Calls fn for each query argument in order until it returns non-zero;
+ * returns that value, or 0. */
+typedef int (*http_query_fn)(void *arg, const char *key, const char *value);
+int http_query_foreach(const struct http_request *req, http_query_fn fn,
+		       void *arg);
+const json_t *http_body(const struct http_request *req); /* an object */
+const char *http_actor(const struct http_request *req);  /* token name */
+struct db_conn *http_db(const struct http_request *req);
+
+/* The reply: one per request, sent when the handler returns. */
+void http_reply_json(struct http_request *req, int status, json_t *body_new);
+void http_reply_text(struct http_request *req, int status,
+		     const char *content_type, const char *text);
+void http_reply_empty(struct http_request *req, int status);
+/* An RFC 9457 problem from err (err is left as it was). */
+void http_reply_err(struct http_request *req, const struct npo_err *err);
+void http_reply_problem(struct http_request *req, int status,
+			const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Adds a header to the reply (copied). */
+void http_set_header(struct http_request *req, const char *name,
+		     const char *value);
+
+/* The problem+json body for err: type, title, status, detail, code and the
+ * members of err->extra. New reference. */
+json_t *http_problem_new(const struct npo_err *err);
+
+#endif

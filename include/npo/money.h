@@ -1,0 +1,33 @@
+/*
+ * Money is an int64 number of euro cents. Nothing here uses floating point.
+ */
+#ifndef NPO_MONEY_H
+#define NPO_MONEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest amount accepted anywhere: 10^15 cents (10 trillion euros), so that
+ * sums of many amounts stay far from INT64_MAX. */
+#define MONEY_MAX_CENTS INT64_C(1000000000000000)
+
+/*
+ * Parses euros as written by people and spreadsheets: "2138509.64",
+ * "-5", "0.5", "1.234,56" is refused (ambiguous); with decimal_comma the
+ * separator is ',' instead of '.'. At most two decimals, no exponent, no
+ * spaces. Returns 0 and the cents, or -1 when s is not such an amount or is
+ * beyond MONEY_MAX_CENTS.
+ */
+int money_parse(const char *s, char decimal_sep, int64_t *cents);
+
+/* Writes cents as euros with exactly two decimals ("-1149036" cents ->
+ * "-11490.36"), with the given decimal separator and no grouping. Returns
+ * the length written; out must hold MONEY_BUF bytes. */
+#define MONEY_BUF 32
+size_t money_format(int64_t cents, char decimal_sep, char out[MONEY_BUF]);
+
+/* *sum += add, refusing (false, *sum unchanged) what would overflow. */
+bool money_add(int64_t *sum, int64_t add);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * The daemon as a library: main.c and the API tests start it the same way.
+ */
+#ifndef NPO_SERVER_H
+#define NPO_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct npo_config {
+	const char *db_path;     /* default ./npo.db */
+	const char *listen;      /* default 127.0.0.1:8080 */
+	unsigned threads;        /* worker threads and database connections */
+	size_t max_body;         /* request body limit in bytes */
+	unsigned timeout_s;      /* idle connection timeout */
+	bool public_read;
+	bool demo;               /* fill an empty database with demo data */
+	const char *const *cors_origins;
+	size_t ncors_origins;
+};
+
+/* The defaults of DESIGN.md section 3. */
+void server_config_defaults(struct npo_config *cfg);
+
+struct npo_server;
+
+/* Opens the database (migrating it), loads demo data when asked, starts
+ * listening. On failure prints why to stderr and returns -1. */
+int server_start(const struct npo_config *cfg, struct npo_server **out);
+unsigned short server_port(const struct npo_server *srv);
+/* Drains in-flight requests, stops, closes the database. */
+void server_stop(struct npo_server *srv);
+
+#endif

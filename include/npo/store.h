@@ -1,0 +1,75 @@
+/*
+ * Generic storage of declared resources: each resource is one table with the
+ * columns id, version, created_at, updated_at and its declared fields. SQL is
+ * composed only from the static declarations; every value is bound.
+ */
+#ifndef NPO_STORE_H
+#define NPO_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "npo/db.h"
+#include "npo/validate.h"
+
+struct resource {
+	const char *name;   /* singular, the audit entity: "budget" */
+	const char *table;  /* "budgets" */
+	const char *path;   /* collection path: "/api/v1/budgets" */
+	const struct field *fields;
+	size_t nfields;
+	/*
+	 * The rules of the resource that need the database, run inside the
+	 * write transaction on the row as it would be stored (before is NULL
+	 * on create). May fill derived fields of row. Returns 0, or -1 with
+	 * err filled to refuse the write. NULL when there are none.
+	 */
+	int (*check)(struct db_conn *c, json_t *row, const json_t *before,
+		     struct npo_err *err);
+	/* Turns a stored row into what the API shows, in place; or NULL. */
+	void (*present)(json_t *row);
+	/* The table has only id and the fields: no version or time stamps. */
+	bool plain;
+};
+
+/* Reads one row as a new JSON object; 404 in err when there is none. */
+int store_get(struct db_conn *c, const struct resource *res, int64_t id,
+	      json_t **row, struct npo_err *err);
+
+/* Inserts row (the declared fields it holds) with version 1 and the time
+ * stamps; returns the new id in *id. */
+int store_insert(struct db_conn *c, const struct resource *res,
+		 const json_t *row, int64_t *id, struct npo_err *err);
+
+/* Writes every declared field of row to row id and bumps its version. */
+int store_update(struct db_conn *c, const struct resource *res, int64_t id,
+		 const json_t *row, struct npo_err *err);
+
+/* Deletes row id; a row others point to is 409 naming them. */
+int store_delete(struct db_conn *c, const struct resource *res, int64_t id,
+		 struct npo_err *err);
+
+/* Appends an audit row; before and after may be NULL. */
+int store_audit(struct db_conn *c, const char *actor, const char *action,
+		const char *entity, int64_t id, const json_t *before,
+		const json_t *after, struct npo_err *err);
+
+/* Bumps the database-wide revision (part of every write transaction). */
+int store_bump_revision(struct db_conn *c, struct npo_err *err);
+
+struct store_filter {
+	const struct field *field;
+	const char *value;  /* as given in the query; checked by store_list */
+};
+
+/*
+ * One page of rows in id order: ids > after, at most limit, matching every
+ * filter. *items is a new array. With total non-NULL, also counts every
+ * matching row. A filter value that does not fit its field is 400.
+ */
+int store_list(struct db_conn *c, const struct resource *res,
+	       const struct store_filter *filters, size_t nfilters,
+	       int64_t after, int limit, json_t **items, int64_t *total,
+	       struct npo_err *err);
+
+#endif

@@ -1,0 +1,43 @@
+/* Small helpers shared by every module: time stamps and the error value. */
+#ifndef NPO_UTIL_H
+#define NPO_UTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes the current UTC time as 2026-11-23T10:15:00Z (21 bytes with NUL). */
+void util_now_iso(char out[21]);
+
+/* Writes one line to stderr, prefixed with the UTC time. */
+void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a whole decimal integer (optional leading '-', no spaces, no
+ * overflow). Returns 0 on success, -1 otherwise. */
+int util_parse_int64(const char *s, int64_t *out);
+
+/*
+ * An error as a value: what went wrong, and which HTTP status the API would
+ * answer with. Functions that can fail take a struct npo_err * and return -1
+ * after filling it; callers decide how to report it.
+ */
+struct npo_err {
+	int status;        /* HTTP status, e.g. 409 */
+	const char *code;  /* stable machine code, e.g. "version_mismatch" */
+	char detail[512];  /* one sentence for a person */
+	json_t *extra;     /* owned: more members for the problem body, or NULL */
+};
+
+/* Fills err (freeing any earlier extra) and returns -1. */
+int err_set(struct npo_err *err, int status, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* As err_set, and takes over extra_new (an object merged into the problem). */
+int err_set_new(struct npo_err *err, json_t *extra_new, int status,
+		const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Frees what err owns; err may then be reused. */
+void err_clear(struct npo_err *err);
+
+#endif

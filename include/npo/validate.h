@@ -1,0 +1,68 @@
+/*
+ * Declared fields and the one validator of request bodies. A resource lists
+ * its fields once (name, type, required, bounds); create, PATCH, filters,
+ * storage and output all follow that declaration.
+ */
+#ifndef NPO_VALIDATE_H
+#define NPO_VALIDATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum field_type {
+	FIELD_TEXT,   /* string, length min..max in characters */
+	FIELD_INT,    /* integer min..max */
+	FIELD_CENTS,  /* integer number of cents min..max */
+	FIELD_DATE,   /* "YYYY-MM-DD", a real calendar date */
+	FIELD_ENUM,   /* one of choices */
+	FIELD_REF,    /* id of another resource (integer >= 1) */
+	FIELD_TIME,   /* server-set UTC timestamp */
+};
+
+enum field_flag {
+	F_REQUIRED = 1 << 0,  /* must be given on create */
+	F_NULLABLE = 1 << 1,  /* null is a value */
+	F_READONLY = 1 << 2,  /* set by the server only; refused in bodies */
+	F_FIXED = 1 << 3,     /* given on create, refused in PATCH */
+	F_FILTER = 1 << 4,    /* usable as an exact-match list filter */
+};
+
+struct field {
+	const char *name;              /* JSON member and column name */
+	enum field_type type;
+	unsigned flags;                /* enum field_flag */
+	int64_t min, max;              /* bounds: value, or length for text */
+	const char *const *choices;    /* FIELD_ENUM: NULL-terminated */
+	bool (*format)(const char *);  /* FIELD_TEXT: extra check, or NULL */
+	const char *hint;              /* what format expects, for messages */
+	const char *def;               /* default of an absent TEXT/ENUM */
+};
+
+/*
+ * Validates body against fields for a create (create=true: required fields
+ * must be present) or a PATCH (only the given fields). Unknown, read-only
+ * and (for PATCH) fixed members are errors too. Returns NULL when the body is
+ * valid, otherwise a new array of {"field","code","message"}, one per bad
+ * field, in body order.
+ */
+json_t *validate_body(const struct field *fields, size_t nfields,
+		      const json_t *body, bool create);
+
+/* The field called name, or NULL. */
+const struct field *validate_find(const struct field *fields, size_t nfields,
+				  const char *name);
+
+/* Checks one value against its field; returns NULL or a static message. */
+const char *validate_value(const struct field *f, const json_t *v,
+			   const char **code);
+
+/* True for a real calendar date written YYYY-MM-DD. */
+bool validate_date(const char *s);
+
+/* Appends {"field","code","message"} to errors. */
+void validate_add_error(json_t *errors, const char *field, const char *code,
+			const char *message);
+
+#endif

@@ -1,0 +1,396 @@
+/*
+ * Generic handlers for declared resources: list, get, create, PATCH and
+ * DELETE, with versions, ETags, If-Match and the audit trail.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npo/api.h"
+
+#define LIMIT_DEFAULT 100
+#define LIMIT_MAX 1000
+#define MAX_FILTERS 8
+
+static int64_t version_of(const json_t *row)
+{
+	return json_integer_value(json_object_get(row, "version"));
+}
+
+static void set_etag(struct http_request *req, int64_t version)
+{
+	char etag[32];
+
+	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)version);
+	http_set_header(req, "ETag", etag);
+}
+
+/* True when an If-Match / If-None-Match list names version (or is "*"). */
+static bool etag_matches(const char *list, int64_t version)
+{
+	char want[32];
+	int n = snprintf(want, sizeof(want), "\"%lld\"", (long long)version);
+
+	for (const char *p = list; *p;) {
+		p += strspn(p, " \t,");
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, want, (size_t)n) == 0 &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+void crud_reply_invalid(struct http_request *req, json_t *errors_new)
+{
+	struct npo_err err = { 0 };
+	const json_t *first = json_array_get(errors_new, 0);
+
+	err_set_new(&err, json_pack("{s:o}", "errors", errors_new), 422,
+		    "validation_failed", "%s %s%s",
+		    json_string_value(json_object_get(first, "field")),
+		    json_string_value(json_object_get(first, "message")),
+		    json_array_size(errors_new) > 1 ? " (and more: see errors)"
+						    : "");
+	http_reply_err(req, &err);
+	err_clear(&err);
+}
+
+void crud_get(struct http_request *req)
+{
+	const struct resource *res = http_ctx(req);
+	const char *inm = http_header(req, "If-None-Match");
+	struct npo_err err = { 0 };
+	json_t *row;
+
+	if (store_get(http_db(req), res, http_id(req), &row, &err) < 0) {
+		http_reply_err(req, &err);
+		err_clear(&err);
+		return;
+	}
+	if (!res->plain)
+		set_etag(req, version_of(row));
+	if (!res->plain && inm && etag_matches(inm, version_of(row))) {
+		json_decref(row);
+		http_reply_empty(req, 304);
+		return;
+	}
+	http_reply_json(req, 200, row);
+}
+
+/* --- lists ----------------------------------------------------------------- */
+
+struct list_query {
+	const struct resource *res;
+	struct store_filter filters[MAX_FILTERS];
+	size_t nfilters;
+	int64_t limit, after;
+	bool count;
+	const char *fields;
+	struct npo_err *err;
+};
+
+static int list_arg(void *arg, const char *key, const char *value)
+{
+	struct list_query *q = arg;
+	const struct field *f;
+
+	if (strcmp(key, "limit") == 0) {
+		if (util_parse_int64(value, &q->limit) < 0 || q->limit < 1 ||
+		    q->limit > LIMIT_MAX)
+			return err_set(q->err, 400, "bad_query",
+				       "limit must be a whole number from 1 to %d",
+				       LIMIT_MAX);
+	} else if (strcmp(key, "after") == 0) {
+		if (util_parse_int64(value, &q->after) < 0 || q->after < 0)
+			return err_set(q->err, 400, "bad_query",
+				       "after must be an id");
+	} else if (strcmp(key, "count") == 0) {
+		if (strcmp(value, "true") && strcmp(value, "false"))
+			return err_set(q->err, 400, "bad_query",
+				       "count must be true or false");
+		q->count = strcmp(value, "true") == 0;
+	} else if (strcmp(key, "fields") == 0) {
+		q->fields = value;
+	} else if (strcmp(key, "access_token") == 0) {
+		/* taken by the http layer */
+	} else if ((f = validate_find(q->res->fields, q->res->nfields, key)) &&
+		   (f->flags & F_FILTER)) {
+		for (size_t i = 0; i < q->nfilters; i++)
+			if (q->filters[i].field == f)
+				return err_set(q->err, 400, "bad_query",
+					       "filter %s is given twice", key);
+		q->filters[q->nfilters++] =
+			(struct store_filter){ .field = f, .value = value };
+	} else {
+		return err_set(q->err, 400, "bad_query",
+			       "unknown query parameter %s", key);
+	}
+	return 0;
+}
+
+/* Appends key=value to a URL, percent-encoding value. */
+static void url_add(char *url, size_t size, const char *key, const char *value)
+{
+	size_t n = strlen(url);
+
+	n += (size_t)snprintf(url + n, size - n, "%c%s=",
+			      strchr(url, '?') ? '&' : '?', key);
+	for (const unsigned char *p = (const unsigned char *)value;
+	     *p && n + 4 < size; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~,", *p))
+			url[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(url + n, size - n, "%%%02X", *p);
+	}
+	url[n] = '\0';
+}
+
+static bool is_output_field(const struct resource *res, const char *name,
+			    size_t len)
+{
+	static const char *const meta[] = { "id", "version", "created_at",
+					     "updated_at" };
+
+	for (size_t i = 0; i < res->nfields + 4; i++) {
+		const char *n = i < 4 ? meta[i] : res->fields[i - 4].name;
+
+		if (strlen(n) == len && strncmp(n, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Keeps only the listed fields of each item, in the order listed. */
+static int project(const struct resource *res, const char *fields,
+		   json_t *items, struct npo_err *err)
+{
+	size_t i;
+	json_t *item;
+
+	for (const char *p = fields; *p; p += *p == ',') {
+		size_t len = strcspn(p, ",");
+
+		if (!is_output_field(res, p, len))
+			return err_set(err, 400, "bad_query",
+				       "fields: %.*s is not a field of %s",
+				       (int)len, p, res->name);
+		p += len;
+	}
+	json_array_foreach(items, i, item) {
+		json_t *o = json_object();
+
+		for (const char *p = fields; *p; p += *p == ',') {
+			size_t len = strcspn(p, ",");
+			char name[64];
+
+			snprintf(name, sizeof(name), "%.*s", (int)len, p);
+			json_object_set(o, name, json_object_get(item, name));
+			p += len;
+		}
+		json_array_set_new(items, i, o);
+	}
+	return 0;
+}
+
+void crud_list(struct http_request *req)
+{
+	const struct resource *res = http_ctx(req);
+	struct npo_err err = { 0 };
+	struct list_query q = { .res = res, .limit = LIMIT_DEFAULT,
+				.err = &err };
+	json_t *items = NULL, *next = json_null(), *body;
+	int64_t total = 0;
+	char url[1024], num[24];
+
+	if (http_query_foreach(req, list_arg, &q) != 0)
+		goto fail;
+	if (store_list(http_db(req), res, q.filters, q.nfilters, q.after,
+		       (int)q.limit + 1, &items, q.count ? &total : NULL,
+		       &err) < 0)
+		goto fail;
+	if (json_array_size(items) > (size_t)q.limit) {
+		/* one more row than asked: there is a next page */
+		json_array_remove(items, (size_t)q.limit);
+		snprintf(url, sizeof(url), "%s", res->path);
+		for (size_t i = 0; i < q.nfilters; i++)
+			url_add(url, sizeof(url), q.filters[i].field->name,
+				q.filters[i].value);
+		if (q.fields)
+			url_add(url, sizeof(url), "fields", q.fields);
+		if (q.count)
+			url_add(url, sizeof(url), "count", "true");
+		snprintf(num, sizeof(num), "%lld", (long long)q.limit);
+		url_add(url, sizeof(url), "limit", num);
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)json_integer_value(json_object_get(
+				 json_array_get(items, (size_t)q.limit - 1),
+				 "id")));
+		url_add(url, sizeof(url), "after", num);
+		next = json_string(url);
+		snprintf(num, sizeof(num), "; rel=\"next\"");
+		memmove(url + 1, url, strlen(url) + 1);
+		url[0] = '<';
+		snprintf(url + strlen(url), sizeof(url) - strlen(url), ">%s",
+			 num);
+		http_set_header(req, "Link", url);
+	}
+	if (q.fields && project(res, q.fields, items, &err) < 0)
+		goto fail;
+	body = json_pack("{s:o, s:o}", "items", items, "next", next);
+	if (q.count)
+		json_object_set_new(body, "total", json_integer(total));
+	http_reply_json(req, 200, body);
+	return;
+fail:
+	json_decref(next);
+	json_decref(items);
+	http_reply_err(req, &err);
+	err_clear(&err);
+}
+
+/* --- writes ------------------------------------------------------------- */
+
+void crud_write(struct http_request *req, const struct resource *res,
+		int64_t id, const char *action, crud_change change,
+		const void *arg)
+{
+	struct db_conn *c = http_db(req);
+	const char *if_match = http_header(req, "If-Match");
+	struct npo_err err = { 0 };
+	json_t *before = NULL, *row = NULL, *after = NULL;
+	char location[128];
+
+	if (db_begin_write(c, &err) < 0)
+		goto fail;
+	if (id && store_get(c, res, id, &before, &err) < 0)
+		goto fail;
+	if (before && if_match && !etag_matches(if_match, version_of(before))) {
+		err_set_new(&err,
+			    json_pack("{s:I}", "current_version",
+				      (json_int_t)version_of(before)),
+			    412, "version_mismatch",
+			    "%s %lld is at version %lld, not the one in "
+			    "If-Match (%s); nothing was changed",
+			    res->name, (long long)id,
+			    (long long)version_of(before), if_match);
+		goto fail;
+	}
+	if (change(res, before, &row, arg, &err) < 0)
+		goto fail;
+	if (row && res->check && res->check(c, row, before, &err) < 0)
+		goto fail;
+	if (before && row && json_equal(before, row)) {
+		/* nothing changes: no new version, no audit row */
+		db_rollback(c);
+		set_etag(req, version_of(before));
+		http_reply_json(req, 200, json_incref(before));
+		goto out;
+	}
+	if (!row ? store_delete(c, res, id, &err)
+	    : !id ? store_insert(c, res, row, &id, &err)
+		  : store_update(c, res, id, row, &err))
+		goto fail;
+	if (row && store_get(c, res, id, &after, &err) < 0)
+		goto fail;
+	if (store_audit(c, http_actor(req), action, res->name, id, before,
+			after, &err) < 0 ||
+	    store_bump_revision(c, &err) < 0 || db_commit(c, &err) < 0)
+		goto fail;
+	if (!after) {
+		http_reply_empty(req, 204);
+		goto out;
+	}
+	set_etag(req, version_of(after));
+	if (!before) {
+		snprintf(location, sizeof(location), "%s/%lld", res->path,
+			 (long long)id);
+		http_set_header(req, "Location", location);
+	}
+	http_reply_json(req, before ? 200 : 201, json_incref(after));
+	goto out;
+fail:
+	db_rollback(c);
+	http_reply_err(req, &err);
+out:
+	json_decref(after);
+	json_decref(row);
+	json_decref(before);
+	err_clear(&err);
+}
+
+/* Create: the body with the defaults of absent fields. */
+static int change_create(const struct resource *res, const json_t *before,
+			 json_t **row, const void *arg, struct npo_err *err)
+{
+	(void)before;
+	(void)err;
+	*row = json_deep_copy(arg);
+	for (size_t i = 0; i < res->nfields; i++) {
+		const struct field *f = &res->fields[i];
+
+		if (!json_object_get(*row, f->name))
+			json_object_set_new(*row, f->name,
+					    f->def ? json_string(f->def)
+						   : json_null());
+	}
+	return 0;
+}
+
+/* PATCH: the stored row with the given fields replaced. */
+static int change_patch(const struct resource *res, const json_t *before,
+			json_t **row, const void *arg, struct npo_err *err)
+{
+	(void)res;
+	(void)err;
+	*row = json_deep_copy(before);
+	json_object_update(*row, (json_t *)arg);
+	return 0;
+}
+
+static int change_delete(const struct resource *res, const json_t *before,
+			 json_t **row, const void *arg, struct npo_err *err)
+{
+	(void)res;
+	(void)before;
+	(void)arg;
+	(void)err;
+	*row = NULL;
+	return 0;
+}
+
+static void create_or_patch(struct http_request *req, bool create)
+{
+	const struct resource *res = http_ctx(req);
+	const json_t *body = http_body(req);
+	json_t *errors = validate_body(res->fields, res->nfields, body, create);
+
+	if (errors) {
+		crud_reply_invalid(req, errors);
+		return;
+	}
+	crud_write(req, res, create ? 0 : http_id(req),
+		   create ? "create" : "update",
+		   create ? change_create : change_patch, body);
+}
+
+void crud_create(struct http_request *req)
+{
+	create_or_patch(req, true);
+}
+
+void crud_patch(struct http_request *req)
+{
+	create_or_patch(req, false);
+}
+
+void crud_delete(struct http_request *req)
+{
+	crud_write(req, http_ctx(req), http_id(req), "delete", change_delete,
+		   NULL);
+}

@@ -1,0 +1,390 @@
+#include "npo/db.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npo/embedded.h"
+
+#define STMT_CACHE 128
+#define BUSY_TIMEOUT_MS 5000
+
+struct stmt_slot {
+	char *sql;  /* owned; NULL when the slot is free */
+	sqlite3_stmt *st;
+	bool in_use;
+};
+
+struct db_conn {
+	sqlite3 *h;
+	struct stmt_slot cache[STMT_CACHE];
+	unsigned next_evict;
+	struct db_conn *next_free;
+};
+
+struct db {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	struct db_conn *conns;
+	unsigned nconn;
+	struct db_conn *free_list;
+};
+
+int db_schema_latest(void)
+{
+	return embedded_migrations_count;
+}
+
+/* Runs sql on a bare handle (start-up, before the pool exists). */
+static int exec_raw(sqlite3 *h, const char *sql, const char *path,
+		    char *msg, size_t msglen)
+{
+	char *e = NULL;
+
+	if (sqlite3_exec(h, sql, NULL, NULL, &e) == SQLITE_OK)
+		return 0;
+	snprintf(msg, msglen, "database %s: %s", path,
+		 e ? e : sqlite3_errmsg(h));
+	sqlite3_free(e);
+	return -1;
+}
+
+/* Reads one integer from a one-row query; -1 on failure. */
+static int query_int(sqlite3 *h, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int open_handle(const char *path, sqlite3 **out, char *msg,
+		       size_t msglen)
+{
+	sqlite3 *h = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	int rc = sqlite3_open_v2(path, &h, flags, NULL);
+
+	if (rc != SQLITE_OK) {
+		snprintf(msg, msglen, "cannot open database %s: %s", path,
+			 h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		sqlite3_close(h);
+		return -1;
+	}
+	sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
+	if (exec_raw(h,
+		     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		     " PRAGMA foreign_keys=ON;",
+		     path, msg, msglen) < 0) {
+		sqlite3_close(h);
+		return -1;
+	}
+	*out = h;
+	return 0;
+}
+
+/* PRAGMA quick_check must answer the single row "ok". */
+static int check_integrity(sqlite3 *h, const char *path, char *msg,
+			   size_t msglen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(h, "PRAGMA quick_check", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(msg, msglen, "database %s is not usable: %s", path,
+			 sqlite3_errmsg(h));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		snprintf(msg, msglen, "database %s is corrupt: %s", path,
+			 rc == SQLITE_ROW
+				 ? (const char *)sqlite3_column_text(st, 0)
+				 : sqlite3_errmsg(h));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Applies every migration newer than user_version, each in its own
+ * transaction together with the new user_version. */
+static int migrate(sqlite3 *h, const char *path, char *msg, size_t msglen)
+{
+	int64_t have;
+	char sql[64];
+
+	if (query_int(h, "PRAGMA user_version", &have) < 0) {
+		snprintf(msg, msglen, "database %s is not usable: %s", path,
+			 sqlite3_errmsg(h));
+		return -1;
+	}
+	if (have > embedded_migrations_count) {
+		snprintf(msg, msglen,
+			 "database %s has schema version %lld, newer than this "
+			 "npo-budgetd knows (%d); use a newer npo-budgetd",
+			 path, (long long)have, embedded_migrations_count);
+		return -1;
+	}
+	for (int i = (int)have; i < embedded_migrations_count; i++) {
+		const struct embedded_migration *m = &embedded_migrations[i];
+
+		/* an integer from our own table, not a value from outside */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d;",
+			 m->number);
+		if (exec_raw(h, "BEGIN IMMEDIATE;", path, msg, msglen) < 0)
+			return -1;
+		if (exec_raw(h, m->sql, path, msg, msglen) < 0 ||
+		    exec_raw(h, sql, path, msg, msglen) < 0 ||
+		    exec_raw(h, "COMMIT;", path, msg, msglen) < 0) {
+			size_t n = strlen(msg);
+
+			snprintf(msg + n, msglen - n, " (in migration %s)",
+				 m->name);
+			sqlite3_exec(h, "ROLLBACK;", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
+	    size_t msglen)
+{
+	struct db *db;
+	sqlite3 *h;
+
+	if (nconn == 0)
+		nconn = 1;
+	if (open_handle(path, &h, msg, msglen) < 0)
+		return -1;
+	if (check_integrity(h, path, msg, msglen) < 0 ||
+	    migrate(h, path, msg, msglen) < 0) {
+		sqlite3_close(h);
+		return -1;
+	}
+	db = calloc(1, sizeof(*db));
+	if (!db || !(db->conns = calloc(nconn, sizeof(*db->conns)))) {
+		snprintf(msg, msglen, "out of memory");
+		free(db);
+		sqlite3_close(h);
+		return -1;
+	}
+	pthread_mutex_init(&db->lock, NULL);
+	pthread_cond_init(&db->freed, NULL);
+	db->nconn = nconn;
+	db->conns[0].h = h;
+	for (unsigned i = 1; i < nconn; i++) {
+		if (open_handle(path, &db->conns[i].h, msg, msglen) < 0) {
+			db_close(db);
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < nconn; i++) {
+		db->conns[i].next_free = db->free_list;
+		db->free_list = &db->conns[i];
+	}
+	*out = db;
+	return 0;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (unsigned i = 0; i < db->nconn; i++) {
+		struct db_conn *c = &db->conns[i];
+
+		for (int j = 0; j < STMT_CACHE; j++) {
+			sqlite3_finalize(c->cache[j].st);
+			free(c->cache[j].sql);
+		}
+		if (c->h && sqlite3_close(c->h) != SQLITE_OK)
+			util_log("db: close: %s", sqlite3_errmsg(c->h));
+	}
+	pthread_cond_destroy(&db->freed);
+	pthread_mutex_destroy(&db->lock);
+	free(db->conns);
+	free(db);
+}
+
+struct db_conn *db_acquire(struct db *db)
+{
+	struct db_conn *c;
+
+	pthread_mutex_lock(&db->lock);
+	while (!db->free_list)
+		pthread_cond_wait(&db->freed, &db->lock);
+	c = db->free_list;
+	db->free_list = c->next_free;
+	pthread_mutex_unlock(&db->lock);
+	return c;
+}
+
+void db_release(struct db *db, struct db_conn *c)
+{
+	if (!sqlite3_get_autocommit(c->h)) {
+		util_log("db: connection released inside a transaction");
+		sqlite3_exec(c->h, "ROLLBACK;", NULL, NULL, NULL);
+	}
+	pthread_mutex_lock(&db->lock);
+	c->next_free = db->free_list;
+	db->free_list = c;
+	pthread_cond_signal(&db->freed);
+	pthread_mutex_unlock(&db->lock);
+}
+
+sqlite3 *db_handle(struct db_conn *c)
+{
+	return c->h;
+}
+
+sqlite3_stmt *db_prepare(struct db_conn *c, const char *sql,
+			 struct npo_err *err)
+{
+	struct stmt_slot *free_slot = NULL;
+	struct stmt_slot *s;
+	int rc;
+
+	for (int i = 0; i < STMT_CACHE; i++) {
+		s = &c->cache[i];
+		if (!s->sql) {
+			if (!free_slot)
+				free_slot = s;
+		} else if (!s->in_use && strcmp(s->sql, sql) == 0) {
+			s->in_use = true;
+			return s->st;
+		}
+	}
+	/* no free slot: evict one that is not in use, round robin */
+	for (int i = 0; !free_slot && i < STMT_CACHE; i++) {
+		s = &c->cache[(c->next_evict + i) % STMT_CACHE];
+		if (!s->in_use) {
+			c->next_evict = (unsigned)(s - c->cache) + 1;
+			sqlite3_finalize(s->st);
+			free(s->sql);
+			s->sql = NULL;
+			free_slot = s;
+		}
+	}
+	if (!free_slot) {
+		util_log("db: statement cache exhausted");
+		err_set(err, 500, "internal", "internal error");
+		return NULL;
+	}
+	rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				&free_slot->st, NULL);
+	if (rc != SQLITE_OK) {
+		db_error(c, rc, err);
+		return NULL;
+	}
+	free_slot->sql = strdup(sql);
+	if (!free_slot->sql) {
+		sqlite3_finalize(free_slot->st);
+		free_slot->st = NULL;
+		err_set(err, 500, "internal", "out of memory");
+		return NULL;
+	}
+	free_slot->in_use = true;
+	return free_slot->st;
+}
+
+void db_done(struct db_conn *c, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	for (int i = 0; i < STMT_CACHE; i++)
+		if (c->cache[i].st == st) {
+			c->cache[i].in_use = false;
+			return;
+		}
+	util_log("db: db_done on a statement not from the cache");
+}
+
+int db_step(struct db_conn *c, sqlite3_stmt *st, struct npo_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	return db_error(c, rc, err);
+}
+
+int db_exec(struct db_conn *c, const char *sql, struct npo_err *err)
+{
+	int rc = sqlite3_exec(c->h, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_error(c, rc, err);
+}
+
+int db_begin_write(struct db_conn *c, struct npo_err *err)
+{
+	return db_exec(c, "BEGIN IMMEDIATE", err);
+}
+
+int db_begin_read(struct db_conn *c, struct npo_err *err)
+{
+	return db_exec(c, "BEGIN", err);
+}
+
+int db_commit(struct db_conn *c, struct npo_err *err)
+{
+	if (db_exec(c, "COMMIT", err) == 0)
+		return 0;
+	db_rollback(c);
+	return -1;
+}
+
+void db_rollback(struct db_conn *c)
+{
+	if (!sqlite3_get_autocommit(c->h))
+		sqlite3_exec(c->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_error(struct db_conn *c, int rc, struct npo_err *err)
+{
+	const char *m = sqlite3_errmsg(c->h);
+
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return err_set(err, 507, "disk_full",
+			       "the disk is full; nothing was changed");
+	case SQLITE_READONLY:
+		return err_set(err, 503, "read_only",
+			       "the database is read-only; nothing was changed");
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return err_set(err, 503, "busy",
+			       "the database is busy; try again");
+	case SQLITE_CONSTRAINT:
+		return err_set(err, 409, "constraint",
+			       "the change breaks a rule of the database: %s",
+			       m);
+	case SQLITE_TOOBIG:
+		return err_set(err, 413, "too_large", "a value is too large");
+	default:
+		util_log("db: sqlite error %d: %s", rc, m);
+		return err_set(err, 500, "internal", "internal error");
+	}
+}
+
+bool db_ready(struct db_conn *c)
+{
+	int64_t v;
+
+	return c && query_int(c->h, "PRAGMA user_version", &v) == 0 &&
+	       v == embedded_migrations_count;
+}

@@ -1,0 +1,690 @@
+#include "npo/http.h"
+#include "npo/validate.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_HEADERS 8
+#define DRAIN_LIMIT_MS 10000
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_config cfg;
+	atomic_int inflight;  /* requests between first call and completion */
+};
+
+struct header {
+	char *name, *value;
+};
+
+struct http_request {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;
+	struct timespec start;
+
+	/* the body as it arrives */
+	char *body;
+	size_t body_len, body_cap;
+	bool too_large;
+
+	/* what the dispatcher found */
+	const struct route *route;
+	int64_t id;
+	json_t *json;
+	struct db_conn *db;
+	char actor[AUTH_NAME_MAX + 1];
+
+	/* the reply */
+	bool replied;
+	int status;
+	const char *content_type;
+	char *reply;  /* malloc'd, handed to libmicrohttpd */
+	size_t reply_len;
+	struct header headers[MAX_HEADERS];
+	size_t nheaders;
+};
+
+/* --- what handlers read ------------------------------------------------ */
+
+const char *http_method(const struct http_request *req) { return req->method; }
+const char *http_path(const struct http_request *req) { return req->path; }
+int64_t http_id(const struct http_request *req) { return req->id; }
+const void *http_ctx(const struct http_request *req) { return req->route->ctx; }
+const json_t *http_body(const struct http_request *req) { return req->json; }
+const char *http_actor(const struct http_request *req) { return req->actor; }
+struct db_conn *http_db(const struct http_request *req) { return req->db; }
+
+const char *http_query(const struct http_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
+					   key);
+}
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct query_walk {
+	http_query_fn fn;
+	void *arg;
+	int rc;
+};
+
+static enum MHD_Result walk_one(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
+{
+	struct query_walk *w = cls;
+
+	(void)kind;
+	w->rc = w->fn(w->arg, key, value ? value : "");
+	return w->rc == 0 ? MHD_YES : MHD_NO;
+}
+
+int http_query_foreach(const struct http_request *req, http_query_fn fn,
+		       void *arg)
+{
+	struct query_walk w = { fn, arg, 0 };
+
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, walk_one,
+				  &w);
+	return w.rc;
+}
+
+/* --- the one reply helper ---------------------------------------------- */
+
+static void reply(struct http_request *req, int status,
+		  const char *content_type, char *body_new, size_t len)
+{
+	free(req->reply);
+	req->replied = true;
+	req->status = status;
+	req->content_type = content_type;
+	req->reply = body_new;
+	req->reply_len = len;
+}
+
+void http_set_header(struct http_request *req, const char *name,
+		     const char *value)
+{
+	if (req->nheaders == MAX_HEADERS) {
+		util_log("http: too many headers for %s", req->path);
+		return;
+	}
+	req->headers[req->nheaders].name = strdup(name);
+	req->headers[req->nheaders].value = strdup(value);
+	req->nheaders++;
+}
+
+static void reply_json_as(struct http_request *req, int status,
+			  const char *content_type, json_t *body_new)
+{
+	char *text = json_dumps(body_new, JSON_INDENT(2));
+	size_t len;
+
+	json_decref(body_new);
+	if (!text) {
+		util_log("http: cannot serialise a reply");
+		reply(req, 500, "text/plain", NULL, 0);
+		return;
+	}
+	len = strlen(text);
+	/* end with a newline, so a reply printed by curl ends a line */
+	text = realloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = '\0';
+	reply(req, status, content_type, text, len);
+}
+
+void http_reply_json(struct http_request *req, int status, json_t *body_new)
+{
+	reply_json_as(req, status, "application/json; charset=utf-8",
+		      body_new);
+}
+
+void http_reply_text(struct http_request *req, int status,
+		     const char *content_type, const char *text)
+{
+	reply(req, status, content_type, strdup(text), strlen(text));
+}
+
+void http_reply_empty(struct http_request *req, int status)
+{
+	reply(req, status, NULL, NULL, 0);
+}
+
+static const char *status_title(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default: return "Internal Server Error";
+	}
+}
+
+json_t *http_problem_new(const struct npo_err *err)
+{
+	char type[128];
+	json_t *p;
+
+	snprintf(type, sizeof(type), "urn:npo-budgetd:problem:%s", err->code);
+	p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title",
+		      status_title(err->status), "status", err->status,
+		      "detail", err->detail, "code", err->code);
+	if (err->extra)
+		json_object_update(p, err->extra);
+	return p;
+}
+
+void http_reply_err(struct http_request *req, const struct npo_err *err)
+{
+	reply_json_as(req, err->status, "application/problem+json",
+		      http_problem_new(err));
+}
+
+void http_reply_problem(struct http_request *req, int status,
+			const char *code, const char *fmt, ...)
+{
+	struct npo_err err = { .status = status, .code = code };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err.detail, sizeof(err.detail), fmt, ap);
+	va_end(ap);
+	http_reply_err(req, &err);
+}
+
+/* --- routing ------------------------------------------------------------ */
+
+bool http_path_match(const char *pattern, const char *path, int64_t *id)
+{
+	*id = 0;
+	while (*pattern && *path) {
+		if (strncmp(pattern, "{id}", 4) == 0) {
+			int64_t v = 0;
+
+			if (*path < '1' || *path > '9')
+				return false;
+			for (; *path >= '0' && *path <= '9'; path++) {
+				if (v > (INT64_MAX - 9) / 10)
+					return false;
+				v = v * 10 + (*path - '0');
+			}
+			*id = v;
+			pattern += 4;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static bool same_method(const char *route, const char *asked)
+{
+	return strcmp(route, asked) == 0 ||
+	       (strcmp(asked, "HEAD") == 0 && strcmp(route, "GET") == 0);
+}
+
+static bool has_body(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	       strcmp(method, "PATCH") == 0;
+}
+
+/* Finds the route; answers 404 or 405 (with Allow) itself. */
+static const struct route *find_route(struct http_request *req)
+{
+	const struct http_config *cfg = &req->srv->cfg;
+	char allow[128] = "";
+	size_t n = 0;
+	int64_t id;
+
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		const struct route *r = &cfg->routes[i];
+
+		if (!http_path_match(r->path, req->path, &id))
+			continue;
+		if (same_method(r->method, req->method)) {
+			req->id = id;
+			return r;
+		}
+		n += (size_t)snprintf(allow + n, sizeof(allow) - n, "%s%s",
+				      n ? ", " : "", r->method);
+		if (strcmp(r->method, "GET") == 0)
+			n += (size_t)snprintf(allow + n, sizeof(allow) - n,
+					      ", HEAD");
+	}
+	if (n == 0) {
+		http_reply_problem(req, 404, "not_found", "there is no %s",
+				   req->path);
+		return NULL;
+	}
+	if (strcmp(req->method, "OPTIONS") == 0) {
+		n += (size_t)snprintf(allow + n, sizeof(allow) - n, ", OPTIONS");
+		http_reply_empty(req, 204);
+	} else {
+		http_reply_problem(req, 405, "method_not_allowed",
+				   "%s is not allowed on %s; allowed: %s",
+				   req->method, req->path, allow);
+	}
+	http_set_header(req, "Allow", allow);
+	return NULL;
+}
+
+static void reply_unauthorized(struct http_request *req, const char *code,
+			       const char *detail)
+{
+	http_reply_problem(req, 401, code, "%s", detail);
+	http_set_header(req, "WWW-Authenticate",
+			strcmp(code, "no_token") == 0
+				? "Bearer realm=\"npo-budgetd\""
+				: "Bearer realm=\"npo-budgetd\", error=\"invalid_token\"");
+}
+
+/* Sets req->actor, or answers 401/403 and returns -1. */
+static int authenticate(struct http_request *req)
+{
+	const char *authz = http_header(req, "Authorization");
+	const char *in_query = http_query(req, "access_token");
+	const char *token = NULL;
+	struct npo_err err = { 0 };
+	enum role role;
+	int rc;
+
+	if (req->route->role == ROLE_NONE) {
+		snprintf(req->actor, sizeof(req->actor), "-");
+		return 0;
+	}
+	if (authz) {
+		if (strncasecmp(authz, "Bearer ", 7) != 0) {
+			reply_unauthorized(req, "bad_token",
+					   "the Authorization header must be "
+					   "'Bearer <token>'");
+			return -1;
+		}
+		for (token = authz + 7; *token == ' '; token++)
+			;
+	} else if (in_query) {
+		token = in_query;
+	}
+	if (!token) {
+		if (req->srv->cfg.public_read && req->route->role == ROLE_READ) {
+			snprintf(req->actor, sizeof(req->actor), "public");
+			return 0;
+		}
+		reply_unauthorized(req, "no_token",
+				   "this needs a token: Authorization: Bearer "
+				   "<token>");
+		return -1;
+	}
+	rc = auth_lookup(req->db, token, req->actor, &role, &err);
+	if (rc < 0) {
+		http_reply_err(req, &err);
+		err_clear(&err);
+		return -1;
+	}
+	if (rc == 1) {
+		reply_unauthorized(req, "bad_token", "the token is not known");
+		return -1;
+	}
+	if (!authz && role != ROLE_READ) {
+		/* URLs end up in logs and histories: only read tokens there */
+		reply_unauthorized(req, "token_in_query",
+				   "only a read token may be given as "
+				   "access_token; send this one in the "
+				   "Authorization header");
+		return -1;
+	}
+	if (role < req->route->role) {
+		http_reply_problem(req, 403, "forbidden",
+				   "token %s has role %s; this needs %s",
+				   req->actor, auth_role_name(role),
+				   auth_role_name(req->route->role));
+		return -1;
+	}
+	return 0;
+}
+
+static bool is_json_type(const char *ct)
+{
+	size_t n;
+
+	if (!ct)
+		return false;
+	n = strcspn(ct, "; \t");
+	return (n == 16 && strncasecmp(ct, "application/json", n) == 0) ||
+	       (n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+		strncasecmp(ct + n - 5, "+json", 5) == 0);
+}
+
+/* Parses the body of POST/PUT/PATCH into req->json, or answers. */
+static int parse_body(struct http_request *req)
+{
+	json_error_t e;
+
+	if (req->too_large) {
+		http_reply_problem(req, 413, "too_large",
+				   "the body is larger than %zu bytes",
+				   req->srv->cfg.max_body);
+		return -1;
+	}
+	if (!is_json_type(http_header(req, "Content-Type"))) {
+		http_reply_problem(req, 415, "not_json",
+				   "the body must be JSON, sent with "
+				   "Content-Type: application/json");
+		return -1;
+	}
+	req->json = json_loadb(req->body ? req->body : "", req->body_len,
+			       JSON_REJECT_DUPLICATES, &e);
+	if (!req->json) {
+		struct npo_err err = { 0 };
+
+		err_set_new(&err,
+			    json_pack("{s:i, s:i}", "line", e.line, "column",
+				      e.column),
+			    400, "malformed_json",
+			    "the body is not valid JSON: %s at line %d, "
+			    "column %d",
+			    e.text, e.line, e.column);
+		http_reply_err(req, &err);
+		err_clear(&err);
+		return -1;
+	}
+	if (!json_is_object(req->json)) {
+		json_t *errors = json_array();
+		struct npo_err err = { 0 };
+
+		validate_add_error(errors, "", "type",
+				   "the body must be a JSON object");
+		err_set_new(&err, json_pack("{s:o}", "errors", errors), 422,
+			    "validation_failed", "the body is not an object");
+		http_reply_err(req, &err);
+		err_clear(&err);
+		return -1;
+	}
+	return 0;
+}
+
+static void dispatch(struct http_request *req)
+{
+	req->route = find_route(req);
+	if (!req->route)
+		return;
+	req->db = db_acquire(req->srv->cfg.db);
+	if (authenticate(req) < 0)
+		return;
+	if (has_body(req->method) && parse_body(req) < 0)
+		return;
+	req->route->handler(req);
+	if (!req->replied) {
+		util_log("http: %s %s: handler gave no reply", req->method,
+			 req->path);
+		http_reply_problem(req, 500, "internal", "internal error");
+	}
+}
+
+/* --- libmicrohttpd glue -------------------------------------------------- */
+
+static enum MHD_Result queue(struct http_request *req)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+
+	resp = MHD_create_response_from_buffer(req->reply_len, req->reply,
+					       MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		return MHD_NO;
+	req->reply = NULL;  /* libmicrohttpd owns it now */
+	if (req->content_type &&
+	    MHD_add_response_header(resp, "Content-Type", req->content_type) !=
+		    MHD_YES)
+		util_log("http: cannot add Content-Type");
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (MHD_add_response_header(resp, req->headers[i].name,
+					    req->headers[i].value) != MHD_YES)
+			util_log("http: cannot add header %s",
+				 req->headers[i].name);
+	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+		MHD_add_response_header(resp, "Cache-Control",
+					"private, no-cache");
+	ok = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_request *req = *con_cls;
+
+	(void)version;
+	if (!req) {
+		const char *cl;
+		int64_t len;
+
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		req->srv = srv;
+		req->conn = conn;
+		req->method = method;
+		req->path = url;
+		clock_gettime(CLOCK_MONOTONIC, &req->start);
+		atomic_fetch_add(&srv->inflight, 1);
+		*con_cls = req;
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						 "Content-Length");
+		if (cl && util_parse_int64(cl, &len) == 0 &&
+		    (uint64_t)len > srv->cfg.max_body) {
+			req->too_large = true;
+			http_reply_problem(req, 413, "too_large",
+					   "the body is larger than %zu bytes",
+					   srv->cfg.max_body);
+			return queue(req);
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* past the limit (a chunked body): discard, answer at the end */
+		if (!req->too_large &&
+		    req->body_len + *upload_size > srv->cfg.max_body) {
+			req->too_large = true;
+			free(req->body);
+			req->body = NULL;
+			req->body_len = req->body_cap = 0;
+		}
+		if (!req->too_large) {
+			if (req->body_len + *upload_size + 1 > req->body_cap) {
+				size_t cap = (req->body_len + *upload_size) * 2 + 1;
+				char *b = realloc(req->body, cap);
+
+				if (!b)
+					return MHD_NO;
+				req->body = b;
+				req->body_cap = cap;
+			}
+			memcpy(req->body + req->body_len, upload, *upload_size);
+			req->body_len += *upload_size;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (req->replied)
+		return MHD_YES;
+	dispatch(req);
+	if (req->db) {
+		db_release(srv->cfg.db, req->db);
+		req->db = NULL;
+	}
+	return queue(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct http_request *req = *con_cls;
+	struct timespec end;
+	double ms;
+
+	(void)conn;
+	if (!req)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	ms = (double)(end.tv_sec - req->start.tv_sec) * 1e3 +
+	     (double)(end.tv_nsec - req->start.tv_nsec) / 1e6;
+	util_log("%s %s %d %zu %.1fms %s%s", req->method, req->path,
+		 req->status, req->reply_len ? req->reply_len : 0, ms,
+		 req->actor[0] ? req->actor : "-",
+		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	if (req->db)
+		db_release(srv->cfg.db, req->db);
+	json_decref(req->json);
+	free(req->body);
+	free(req->reply);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		free(req->headers[i].name);
+		free(req->headers[i].value);
+	}
+	free(req);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	util_log("libmicrohttpd: %s", line);
+}
+
+/* Resolves "ADDR:PORT" ("[::1]:8080" for IPv6) to a socket address. */
+static int parse_listen(const char *listen, struct sockaddr_storage *sa,
+			char *msg, size_t msglen)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	struct addrinfo hints = { .ai_flags = AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *ai = NULL;
+	size_t hlen;
+	int64_t port;
+
+	if (!colon || util_parse_int64(colon + 1, &port) < 0 || port < 0 ||
+	    port > 65535 || (size_t)(colon - listen) >= sizeof(host)) {
+		snprintf(msg, msglen, "listen address %s is not ADDR:PORT",
+			 listen);
+		return -1;
+	}
+	hlen = (size_t)(colon - listen);
+	if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']')
+		snprintf(host, sizeof(host), "%.*s", (int)hlen - 2, listen + 1);
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)hlen, listen);
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai) {
+		snprintf(msg, msglen, "cannot resolve listen address %s",
+			 listen);
+		return -1;
+	}
+	memcpy(sa, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+int http_start(const struct http_config *cfg, struct http_server **out,
+	       char *msg, size_t msglen)
+{
+	struct sockaddr_storage sa = { 0 };
+	struct http_server *srv;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+	if (parse_listen(cfg->listen, &sa, msg, msglen) < 0)
+		return -1;
+	if (sa.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv = calloc(1, sizeof(*srv));
+	if (!srv) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	srv->cfg = *cfg;
+	atomic_init(&srv->inflight, 0);
+	srv->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, cfg->threads > 1 ? cfg->threads : 0,
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, 512u,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_END);
+	if (!srv->d) {
+		snprintf(msg, msglen, "cannot listen on %s", cfg->listen);
+		free(srv);
+		return -1;
+	}
+	*out = srv;
+	return 0;
+}
+
+unsigned short http_port(const struct http_server *srv)
+{
+	const union MHD_DaemonInfo *i =
+		MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+
+	return i ? i->port : 0;
+}
+
+void http_stop(struct http_server *srv)
+{
+	MHD_socket fd;
+	int waited = 0;
+
+	if (!srv)
+		return;
+	fd = MHD_quiesce_daemon(srv->d);
+	while (atomic_load(&srv->inflight) > 0 && waited < DRAIN_LIMIT_MS) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	if (atomic_load(&srv->inflight) > 0)
+		util_log("http: stopping with %d requests still running",
+			 atomic_load(&srv->inflight));
+	MHD_stop_daemon(srv->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	free(srv);
+}

@@ -1,0 +1,295 @@
+/* npo-budgetd: the command line. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npo/auth.h"
+#include "npo/db.h"
+#include "npo/server.h"
+
+#define MAX_ORIGINS 16
+
+static const char usage[] =
+	"usage: npo-budgetd serve [--db PATH] [--listen ADDR:PORT] [--threads N]\n"
+	"                         [--cors-origin ORIGIN]... [--public-read] [--demo]\n"
+	"                         [--max-body BYTES] [--timeout SECONDS]\n"
+	"       npo-budgetd migrate [--db PATH]\n"
+	"       npo-budgetd token add NAME --role read|write|admin [--db PATH]\n"
+	"       npo-budgetd token list [--db PATH]\n"
+	"       npo-budgetd token revoke NAME [--db PATH]\n"
+	"       npo-budgetd --help | --version\n"
+	"\n"
+	"Keeps the money of a national education grant (NPO) in SQLite and serves\n"
+	"it as a JSON API. Defaults: --db ./npo.db, --listen 127.0.0.1:8080,\n"
+	"--threads 4, --max-body 1048576, --timeout 30. Environment variables\n"
+	"NPO_DB, NPO_LISTEN, NPO_THREADS, NPO_CORS_ORIGIN (comma-separated),\n"
+	"NPO_PUBLIC_READ=1, NPO_DEMO=1, NPO_MAX_BODY and NPO_TIMEOUT set the same;\n"
+	"flags win over them.\n";
+
+enum opt { O_DB = 1, O_LISTEN, O_THREADS, O_CORS, O_PUBLIC, O_DEMO, O_MAXBODY,
+	   O_TIMEOUT, O_ROLE, O_HELP, O_VERSION };
+
+static const struct option options[] = {
+	{ "db", required_argument, NULL, O_DB },
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ "cors-origin", required_argument, NULL, O_CORS },
+	{ "public-read", no_argument, NULL, O_PUBLIC },
+	{ "demo", no_argument, NULL, O_DEMO },
+	{ "max-body", required_argument, NULL, O_MAXBODY },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "role", required_argument, NULL, O_ROLE },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ 0 },
+};
+
+struct cli {
+	struct npo_config cfg;
+	const char *origins[MAX_ORIGINS];
+	char *origins_env;  /* owned copy of NPO_CORS_ORIGIN */
+	const char *role;
+};
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "npo-budgetd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see npo-budgetd --help)\n");
+	exit(2);
+}
+
+static unsigned parse_count(const char *name, const char *s, int64_t max)
+{
+	int64_t v;
+
+	if (util_parse_int64(s, &v) < 0 || v < 1 || v > max) {
+		fprintf(stderr,
+			"npo-budgetd: %s must be a whole number from 1 to %lld, "
+			"not '%s'\n",
+			name, (long long)max, s);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
+static bool truthy(const char *s)
+{
+	return s && (strcmp(s, "1") == 0 || strcmp(s, "true") == 0 ||
+		     strcmp(s, "yes") == 0);
+}
+
+static void add_origin(struct cli *cli, const char *o)
+{
+	if (cli->cfg.ncors_origins == MAX_ORIGINS)
+		die_usage("at most 16 CORS origins, not more (%s)", o);
+	cli->origins[cli->cfg.ncors_origins++] = o;
+}
+
+/* Defaults, then NPO_* from the environment. */
+static void from_env(struct cli *cli)
+{
+	const char *v;
+
+	server_config_defaults(&cli->cfg);
+	cli->cfg.cors_origins = cli->origins;
+	if ((v = getenv("NPO_DB")) && *v)
+		cli->cfg.db_path = v;
+	if ((v = getenv("NPO_LISTEN")) && *v)
+		cli->cfg.listen = v;
+	if ((v = getenv("NPO_THREADS")) && *v)
+		cli->cfg.threads = parse_count("NPO_THREADS", v, 64);
+	if ((v = getenv("NPO_MAX_BODY")) && *v)
+		cli->cfg.max_body = parse_count("NPO_MAX_BODY", v, 1 << 30);
+	if ((v = getenv("NPO_TIMEOUT")) && *v)
+		cli->cfg.timeout_s = parse_count("NPO_TIMEOUT", v, 3600);
+	cli->cfg.public_read = truthy(getenv("NPO_PUBLIC_READ"));
+	cli->cfg.demo = truthy(getenv("NPO_DEMO"));
+	if ((v = getenv("NPO_CORS_ORIGIN")) && *v) {
+		char *save = NULL;
+
+		cli->origins_env = strdup(v);
+		for (char *o = strtok_r(cli->origins_env, ", ", &save); o;
+		     o = strtok_r(NULL, ", ", &save))
+			add_origin(cli, o);
+	}
+}
+
+/* Parses the flags after the subcommand; allowed is a bit set of enum opt. */
+static void parse_flags(struct cli *cli, int argc, char **argv,
+			unsigned allowed)
+{
+	int o;
+
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (o == '?')
+			die_usage("unknown option %s", argv[optind - 1]);
+		if (o == ':')
+			die_usage("option %s needs a value", argv[optind - 1]);
+		if (!(allowed & (1u << o)))
+			die_usage("option %s does not apply here",
+				  argv[optind - 1]);
+		switch (o) {
+		case O_DB: cli->cfg.db_path = optarg; break;
+		case O_LISTEN: cli->cfg.listen = optarg; break;
+		case O_THREADS:
+			cli->cfg.threads = parse_count("--threads", optarg, 64);
+			break;
+		case O_CORS: add_origin(cli, optarg); break;
+		case O_PUBLIC: cli->cfg.public_read = true; break;
+		case O_DEMO: cli->cfg.demo = true; break;
+		case O_MAXBODY:
+			cli->cfg.max_body =
+				parse_count("--max-body", optarg, 1 << 30);
+			break;
+		case O_TIMEOUT:
+			cli->cfg.timeout_s =
+				parse_count("--timeout", optarg, 3600);
+			break;
+		case O_ROLE: cli->role = optarg; break;
+		}
+	}
+}
+
+static int serve(struct cli *cli)
+{
+	struct npo_server *srv;
+	sigset_t set;
+	int sig = 0;
+
+	/* block before any thread starts, so only sigwait sees them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (server_start(&cli->cfg, &srv) < 0)
+		return 1;
+	fprintf(stderr, "npo-budgetd %s: serving %s on http://%s (port %u)\n",
+		NPO_VERSION, cli->cfg.db_path, cli->cfg.listen,
+		server_port(srv));
+	sigwait(&set, &sig);
+	fprintf(stderr, "npo-budgetd: %s, draining requests\n",
+		sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	server_stop(srv);
+	fprintf(stderr, "npo-budgetd: stopped\n");
+	return 0;
+}
+
+/* Opens the database (migrating it) with one connection. */
+static struct db *open_db(const struct cli *cli)
+{
+	struct db *db;
+	char msg[512];
+
+	if (db_open(cli->cfg.db_path, 1, &db, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "npo-budgetd: %s\n", msg);
+		return NULL;
+	}
+	return db;
+}
+
+static int token(struct cli *cli, const char *verb, const char *name)
+{
+	struct npo_err err = { 0 };
+	char secret[AUTH_TOKEN_LEN + 1];
+	struct db_conn *c;
+	struct db *db;
+	enum role role = ROLE_NONE;
+	int rc;
+
+	if (strcmp(verb, "add") == 0 &&
+	    (!cli->role || auth_role_parse(cli->role, &role) < 0))
+		die_usage("token add needs --role read, write or admin%s", "");
+	if (!(db = open_db(cli)))
+		return 1;
+	c = db_acquire(db);
+	if (strcmp(verb, "add") == 0)
+		rc = auth_token_add(c, name, role, secret, &err);
+	else if (strcmp(verb, "revoke") == 0)
+		rc = auth_token_revoke(c, name, &err);
+	else
+		rc = auth_token_list(c, stdout, &err);
+	db_release(db, c);
+	db_close(db);
+	if (rc < 0) {
+		fprintf(stderr, "npo-budgetd: %s\n", err.detail);
+		err_clear(&err);
+		return 1;
+	}
+	if (strcmp(verb, "add") == 0) {
+		/* the secret alone on stdout, so scripts can capture it */
+		printf("%s\n", secret);
+		fprintf(stderr,
+			"npo-budgetd: token %s (%s) made; it is shown only "
+			"this once\n",
+			name, auth_role_name(role));
+	} else if (strcmp(verb, "revoke") == 0) {
+		fprintf(stderr, "npo-budgetd: token %s revoked\n", name);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	const unsigned db_only = 1u << O_DB;
+	int rc;
+
+	from_env(&cli);
+	if (!cmd || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(usage, cmd ? stdout : stderr);
+		return cmd ? 0 : 2;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("npo-budgetd %s (schema %d)\n", NPO_VERSION,
+		       db_schema_latest());
+		return 0;
+	}
+	if (strcmp(cmd, "serve") == 0) {
+		parse_flags(&cli, argc - 1, argv + 1,
+			    db_only | 1u << O_LISTEN | 1u << O_THREADS |
+				    1u << O_CORS | 1u << O_PUBLIC |
+				    1u << O_DEMO | 1u << O_MAXBODY |
+				    1u << O_TIMEOUT);
+		if (optind + 1 < argc)
+			die_usage("unexpected argument %s", argv[optind + 1]);
+		rc = serve(&cli);
+	} else if (strcmp(cmd, "migrate") == 0) {
+		struct db *db;
+
+		parse_flags(&cli, argc - 1, argv + 1, db_only);
+		if (optind + 1 < argc)
+			die_usage("unexpected argument %s", argv[optind + 1]);
+		db = open_db(&cli);
+		if (db)
+			fprintf(stderr,
+				"npo-budgetd: %s is at schema version %d\n",
+				cli.cfg.db_path, db_schema_latest());
+		db_close(db);
+		rc = db ? 0 : 1;
+	} else if (strcmp(cmd, "token") == 0) {
+		const char *verb = argc > 2 ? argv[2] : "";
+		bool named = strcmp(verb, "add") == 0 ||
+			     strcmp(verb, "revoke") == 0;
+
+		if (!named && strcmp(verb, "list") != 0)
+			die_usage("token needs add, list or revoke, not '%s'",
+				  verb);
+		parse_flags(&cli, argc - 2, argv + 2,
+			    db_only | (strcmp(verb, "add") == 0 ? 1u << O_ROLE : 0));
+		/* getopt_long moved the operands behind the options */
+		if (argc - 2 - optind != (named ? 1 : 0))
+			die_usage("token %s takes exactly one NAME", verb);
+		rc = token(&cli, verb, named ? argv[2 + optind] : NULL);
+	} else {
+		die_usage("unknown command %s", cmd);
+		rc = 2;
+	}
+	free(cli.origins_env);
+	return rc;
+}

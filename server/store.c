@@ -1,0 +1,413 @@
+#include "npo/store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* SQL text composed from the static declarations only. */
+struct sql {
+	char buf[2048];
+	size_t len;
+	bool overflow;
+};
+
+static void sql_add(struct sql *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sql_add(struct sql *q, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (q->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(q->buf + q->len, sizeof(q->buf) - q->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(q->buf) - q->len)
+		q->overflow = true;
+	else
+		q->len += (size_t)n;
+}
+
+static sqlite3_stmt *sql_prepare(struct db_conn *c, struct sql *q,
+				 struct npo_err *err)
+{
+	if (q->overflow) {
+		util_log("store: SQL text too long: %.80s", q->buf);
+		err_set(err, 500, "internal", "internal error");
+		return NULL;
+	}
+	return db_prepare(c, q->buf, err);
+}
+
+static bool is_integer_type(enum field_type t)
+{
+	return t == FIELD_INT || t == FIELD_CENTS || t == FIELD_REF;
+}
+
+/* The first columns of every select: id, then version and the time stamps
+ * unless the table is plain, then the fields. */
+static int first_field_column(const struct resource *res)
+{
+	return res->plain ? 1 : 4;
+}
+
+static void add_columns(struct sql *q, const struct resource *res)
+{
+	sql_add(q, res->plain ? "id" : "id, version, created_at, updated_at");
+	for (size_t i = 0; i < res->nfields; i++)
+		sql_add(q, ", %s", res->fields[i].name);
+}
+
+/* The row at st, whose columns are those of add_columns. */
+static json_t *row_to_json(const struct resource *res, sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id",
+			    json_integer(sqlite3_column_int64(st, 0)));
+	for (size_t i = 0; i < res->nfields; i++) {
+		const struct field *f = &res->fields[i];
+		int col = (int)i + first_field_column(res);
+		json_t *v;
+
+		if (sqlite3_column_type(st, col) == SQLITE_NULL)
+			v = json_null();
+		else if (is_integer_type(f->type))
+			v = json_integer(sqlite3_column_int64(st, col));
+		else
+			v = json_stringn(
+				(const char *)sqlite3_column_text(st, col),
+				(size_t)sqlite3_column_bytes(st, col));
+		json_object_set_new(o, f->name, v);
+	}
+	if (res->plain)
+		goto out;
+	json_object_set_new(o, "version",
+			    json_integer(sqlite3_column_int64(st, 1)));
+	json_object_set_new(o, "created_at",
+			    json_string((const char *)sqlite3_column_text(st, 2)));
+	json_object_set_new(o, "updated_at",
+			    json_string((const char *)sqlite3_column_text(st, 3)));
+out:
+	if (res->present)
+		res->present(o);
+	return o;
+}
+
+/* Binds a JSON value (integer, string or null) at index i. */
+static int bind_json(sqlite3_stmt *st, int i, const json_t *v)
+{
+	if (json_is_integer(v))
+		return sqlite3_bind_int64(st, i, json_integer_value(v));
+	if (json_is_string(v))
+		return sqlite3_bind_text(st, i, json_string_value(v),
+					 (int)json_string_length(v),
+					 SQLITE_TRANSIENT);
+	return sqlite3_bind_null(st, i);
+}
+
+int store_get(struct db_conn *c, const struct resource *res, int64_t id,
+	      json_t **row, struct npo_err *err)
+{
+	struct sql q = { 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	sql_add(&q, "SELECT ");
+	add_columns(&q, res);
+	sql_add(&q, " FROM %s WHERE id = ?", res->table);
+	if (!(st = sql_prepare(c, &q, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW)
+		*row = row_to_json(res, st);
+	else if (rc == SQLITE_DONE)
+		err_set(err, 404, "not_found", "there is no %s %lld", res->name,
+			(long long)id);
+	db_done(c, st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Binds every declared field of row from index first on. */
+static void bind_fields(sqlite3_stmt *st, int first,
+			const struct resource *res, const json_t *row)
+{
+	for (size_t i = 0; i < res->nfields; i++)
+		bind_json(st, first + (int)i,
+			  json_object_get(row, res->fields[i].name));
+}
+
+int store_insert(struct db_conn *c, const struct resource *res,
+		 const json_t *row, int64_t *id, struct npo_err *err)
+{
+	struct sql q = { 0 };
+	sqlite3_stmt *st;
+	char now[21];
+	int rc;
+
+	sql_add(&q, "INSERT INTO %s (version, created_at, updated_at",
+		res->table);
+	for (size_t i = 0; i < res->nfields; i++)
+		sql_add(&q, ", %s", res->fields[i].name);
+	sql_add(&q, ") VALUES (1, ?1, ?1");
+	for (size_t i = 0; i < res->nfields; i++)
+		sql_add(&q, ", ?%zu", i + 2);
+	sql_add(&q, ")");
+	if (!(st = sql_prepare(c, &q, err)))
+		return -1;
+	util_now_iso(now);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	bind_fields(st, 2, res, row);
+	rc = db_step(c, st, err);
+	db_done(c, st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	*id = sqlite3_last_insert_rowid(db_handle(c));
+	return 0;
+}
+
+int store_update(struct db_conn *c, const struct resource *res, int64_t id,
+		 const json_t *row, struct npo_err *err)
+{
+	struct sql q = { 0 };
+	sqlite3_stmt *st;
+	char now[21];
+	int rc;
+
+	sql_add(&q, "UPDATE %s SET version = version + 1, updated_at = ?1",
+		res->table);
+	for (size_t i = 0; i < res->nfields; i++)
+		sql_add(&q, ", %s = ?%zu", res->fields[i].name, i + 3);
+	sql_add(&q, " WHERE id = ?2");
+	if (!(st = sql_prepare(c, &q, err)))
+		return -1;
+	util_now_iso(now);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, id);
+	bind_fields(st, 3, res, row);
+	rc = db_step(c, st, err);
+	db_done(c, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Which rows point to row id of res, found from the schema's foreign keys:
+ * a new array of {"entity": table, "count": n}, empty when none do.
+ */
+static int find_references(struct db_conn *c, const struct resource *res,
+			   int64_t id, json_t **refs, struct npo_err *err)
+{
+	static const char fk_sql[] =
+		"SELECT m.name, p.\"from\" FROM sqlite_schema m,"
+		" pragma_foreign_key_list(m.name) p"
+		" WHERE m.type = 'table' AND p.\"table\" = ?";
+	sqlite3_stmt *fk = db_prepare(c, fk_sql, err);
+	int rc;
+
+	if (!fk)
+		return -1;
+	*refs = json_array();
+	sqlite3_bind_text(fk, 1, res->table, -1, SQLITE_STATIC);
+	while ((rc = db_step(c, fk, err)) == SQLITE_ROW) {
+		struct sql q = { 0 };
+		sqlite3_stmt *cnt;
+		int64_t n = 0;
+
+		/* names from our own schema, quoted as identifiers */
+		sql_add(&q, "SELECT count(*) FROM \"%s\" WHERE \"%s\" = ?",
+			(const char *)sqlite3_column_text(fk, 0),
+			(const char *)sqlite3_column_text(fk, 1));
+		if (!(cnt = sql_prepare(c, &q, err))) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(cnt, 1, id);
+		if ((rc = db_step(c, cnt, err)) == SQLITE_ROW)
+			n = sqlite3_column_int64(cnt, 0);
+		db_done(c, cnt);
+		if (rc < 0)
+			break;
+		if (n > 0)
+			json_array_append_new(
+				*refs, json_pack("{s:s, s:I}", "entity",
+						 sqlite3_column_text(fk, 0),
+						 "count", (json_int_t)n));
+	}
+	db_done(c, fk);
+	if (rc < 0) {
+		json_decref(*refs);
+		*refs = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int store_delete(struct db_conn *c, const struct resource *res, int64_t id,
+		 struct npo_err *err)
+{
+	struct sql q = { 0 };
+	sqlite3_stmt *st;
+	json_t *refs;
+	int rc;
+
+	if (find_references(c, res, id, &refs, err) < 0)
+		return -1;
+	if (json_array_size(refs) > 0) {
+		const json_t *first = json_array_get(refs, 0);
+
+		return err_set_new(
+			err, json_pack("{s:o}", "referenced_by", refs), 409,
+			"referenced",
+			"%s %lld cannot be deleted: %lld %s point to it",
+			res->name, (long long)id,
+			(long long)json_integer_value(
+				json_object_get(first, "count")),
+			json_string_value(json_object_get(first, "entity")));
+	}
+	json_decref(refs);
+	sql_add(&q, "DELETE FROM %s WHERE id = ?", res->table);
+	if (!(st = sql_prepare(c, &q, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(c, st, err);
+	db_done(c, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_audit(struct db_conn *c, const char *actor, const char *action,
+		const char *entity, int64_t id, const json_t *before,
+		const json_t *after, struct npo_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO audit (at, actor, action, entity, entity_id,"
+		" before, after) VALUES (?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *st = db_prepare(c, sql, err);
+	char *b = before ? json_dumps(before, JSON_COMPACT) : NULL;
+	char *a = after ? json_dumps(after, JSON_COMPACT) : NULL;
+	char now[21];
+	int rc = -1;
+
+	if (!st)
+		goto out;
+	util_now_iso(now);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, entity, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, id);
+	sqlite3_bind_text(st, 6, b, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, a, -1, SQLITE_TRANSIENT);
+	rc = db_step(c, st, err) == SQLITE_DONE ? 0 : -1;
+	db_done(c, st);
+out:
+	free(a);
+	free(b);
+	return rc;
+}
+
+int store_bump_revision(struct db_conn *c, struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		c, "UPDATE meta SET value = value + 1 WHERE key = 'revision'",
+		err);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = db_step(c, st, err);
+	db_done(c, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Checks a filter's query value against its field. */
+static int check_filter(const struct store_filter *f, struct npo_err *err)
+{
+	int64_t n;
+
+	if (is_integer_type(f->field->type)) {
+		if (util_parse_int64(f->value, &n) < 0)
+			return err_set(err, 400, "bad_query",
+				       "filter %s must be an integer",
+				       f->field->name);
+	} else if (f->field->type == FIELD_ENUM) {
+		for (const char *const *ch = f->field->choices; *ch; ch++)
+			if (strcmp(*ch, f->value) == 0)
+				return 0;
+		return err_set(err, 400, "bad_query", "filter %s: %s",
+			       f->field->name,
+			       f->field->hint ? f->field->hint
+					      : "not an allowed value");
+	}
+	return 0;
+}
+
+static void bind_filters(sqlite3_stmt *st, int first,
+			 const struct store_filter *filters, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t v;
+
+		if (is_integer_type(filters[i].field->type) &&
+		    util_parse_int64(filters[i].value, &v) == 0)
+			sqlite3_bind_int64(st, first + (int)i, v);
+		else
+			sqlite3_bind_text(st, first + (int)i, filters[i].value,
+					  -1, SQLITE_TRANSIENT);
+	}
+}
+
+int store_list(struct db_conn *c, const struct resource *res,
+	       const struct store_filter *filters, size_t nfilters,
+	       int64_t after, int limit, json_t **items, int64_t *total,
+	       struct npo_err *err)
+{
+	struct sql q = { 0 };
+	struct sql where = { 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	for (size_t i = 0; i < nfilters; i++) {
+		if (check_filter(&filters[i], err) < 0)
+			return -1;
+		sql_add(&where, " AND %s = ?%zu", filters[i].field->name,
+			i + 2);
+	}
+	sql_add(&q, "SELECT ");
+	add_columns(&q, res);
+	sql_add(&q, " FROM %s WHERE id > ?1%s ORDER BY id LIMIT ?%zu",
+		res->table, where.buf, nfilters + 2);
+	if (!(st = sql_prepare(c, &q, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, after);
+	bind_filters(st, 2, filters, nfilters);
+	sqlite3_bind_int(st, (int)nfilters + 2, limit);
+	*items = json_array();
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
+		json_array_append_new(*items, row_to_json(res, st));
+	db_done(c, st);
+	if (rc < 0)
+		goto fail;
+	if (!total)
+		return 0;
+	q = (struct sql){ 0 };
+	sql_add(&q, "SELECT count(*) FROM %s WHERE id > ?1%s", res->table,
+		where.buf);
+	if (!(st = sql_prepare(c, &q, err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, 0);
+	bind_filters(st, 2, filters, nfilters);
+	if ((rc = db_step(c, st, err)) == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	db_done(c, st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		err_set(err, 500, "internal", "internal error");
+fail:
+	json_decref(*items);
+	*items = NULL;
+	return -1;
+}

@@ -1,0 +1,87 @@
+#include "npo/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+void util_now_iso(char out[21])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void util_log(const char *fmt, ...)
+{
+	char ts[21];
+	char line[1024];
+	va_list ap;
+
+	util_now_iso(ts);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* one fprintf per line, so lines of concurrent threads do not mix */
+	fprintf(stderr, "%s %s\n", ts, line);
+}
+
+int util_parse_int64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9')))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int err_vset(struct npo_err *err, json_t *extra_new, int status,
+		    const char *code, const char *fmt, va_list ap)
+{
+	json_decref(err->extra);
+	err->extra = extra_new;
+	err->status = status;
+	err->code = code;
+	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+	return -1;
+}
+
+int err_set(struct npo_err *err, int status, const char *code,
+	    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, NULL, status, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_set_new(struct npo_err *err, json_t *extra_new, int status,
+		const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, extra_new, status, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void err_clear(struct npo_err *err)
+{
+	json_decref(err->extra);
+	err->extra = NULL;
+	err->status = 0;
+	err->code = NULL;
+	err->detail[0] = '\0';
+}
