@@ -1,0 +1,18 @@
+#!/bin/sh
+# make run: a write token for this session, then the daemon with demo data.
+set -eu
+bin=$1
+db=${NPO_DB:-./npo.db}
+listen=${NPO_LISTEN:-127.0.0.1:8080}
+token=$("$bin" token add "demo-$(date +%s)" --role write --db "$db" 2>/dev/null)
+cat <<MSG
+
+  npo-budgetd on http://$listen  (database $db, demo data)
+  write token: $token
+
+  try:  curl -s http://$listen/readyz
+        curl -s -H "Authorization: Bearer $token" http://$listen/api/v1/budgets
+
+  stop with Ctrl-C
+MSG
+exec "$bin" serve --db "$db" --listen "$listen" --demo
