@@ -48,9 +48,9 @@ CREATE TABLE budgets (
 	name TEXT NOT NULL CHECK (length(name) >= 1),
 	grant_cents INTEGER NOT NULL
 		CHECK (typeof(grant_cents) = 'integer' AND grant_cents >= 0),
-	spend_from TEXT NOT NULL CHECK (date(spend_from) = spend_from),
+	spend_from TEXT NOT NULL CHECK (date(spend_from, '+0 days') IS spend_from),
 	spend_until TEXT NOT NULL
-		CHECK (date(spend_until) = spend_until AND spend_until >= spend_from),
+		CHECK (date(spend_until, '+0 days') IS spend_until AND spend_until >= spend_from),
 	decision_ref TEXT,
 	overrun_policy TEXT NOT NULL DEFAULT 'warn'
 		CHECK (overrun_policy IN ('warn', 'stop'))

@@ -227,9 +227,11 @@ bool http_path_match(const char *pattern, const char *path, int64_t *id)
 			if (*path < '1' || *path > '9')
 				return false;
 			for (; *path >= '0' && *path <= '9'; path++) {
-				if (v > (INT64_MAX - 9) / 10)
+				int d = *path - '0';
+
+				if (v > (INT64_MAX - d) / 10)
 					return false;
-				v = v * 10 + (*path - '0');
+				v = v * 10 + d;
 			}
 			*id = v;
 			pattern += 4;

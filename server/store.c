@@ -53,11 +53,36 @@ static int first_field_column(const struct resource *res)
 	return res->plain ? 1 : 4;
 }
 
+/* ", a, b, …" (or ", a = ?3, …" with assign) for the columns of the fields;
+ * a FIELD_LINE has two. Columns are numbered from first in field order. */
+static void add_field_columns(struct sql *q, const struct resource *res,
+			      const char *assign)
+{
+	for (size_t i = 0; i < res->nfields; i++) {
+		const char *n = res->fields[i].name;
+
+		if (res->fields[i].type == FIELD_LINE)
+			sql_add(q, ", %s_goal_id%s, %s_programme_id%s", n,
+				assign, n, assign);
+		else
+			sql_add(q, ", %s%s", n, assign);
+	}
+}
+
+/* Number of columns the fields take. */
+static int field_columns(const struct resource *res)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < res->nfields; i++)
+		n += res->fields[i].type == FIELD_LINE ? 2 : 1;
+	return n;
+}
+
 static void add_columns(struct sql *q, const struct resource *res)
 {
 	sql_add(q, res->plain ? "id" : "id, version, created_at, updated_at");
-	for (size_t i = 0; i < res->nfields; i++)
-		sql_add(q, ", %s", res->fields[i].name);
+	add_field_columns(q, res, "");
 }
 
 /* The row at st, whose columns are those of add_columns. */
@@ -67,19 +92,27 @@ static json_t *row_to_json(const struct resource *res, sqlite3_stmt *st)
 
 	json_object_set_new(o, "id",
 			    json_integer(sqlite3_column_int64(st, 0)));
-	for (size_t i = 0; i < res->nfields; i++) {
+	for (size_t i = 0, col = (size_t)first_field_column(res);
+	     i < res->nfields; i++, col++) {
 		const struct field *f = &res->fields[i];
-		int col = (int)i + first_field_column(res);
 		json_t *v;
 
-		if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		if (f->type == FIELD_LINE) {
+			bool goal = sqlite3_column_type(st, (int)col) !=
+				    SQLITE_NULL;
+
+			v = json_pack("{s:I}", goal ? "goal_id" : "programme_id",
+				      (json_int_t)sqlite3_column_int64(
+					      st, (int)col + !goal));
+			col++;
+		} else if (sqlite3_column_type(st, (int)col) == SQLITE_NULL)
 			v = json_null();
 		else if (is_integer_type(f->type))
-			v = json_integer(sqlite3_column_int64(st, col));
+			v = json_integer(sqlite3_column_int64(st, (int)col));
 		else
 			v = json_stringn(
-				(const char *)sqlite3_column_text(st, col),
-				(size_t)sqlite3_column_bytes(st, col));
+				(const char *)sqlite3_column_text(st, (int)col),
+				(size_t)sqlite3_column_bytes(st, (int)col));
 		json_object_set_new(o, f->name, v);
 	}
 	if (res->plain)
@@ -135,9 +168,18 @@ int store_get(struct db_conn *c, const struct resource *res, int64_t id,
 static void bind_fields(sqlite3_stmt *st, int first,
 			const struct resource *res, const json_t *row)
 {
-	for (size_t i = 0; i < res->nfields; i++)
-		bind_json(st, first + (int)i,
-			  json_object_get(row, res->fields[i].name));
+	int col = first;
+
+	for (size_t i = 0; i < res->nfields; i++) {
+		const json_t *v = json_object_get(row, res->fields[i].name);
+
+		if (res->fields[i].type == FIELD_LINE) {
+			bind_json(st, col++, json_object_get(v, "goal_id"));
+			bind_json(st, col++, json_object_get(v, "programme_id"));
+		} else {
+			bind_json(st, col++, v);
+		}
+	}
 }
 
 int store_insert(struct db_conn *c, const struct resource *res,
@@ -150,11 +192,10 @@ int store_insert(struct db_conn *c, const struct resource *res,
 
 	sql_add(&q, "INSERT INTO %s (version, created_at, updated_at",
 		res->table);
-	for (size_t i = 0; i < res->nfields; i++)
-		sql_add(&q, ", %s", res->fields[i].name);
+	add_field_columns(&q, res, "");
 	sql_add(&q, ") VALUES (1, ?1, ?1");
-	for (size_t i = 0; i < res->nfields; i++)
-		sql_add(&q, ", ?%zu", i + 2);
+	for (int i = 0; i < field_columns(res); i++)
+		sql_add(&q, ", ?%d", i + 2);
 	sql_add(&q, ")");
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;
@@ -179,15 +220,14 @@ int store_update(struct db_conn *c, const struct resource *res, int64_t id,
 
 	sql_add(&q, "UPDATE %s SET version = version + 1, updated_at = ?1",
 		res->table);
-	for (size_t i = 0; i < res->nfields; i++)
-		sql_add(&q, ", %s = ?%zu", res->fields[i].name, i + 3);
-	sql_add(&q, " WHERE id = ?2");
+	add_field_columns(&q, res, " = ?");
+	sql_add(&q, " WHERE id = ?");
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;
 	util_now_iso(now);
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, id);
-	bind_fields(st, 3, res, row);
+	bind_fields(st, 2, res, row);
+	sqlite3_bind_int64(st, field_columns(res) + 2, id);
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -279,11 +319,11 @@ int store_delete(struct db_conn *c, const struct resource *res, int64_t id,
 
 int store_audit(struct db_conn *c, const char *actor, const char *action,
 		const char *entity, int64_t id, const json_t *before,
-		const json_t *after, struct npo_err *err)
+		const json_t *after, const char *note, struct npo_err *err)
 {
 	static const char sql[] =
 		"INSERT INTO audit (at, actor, action, entity, entity_id,"
-		" before, after) VALUES (?, ?, ?, ?, ?, ?, ?)";
+		" before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st = db_prepare(c, sql, err);
 	char *b = before ? json_dumps(before, JSON_COMPACT) : NULL;
 	char *a = after ? json_dumps(after, JSON_COMPACT) : NULL;
@@ -300,12 +340,29 @@ int store_audit(struct db_conn *c, const char *actor, const char *action,
 	sqlite3_bind_int64(st, 5, id);
 	sqlite3_bind_text(st, 6, b, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, a, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, note, -1, SQLITE_TRANSIENT);
 	rc = db_step(c, st, err) == SQLITE_DONE ? 0 : -1;
 	db_done(c, st);
 out:
 	free(a);
 	free(b);
 	return rc;
+}
+
+int store_exists(struct db_conn *c, const char *table, int64_t id,
+		 struct npo_err *err)
+{
+	struct sql q = { 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	sql_add(&q, "SELECT 1 FROM %s WHERE id = ?", table);
+	if (!(st = sql_prepare(c, &q, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(c, st, err);
+	db_done(c, st);
+	return rc < 0 ? -1 : rc == SQLITE_ROW;
 }
 
 int store_bump_revision(struct db_conn *c, struct npo_err *err)

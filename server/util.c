@@ -44,6 +44,16 @@ int util_parse_int64(const char *s, int64_t *out)
 	return 0;
 }
 
+int64_t util_jint(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+const char *util_jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
 static int err_vset(struct npo_err *err, json_t *extra_new, int status,
 		    const char *code, const char *fmt, va_list ap)
 {

@@ -1,6 +1,39 @@
 #include "npo/validate.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "npo/util.h"
+
+bool validate_school_year(const char *s)
+{
+	return strlen(s) == 9 && s[4] == '-' && strspn(s, "0123456789") == 4 &&
+	       strspn(s + 5, "0123456789") == 4 &&
+	       atoi(s + 5) == atoi(s) + 1 && atoi(s) >= 1900;
+}
+
+bool validate_cbs_code(const char *s)
+{
+	return strlen(s) == 6 && strncmp(s, "GM", 2) == 0 &&
+	       strspn(s + 2, "0123456789") == 4;
+}
+
+int validate_fail(struct npo_err *err, const char *field, const char *code,
+		  const char *fmt, ...)
+{
+	json_t *errors = json_array();
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	validate_add_error(errors, field, code, msg);
+	return err_set_new(err, json_pack("{s:o}", "errors", errors), 422,
+			   "validation_failed", "%s %s", field, msg);
+}
 
 void validate_add_error(json_t *errors, const char *field, const char *code,
 			const char *message)
@@ -53,6 +86,24 @@ static size_t utf8_len(const char *s)
 	return n;
 }
 
+/* {"goal_id": N} or {"programme_id": N}, N >= 1, nothing else. */
+static const char *validate_line(const json_t *v)
+{
+	const char *key;
+	json_t *id;
+
+	if (!json_is_object(v) || json_object_size(v) != 1)
+		return "must be {\"goal_id\": N} or {\"programme_id\": N}";
+	json_object_foreach((json_t *)v, key, id) {
+		if (strcmp(key, "goal_id") && strcmp(key, "programme_id"))
+			return "must be {\"goal_id\": N} or "
+			       "{\"programme_id\": N}";
+		if (!json_is_integer(id) || json_integer_value(id) < 1)
+			return "must name an id (>= 1)";
+	}
+	return NULL;
+}
+
 const char *validate_value(const struct field *f, const json_t *v,
 			   const char **code)
 {
@@ -80,6 +131,8 @@ const char *validate_value(const struct field *f, const json_t *v,
 						   : "is out of range";
 		}
 		return NULL;
+	case FIELD_LINE:
+		return validate_line(v);
 	case FIELD_TEXT:
 	case FIELD_DATE:
 	case FIELD_ENUM:

@@ -14,6 +14,12 @@ extern const size_t api_nroutes;
 
 /* Declared resources. */
 extern const struct resource budget_resource;
+extern const struct resource goal_resource;
+extern const struct resource programme_resource;
+extern const struct resource reallocation_resource;
+extern const struct resource school_resource;
+extern const struct resource plan_resource;
+extern const struct resource expenditure_resource;
 extern const struct resource audit_resource;
 
 /* Generic handlers; the route's ctx is the struct resource. */
@@ -22,6 +28,8 @@ void crud_get(struct http_request *req);
 void crud_create(struct http_request *req);
 void crud_patch(struct http_request *req);
 void crud_delete(struct http_request *req);
+/* POST …/{id}/status: a move of the resource's workflow. */
+void crud_status(struct http_request *req);
 
 /*
  * The one write path. In one BEGIN IMMEDIATE transaction: reads row id
@@ -34,10 +42,14 @@ typedef int (*crud_change)(const struct resource *res, const json_t *before,
 			   json_t **row, const void *arg, struct npo_err *err);
 void crud_write(struct http_request *req, const struct resource *res,
 		int64_t id, const char *action, crud_change change,
-		const void *arg);
+		const void *arg, const char *note);
 
 /* Answers 422 validation_failed with errors_new as its errors. */
 void crud_reply_invalid(struct http_request *req, json_t *errors_new);
+
+/* Figures (status.c). */
+void status_budget(struct http_request *req);
+void status_all(struct http_request *req);
 
 /* Service endpoints (meta.c). */
 void meta_healthz(struct http_request *req);

@@ -12,6 +12,9 @@
 #include "npo/db.h"
 #include "npo/validate.h"
 
+struct workflow;
+struct level;
+
 struct resource {
 	const char *name;   /* singular, the audit entity: "budget" */
 	const char *table;  /* "budgets" */
@@ -28,6 +31,19 @@ struct resource {
 		     struct npo_err *err);
 	/* Turns a stored row into what the API shows, in place; or NULL. */
 	void (*present)(json_t *row);
+	/* The statuses the row moves through, or NULL (then no status). */
+	const struct workflow *workflow;
+	/* Fills out (at most max) with the levels a row counts in, which the
+	 * overrun rules check; returns how many. NULL when none. */
+	size_t (*levels)(const json_t *row, struct level *out, size_t max);
+	/* Changes other rows in the same transaction after row id is stored
+	 * (a reallocation moves money); NULL when none. */
+	int (*after_write)(struct db_conn *c, const char *actor, int64_t id,
+			   const json_t *row, struct npo_err *err);
+	/* Sets what a status move sets besides status (a plan's approval);
+	 * body is the move's request. NULL when none. */
+	int (*on_move)(json_t *row, const char *to, const json_t *body,
+		       struct npo_err *err);
 	/* The table has only id and the fields: no version or time stamps. */
 	bool plain;
 };
@@ -49,10 +65,14 @@ int store_update(struct db_conn *c, const struct resource *res, int64_t id,
 int store_delete(struct db_conn *c, const struct resource *res, int64_t id,
 		 struct npo_err *err);
 
-/* Appends an audit row; before and after may be NULL. */
+/* Appends an audit row; before, after and note may be NULL. */
 int store_audit(struct db_conn *c, const char *actor, const char *action,
 		const char *entity, int64_t id, const json_t *before,
-		const json_t *after, struct npo_err *err);
+		const json_t *after, const char *note, struct npo_err *err);
+
+/* 1 when table has a row id, 0 when not, -1 on error. */
+int store_exists(struct db_conn *c, const char *table, int64_t id,
+		 struct npo_err *err);
 
 /* Bumps the database-wide revision (part of every write transaction). */
 int store_bump_revision(struct db_conn *c, struct npo_err *err);

@@ -16,6 +16,10 @@ void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * overflow). Returns 0 on success, -1 otherwise. */
 int util_parse_int64(const char *s, int64_t *out);
 
+/* The integer / string member key of object o (0 / NULL when absent). */
+int64_t util_jint(const json_t *o, const char *key);
+const char *util_jstr(const json_t *o, const char *key);
+
 /*
  * An error as a value: what went wrong, and which HTTP status the API would
  * answer with. Functions that can fail take a struct npo_err * and return -1

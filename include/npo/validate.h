@@ -19,6 +19,8 @@ enum field_type {
 	FIELD_ENUM,   /* one of choices */
 	FIELD_REF,    /* id of another resource (integer >= 1) */
 	FIELD_TIME,   /* server-set UTC timestamp */
+	FIELD_LINE,   /* {"goal_id": N} or {"programme_id": N}; stored as the
+		       * columns <name>_goal_id and <name>_programme_id */
 };
 
 enum field_flag {
@@ -38,6 +40,7 @@ struct field {
 	bool (*format)(const char *);  /* FIELD_TEXT: extra check, or NULL */
 	const char *hint;              /* what format expects, for messages */
 	const char *def;               /* default of an absent TEXT/ENUM */
+	const char *ref;               /* FIELD_REF: the table it points to */
 };
 
 /*
@@ -60,6 +63,17 @@ const char *validate_value(const struct field *f, const json_t *v,
 
 /* True for a real calendar date written YYYY-MM-DD. */
 bool validate_date(const char *s);
+
+/* A school year such as "2024-2025" (two consecutive years from 1900). */
+bool validate_school_year(const char *s);
+
+/* A CBS municipality code: GM and four digits, e.g. GM0402 (Hilversum). */
+bool validate_cbs_code(const char *s);
+
+/* Fills err with 422 validation_failed for one field; returns -1. */
+struct npo_err;
+int validate_fail(struct npo_err *err, const char *field, const char *code,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Appends {"field","code","message"} to errors. */
 void validate_add_error(json_t *errors, const char *field, const char *code,

@@ -2,21 +2,15 @@
 #include <string.h>
 
 #include "npo/api.h"
+#include "npo/figures.h"
 #include "npo/money.h"
-
-/* A CBS municipality code: GM and four digits, e.g. GM0402 (Hilversum). */
-static bool is_cbs_code(const char *s)
-{
-	return strlen(s) == 6 && strncmp(s, "GM", 2) == 0 &&
-	       strspn(s + 2, "0123456789") == 4;
-}
 
 static const char *const overrun_policies[] = { "warn", "stop", NULL };
 
 static const struct field budget_fields[] = {
 	{ .name = "municipality_code", .type = FIELD_TEXT,
 	  .flags = F_REQUIRED | F_FILTER, .min = 6, .max = 6,
-	  .format = is_cbs_code,
+	  .format = validate_cbs_code,
 	  .hint = "must be a CBS municipality code such as GM0402" },
 	{ .name = "municipality_name", .type = FIELD_TEXT,
 	  .flags = F_REQUIRED, .min = 1, .max = 200 },
@@ -36,21 +30,24 @@ static const struct field budget_fields[] = {
 static int budget_check(struct db_conn *c, json_t *row, const json_t *before,
 			struct npo_err *err)
 {
-	const char *from = json_string_value(json_object_get(row, "spend_from"));
-	const char *until =
-		json_string_value(json_object_get(row, "spend_until"));
-	json_t *errors;
+	const char *from = util_jstr(row, "spend_from");
 
 	(void)c;
 	(void)before;
-	if (strcmp(until, from) >= 0)
+	if (strcmp(util_jstr(row, "spend_until"), from) >= 0)
 		return 0;
-	errors = json_array();
-	validate_add_error(errors, "spend_until", "range",
-			   "must not be before spend_from");
-	return err_set_new(err, json_pack("{s:o}", "errors", errors), 422,
-			   "validation_failed",
-			   "spend_until %s is before spend_from %s", until, from);
+	return validate_fail(err, "spend_until", "range",
+			     "must not be before spend_from (%s)", from);
+}
+
+/* The grant holds the goals. */
+static size_t budget_levels(const json_t *row, struct level *out, size_t max)
+{
+	(void)max;
+	if (!util_jint(row, "id"))
+		return 0;
+	out[0] = (struct level){ LEVEL_BUDGET, util_jint(row, "id") };
+	return 1;
 }
 
 const struct resource budget_resource = {
@@ -60,6 +57,7 @@ const struct resource budget_resource = {
 	.fields = budget_fields,
 	.nfields = sizeof(budget_fields) / sizeof(budget_fields[0]),
 	.check = budget_check,
+	.levels = budget_levels,
 };
 
 /* The audit trail: read-only, stored before/after shown as JSON values. */
@@ -72,6 +70,7 @@ static const struct field audit_fields[] = {
 	  .max = INT64_MAX },
 	{ .name = "before", .type = FIELD_TEXT, .flags = F_NULLABLE },
 	{ .name = "after", .type = FIELD_TEXT, .flags = F_NULLABLE },
+	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE },
 };
 
 static void audit_present(json_t *row)

@@ -7,10 +7,14 @@
 #include <string.h>
 
 #include "npo/api.h"
+#include "npo/figures.h"
+#include "npo/money.h"
+#include "npo/workflow.h"
 
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX 1000
 #define MAX_FILTERS 8
+#define MAX_LEVELS 8
 
 static int64_t version_of(const json_t *row)
 {
@@ -256,14 +260,118 @@ fail:
 
 /* --- writes ------------------------------------------------------------- */
 
+/* 422 naming each reference field of row that points to no row. */
+static int check_refs(struct db_conn *c, const struct resource *res,
+		      const json_t *row, const json_t *before,
+		      struct npo_err *err)
+{
+	json_t *errors = json_array();
+	char msg[96];
+
+	for (size_t i = 0; i < res->nfields; i++) {
+		const struct field *f = &res->fields[i];
+		const json_t *v = json_object_get(row, f->name);
+		int rc;
+
+		if (!f->ref || !json_is_integer(v) ||
+		    (before && json_equal(v, json_object_get(before, f->name))))
+			continue;
+		rc = store_exists(c, f->ref, json_integer_value(v), err);
+		if (rc < 0) {
+			json_decref(errors);
+			return -1;
+		}
+		if (rc == 0) {
+			snprintf(msg, sizeof(msg), "there is no %s %lld",
+				 f->name, (long long)json_integer_value(v));
+			/* "budget_id" -> "there is no budget_id 9" reads well
+			 * enough and names the field exactly */
+			validate_add_error(errors, f->name, "not_found", msg);
+		}
+	}
+	if (json_array_size(errors) == 0) {
+		json_decref(errors);
+		return 0;
+	}
+	return err_set_new(err, json_pack("{s:o}", "errors", errors), 422,
+			   "validation_failed",
+			   "a referenced row does not exist (see errors)");
+}
+
+/* The levels that rows before and after count in, each once. */
+static size_t touched_levels(const struct resource *res, const json_t *before,
+			     const json_t *row, struct level *out)
+{
+	struct level all[2 * MAX_LEVELS];
+	size_t n = 0, k = 0;
+
+	if (!res->levels)
+		return 0;
+	if (before)
+		n += res->levels(before, all, MAX_LEVELS);
+	if (row)
+		n += res->levels(row, all + n, MAX_LEVELS);
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < k; j++)
+			seen |= out[j].kind == all[i].kind &&
+				out[j].id == all[i].id;
+		if (!seen && k < MAX_LEVELS)
+			out[k++] = all[i];
+	}
+	return k;
+}
+
+/*
+ * The overrun rule: under the budget's policy stop, a write may not leave a
+ * level using more than its parent holds, unless it leaves it less over
+ * than before. Answers 409 with the parent's amount, what was used before
+ * and what this write asked.
+ */
+static int check_overrun(struct db_conn *c, const struct level *l,
+			 const struct level_use *pre, struct npo_err *err)
+{
+	struct level_use post;
+	int64_t over, was;
+
+	if (figures_level(c, l, &post, err) < 0)
+		return -1;
+	if (!post.exists || !post.applies || !post.stop)
+		return 0;
+	over = post.used - post.limit;
+	was = pre->exists && pre->applies ? pre->used - pre->limit : 0;
+	if (over <= 0 || over <= was)
+		return 0;
+	return err_set_new(
+		err,
+		json_pack("{s:s, s:{s:s, s:I}, s:I, s:I, s:I, s:I}", "rule",
+			  figures_level_code(l->kind), "parent", "entity",
+			  figures_level_entity(l->kind), "id", (json_int_t)l->id,
+			  "parent_cents", (json_int_t)post.limit, "used_cents",
+			  (json_int_t)(pre->exists ? pre->used : 0),
+			  "asked_cents",
+			  (json_int_t)(post.used - (pre->exists ? pre->used : 0)),
+			  "over_cents", (json_int_t)over),
+		409, "overrun",
+		"refused under overrun_policy stop: %s %lld would use %lld "
+		"cents of its %lld (%s)",
+		figures_level_entity(l->kind), (long long)l->id,
+		(long long)post.used, (long long)post.limit,
+		figures_level_code(l->kind));
+}
+
 void crud_write(struct http_request *req, const struct resource *res,
 		int64_t id, const char *action, crud_change change,
-		const void *arg)
+		const void *arg, const char *note)
 {
 	struct db_conn *c = http_db(req);
 	const char *if_match = http_header(req, "If-Match");
 	struct npo_err err = { 0 };
 	json_t *before = NULL, *row = NULL, *after = NULL;
+	struct level levels[MAX_LEVELS];
+	struct level_use pre[MAX_LEVELS];
+	size_t nlevels;
 	char location[128];
 
 	if (db_begin_write(c, &err) < 0)
@@ -283,7 +391,8 @@ void crud_write(struct http_request *req, const struct resource *res,
 	}
 	if (change(res, before, &row, arg, &err) < 0)
 		goto fail;
-	if (row && res->check && res->check(c, row, before, &err) < 0)
+	if (row && (check_refs(c, res, row, before, &err) < 0 ||
+		    (res->check && res->check(c, row, before, &err) < 0)))
 		goto fail;
 	if (before && row && json_equal(before, row)) {
 		/* nothing changes: no new version, no audit row */
@@ -292,14 +401,24 @@ void crud_write(struct http_request *req, const struct resource *res,
 		http_reply_json(req, 200, json_incref(before));
 		goto out;
 	}
+	nlevels = touched_levels(res, before, row, levels);
+	for (size_t i = 0; i < nlevels; i++)
+		if (figures_level(c, &levels[i], &pre[i], &err) < 0)
+			goto fail;
 	if (!row ? store_delete(c, res, id, &err)
 	    : !id ? store_insert(c, res, row, &id, &err)
 		  : store_update(c, res, id, row, &err))
 		goto fail;
+	if (row && res->after_write &&
+	    res->after_write(c, http_actor(req), id, row, &err) < 0)
+		goto fail;
+	for (size_t i = 0; i < nlevels; i++)
+		if (check_overrun(c, &levels[i], &pre[i], &err) < 0)
+			goto fail;
 	if (row && store_get(c, res, id, &after, &err) < 0)
 		goto fail;
 	if (store_audit(c, http_actor(req), action, res->name, id, before,
-			after, &err) < 0 ||
+			after, note, &err) < 0 ||
 	    store_bump_revision(c, &err) < 0 || db_commit(c, &err) < 0)
 		goto fail;
 	if (!after) {
@@ -353,14 +472,21 @@ static int change_patch(const struct resource *res, const json_t *before,
 	return 0;
 }
 
+/* Delete; what has a workflow only while in its first status. */
 static int change_delete(const struct resource *res, const json_t *before,
 			 json_t **row, const void *arg, struct npo_err *err)
 {
-	(void)res;
-	(void)before;
+	const char *status = json_string_value(json_object_get(before, "status"));
+
 	(void)arg;
-	(void)err;
 	*row = NULL;
+	if (res->workflow && strcmp(status, res->workflow->states[0]) != 0)
+		return err_set(err, 409, "not_deletable",
+			       "%s %lld is %s; only a %s %s can be deleted",
+			       res->name,
+			       (long long)json_integer_value(
+				       json_object_get(before, "id")),
+			       status, res->workflow->states[0], res->name);
 	return 0;
 }
 
@@ -376,7 +502,7 @@ static void create_or_patch(struct http_request *req, bool create)
 	}
 	crud_write(req, res, create ? 0 : http_id(req),
 		   create ? "create" : "update",
-		   create ? change_create : change_patch, body);
+		   create ? change_create : change_patch, body, NULL);
 }
 
 void crud_create(struct http_request *req)
@@ -392,5 +518,65 @@ void crud_patch(struct http_request *req)
 void crud_delete(struct http_request *req)
 {
 	crud_write(req, http_ctx(req), http_id(req), "delete", change_delete,
-		   NULL);
+		   NULL, NULL);
+}
+
+/* The body of a status move; approved_cents only where on_move takes it. */
+static const struct field move_fields[] = {
+	{ .name = "status", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	  .max = 32 },
+	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE, .max = 2000 },
+	{ .name = "approved_cents", .type = FIELD_CENTS, .min = 0,
+	  .max = MONEY_MAX_CENTS },
+};
+
+static int change_status(const struct resource *res, const json_t *before,
+			 json_t **row, const void *arg, struct npo_err *err)
+{
+	const json_t *body = arg;
+	const char *from = json_string_value(json_object_get(before, "status"));
+	const char *to = json_string_value(json_object_get(body, "status"));
+	const char *next[8];
+	size_t n;
+	json_t *allowed;
+
+	if (workflow_allows(res->workflow, from, to)) {
+		*row = json_deep_copy(before);
+		json_object_set_new(*row, "status", json_string(to));
+		return res->on_move ? res->on_move(*row, to, body, err) : 0;
+	}
+	n = workflow_next(res->workflow, from, next, 8);
+	allowed = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(allowed, json_string(next[i]));
+	return err_set_new(err,
+			   json_pack("{s:s, s:o}", "status", from, "allowed",
+				     allowed),
+			   409, "transition_not_allowed",
+			   "a %s cannot move from %s to %s%s", res->name, from,
+			   to, n ? " (see allowed)" : "; it is final");
+}
+
+void crud_status(struct http_request *req)
+{
+	const struct resource *res = http_ctx(req);
+	const json_t *body = http_body(req);
+	json_t *errors = validate_body(move_fields, res->on_move ? 3 : 2, body,
+				       true);
+	const char *to = json_string_value(json_object_get(body, "status"));
+	bool known = false;
+
+	for (const char *const *s = res->workflow->states; !errors && *s; s++)
+		known |= strcmp(*s, to) == 0;
+	if (!errors && !known) {
+		errors = json_array();
+		validate_add_error(errors, "status", "enum",
+				   "is not a status of this resource");
+	}
+	if (errors) {
+		crud_reply_invalid(req, errors);
+		return;
+	}
+	crud_write(req, res, http_id(req), "status", change_status, body,
+		   json_string_value(json_object_get(body, "note")));
 }

@@ -15,7 +15,7 @@ static int add(struct db_conn *c, const struct resource *res, json_t *row_new,
 	if (store_insert(c, res, row_new, id, err) < 0 ||
 	    store_get(c, res, *id, &after, err) < 0 ||
 	    store_audit(c, "demo", "create", res->name, *id, NULL, after,
-			err) < 0)
+			NULL, err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -1,0 +1,87 @@
+/*
+ * The figures of DESIGN.md section 1, computed from the records by SQL
+ * aggregates, never stored; the warnings; and the levels that the overrun
+ * rules check. Knows SQL (through db.h) but neither HTTP nor JSON.
+ */
+#ifndef NPO_FIGURES_H
+#define NPO_FIGURES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "npo/db.h"
+
+/* The figures of one budget, goal or programme, in cents. */
+struct figures {
+	int64_t id;
+	int64_t parent_id;  /* a goal's budget, a programme's goal */
+	char *code;         /* goal code (owned, or NULL) */
+	char *name;         /* owned */
+	char *status;       /* programme status (owned, or NULL) */
+	int64_t amount;     /* grant, allocation or programme budget */
+	int64_t allocated, programmed, committed, spent, paid;
+	int64_t open_commitments;
+	/* derived by figures_derive */
+	int64_t unallocated, remaining, expected_return;
+};
+
+struct warning {
+	const char *code;    /* over_allocated, goal_over_programmed, … */
+	const char *entity;  /* budget, goal, programme, plan, expenditure */
+	int64_t id;
+	int64_t amount;      /* the excess, or the money at stake, in cents */
+	char message[200];
+};
+
+struct budget_figures {
+	struct figures total;  /* the budget itself */
+	char spend_from[11], spend_until[11];
+	struct figures *goals;
+	size_t ngoals;
+	struct figures *programmes;
+	size_t nprogrammes;
+	struct warning *warnings;
+	size_t nwarnings;
+};
+
+/*
+ * Computes the figures of budget id in the caller's read transaction.
+ * Spent and paid count only expenditures with spent_on in from..until
+ * (inclusive, "YYYY-MM-DD"); today decides the deadline warnings. 404 when
+ * there is no such budget. Free with figures_free.
+ */
+int figures_budget(struct db_conn *c, int64_t id, const char *from,
+		   const char *until, const char *today,
+		   struct budget_figures *out, struct npo_err *err);
+void figures_free(struct budget_figures *f);
+
+/* The levels each of which must fit inside its parent. */
+enum level_kind { LEVEL_BUDGET, LEVEL_GOAL, LEVEL_PROGRAMME, LEVEL_PLAN };
+
+struct level {
+	enum level_kind kind;
+	int64_t id;
+};
+
+struct level_use {
+	bool exists;      /* false when the row is gone or not yet there */
+	bool applies;     /* a plan's limit holds only once it is approved */
+	bool stop;        /* the budget's overrun_policy is stop */
+	int64_t limit;    /* grant, allocation, programme budget, approved */
+	int64_t used;     /* allocated, programmed, committed, spent */
+};
+
+/* Reads how much of level l is used, in the caller's transaction. */
+int figures_level(struct db_conn *c, const struct level *l,
+		  struct level_use *out, struct npo_err *err);
+
+/* The warning code of a level overrun, and the entity name of a level. */
+const char *figures_level_code(enum level_kind kind);
+const char *figures_level_entity(enum level_kind kind);
+
+/* Committed and spent under a goal or programme (for reallocations). */
+int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
+		 int64_t *committed, int64_t *spent, struct npo_err *err);
+
+#endif

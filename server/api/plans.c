@@ -1,0 +1,118 @@
+/* Plans (bestedingsplannen): what a school intends to do with money from
+ * one programme in one school year, and its approval. */
+#include <string.h>
+
+#include "npo/api.h"
+#include "npo/figures.h"
+#include "npo/money.h"
+#include "npo/workflow.h"
+
+static const struct field plan_fields[] = {
+	{ .name = "programme_id", .type = FIELD_REF,
+	  .flags = F_REQUIRED | F_FILTER, .min = 1, .max = INT64_MAX,
+	  .ref = "programmes" },
+	{ .name = "school_id", .type = FIELD_REF, .flags = F_REQUIRED | F_FILTER,
+	  .min = 1, .max = INT64_MAX, .ref = "schools" },
+	{ .name = "school_year", .type = FIELD_TEXT,
+	  .flags = F_REQUIRED | F_FILTER, .min = 9, .max = 9,
+	  .format = validate_school_year,
+	  .hint = "must be a school year such as 2024-2025" },
+	{ .name = "title", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	  .max = 200 },
+	{ .name = "requested_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
+	  .min = 0, .max = MONEY_MAX_CENTS },
+	{ .name = "approved_cents", .type = FIELD_CENTS,
+	  .flags = F_READONLY | F_NULLABLE, .min = 0, .max = MONEY_MAX_CENTS },
+	{ .name = "status", .type = FIELD_ENUM, .flags = F_READONLY | F_FILTER,
+	  .choices = plan_states, .def = "draft",
+	  .hint = "must be draft, submitted, approved, rejected, withdrawn or "
+		  "settled" },
+	{ .name = "submitted_at", .type = FIELD_TIME,
+	  .flags = F_READONLY | F_NULLABLE },
+	{ .name = "decided_at", .type = FIELD_TIME,
+	  .flags = F_READONLY | F_NULLABLE },
+	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE, .max = 2000 },
+};
+
+/* Once decided, only title and note may change. */
+static int plan_check(struct db_conn *c, json_t *row, const json_t *before,
+		      struct npo_err *err)
+{
+	static const char *const locked[] = { "programme_id", "school_id",
+					      "school_year", "requested_cents" };
+	const char *status;
+
+	(void)c;
+	if (!before)
+		return 0;
+	status = util_jstr(before, "status");
+	if (strcmp(status, "draft") == 0 || strcmp(status, "submitted") == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(locked) / sizeof(locked[0]); i++)
+		if (!json_equal(json_object_get(row, locked[i]),
+				json_object_get(before, locked[i])))
+			return err_set(err, 409, "locked",
+				       "plan %lld is %s; its %s can no longer "
+				       "change",
+				       (long long)util_jint(before, "id"), status,
+				       locked[i]);
+	return 0;
+}
+
+/* Approval sets approved_cents (at most requested) and decided_at. */
+static int plan_on_move(json_t *row, const char *to, const json_t *body,
+			struct npo_err *err)
+{
+	const json_t *approved = json_object_get(body, "approved_cents");
+	const char *note = util_jstr(body, "note");
+	char now[21];
+
+	util_now_iso(now);
+	if (strcmp(to, "approved") == 0) {
+		if (!approved)
+			return validate_fail(err, "approved_cents", "required",
+					     "is required when approving");
+		if (json_integer_value(approved) >
+		    util_jint(row, "requested_cents"))
+			return validate_fail(
+				err, "approved_cents", "range",
+				"must not exceed requested_cents (%lld)",
+				(long long)util_jint(row, "requested_cents"));
+		json_object_set(row, "approved_cents", (json_t *)approved);
+	} else if (approved) {
+		return validate_fail(err, "approved_cents", "not_allowed",
+				     "is only given when approving");
+	}
+	if (strcmp(to, "submitted") == 0)
+		json_object_set_new(row, "submitted_at", json_string(now));
+	if (strcmp(to, "approved") == 0 || strcmp(to, "rejected") == 0)
+		json_object_set_new(row, "decided_at", json_string(now));
+	if (note)
+		json_object_set_new(row, "note", json_string(note));
+	return 0;
+}
+
+/* A programme holds its approved plans; a plan holds its declarations. */
+static size_t plan_levels(const json_t *row, struct level *out, size_t max)
+{
+	size_t n = 0;
+
+	(void)max;
+	out[n++] = (struct level){ LEVEL_PROGRAMME,
+				   util_jint(row, "programme_id") };
+	if (util_jint(row, "id"))
+		out[n++] = (struct level){ LEVEL_PLAN, util_jint(row, "id") };
+	return n;
+}
+
+const struct resource plan_resource = {
+	.name = "plan",
+	.table = "plans",
+	.path = "/api/v1/plans",
+	.fields = plan_fields,
+	.nfields = sizeof(plan_fields) / sizeof(plan_fields[0]),
+	.check = plan_check,
+	.levels = plan_levels,
+	.workflow = &plan_workflow,
+	.on_move = plan_on_move,
+};

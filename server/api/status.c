@@ -1,0 +1,230 @@
+/* The figures of a budget and the front page of a dashboard. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npo/api.h"
+#include "npo/figures.h"
+
+/* The period that spent and paid count in, from ?year= or ?school_year=. */
+struct status_query {
+	char from[11], until[11];
+	char today[11];
+	json_t *period;  /* owned: what the answer says of the period */
+	struct npo_err *err;
+};
+
+static int status_arg(void *arg, const char *key, const char *value)
+{
+	struct status_query *q = arg;
+	int64_t y;
+
+	if (strcmp(key, "year") == 0 || strcmp(key, "school_year") == 0) {
+		bool school = key[0] == 's';
+
+		if (q->period)
+			return err_set(q->err, 400, "bad_query",
+				       "give year or school_year, not both");
+		if (school ? !validate_school_year(value)
+			   : strlen(value) != 4 ||
+				     util_parse_int64(value, &y) < 0 ||
+				     y < 1900)
+			return err_set(q->err, 400, "bad_query",
+				       "%s must look like %s", key,
+				       school ? "2023-2024" : "2023");
+		/* a calendar year, or a school year: 1 August to 31 July */
+		y = strtoll(value, NULL, 10);
+		snprintf(q->from, sizeof(q->from),
+			 school ? "%04lld-08-01" : "%04lld-01-01", (long long)y);
+		snprintf(q->until, sizeof(q->until),
+			 school ? "%04lld-07-31" : "%04lld-12-31",
+			 (long long)(school ? y + 1 : y));
+		q->period = json_pack("{s:s, s:s, s:s}", key, value, "from",
+				      q->from, "until", q->until);
+	} else if (strcmp(key, "as_of") == 0) {
+		if (!validate_date(value))
+			return err_set(q->err, 400, "bad_query",
+				       "as_of must be a date YYYY-MM-DD");
+		snprintf(q->today, sizeof(q->today), "%s", value);
+	} else if (strcmp(key, "access_token") != 0) {
+		return err_set(q->err, 400, "bad_query",
+			       "unknown query parameter %s", key);
+	}
+	return 0;
+}
+
+static int parse_query(struct http_request *req, struct status_query *q,
+		       struct npo_err *err)
+{
+	char now[21];
+
+	util_now_iso(now);
+	*q = (struct status_query){ .from = "0000-01-01", .until = "9999-12-31",
+				    .err = err };
+	snprintf(q->today, sizeof(q->today), "%.10s", now);
+	if (http_query_foreach(req, status_arg, q) == 0)
+		return 0;
+	json_decref(q->period);
+	return -1;
+}
+
+#define I(v) ((json_int_t)(v))
+
+static json_t *totals_json(const struct figures *t)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "grant_cents", I(t->amount), "allocated_cents",
+			 I(t->allocated), "unallocated_cents",
+			 I(t->unallocated), "programmed_cents",
+			 I(t->programmed), "committed_cents", I(t->committed),
+			 "spent_cents", I(t->spent), "paid_cents", I(t->paid),
+			 "remaining_cents", I(t->remaining),
+			 "open_commitments_cents", I(t->open_commitments),
+			 "expected_return_cents", I(t->expected_return));
+}
+
+static json_t *goal_json(const struct figures *g)
+{
+	return json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "id", I(g->id), "code", g->code, "name", g->name,
+			 "allocated_cents", I(g->allocated), "programmed_cents",
+			 I(g->programmed), "committed_cents", I(g->committed),
+			 "spent_cents", I(g->spent), "paid_cents", I(g->paid),
+			 "remaining_cents", I(g->remaining),
+			 "open_commitments_cents", I(g->open_commitments));
+}
+
+static json_t *programme_json(const struct figures *p)
+{
+	return json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "id", I(p->id), "goal_id", I(p->parent_id), "name",
+			 p->name, "status", p->status, "budget_cents",
+			 I(p->amount), "committed_cents", I(p->committed),
+			 "spent_cents", I(p->spent), "paid_cents", I(p->paid),
+			 "remaining_cents", I(p->remaining),
+			 "open_commitments_cents", I(p->open_commitments));
+}
+
+static json_t *warnings_json(const struct budget_figures *f)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < f->nwarnings; i++) {
+		const struct warning *w = &f->warnings[i];
+
+		json_array_append_new(
+			a, json_pack("{s:s, s:s, s:I, s:I, s:s}", "code",
+				     w->code, "entity", w->entity, "id", I(w->id),
+				     "amount_cents", I(w->amount), "message",
+				     w->message));
+	}
+	return a;
+}
+
+void status_budget(struct http_request *req)
+{
+	struct db_conn *c = http_db(req);
+	struct npo_err err = { 0 };
+	struct status_query q;
+	struct budget_figures f = { 0 };
+	json_t *budget = NULL, *goals, *programmes;
+
+	if (parse_query(req, &q, &err) < 0)
+		goto fail;
+	/* one read transaction: every figure from the same snapshot */
+	if (db_begin_read(c, &err) < 0)
+		goto fail_q;
+	if (store_get(c, &budget_resource, http_id(req), &budget, &err) < 0 ||
+	    figures_budget(c, http_id(req), q.from, q.until, q.today, &f,
+			   &err) < 0) {
+		db_rollback(c);
+		goto fail_q;
+	}
+	db_rollback(c);
+	goals = json_array();
+	for (size_t i = 0; i < f.ngoals; i++)
+		json_array_append_new(goals, goal_json(&f.goals[i]));
+	programmes = json_array();
+	for (size_t i = 0; i < f.nprogrammes; i++)
+		json_array_append_new(programmes,
+				      programme_json(&f.programmes[i]));
+	http_reply_json(req, 200,
+			json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}",
+				  "budget", budget, "as_of", q.today, "period",
+				  q.period ? q.period : json_null(), "totals",
+				  totals_json(&f.total), "goals", goals,
+				  "programmes", programmes, "warnings",
+				  warnings_json(&f)));
+	figures_free(&f);
+	return;
+fail_q:
+	json_decref(q.period);
+	json_decref(budget);
+	figures_free(&f);
+fail:
+	http_reply_err(req, &err);
+	err_clear(&err);
+}
+
+/* One summary row per budget. */
+void status_all(struct http_request *req)
+{
+	struct db_conn *c = http_db(req);
+	struct npo_err err = { 0 };
+	struct status_query q;
+	json_t *budgets = NULL, *items = json_array(), *b;
+	size_t i;
+
+	if (parse_query(req, &q, &err) < 0)
+		goto fail;
+	if (db_begin_read(c, &err) < 0 ||
+	    store_list(c, &budget_resource, NULL, 0, 0, 1000000, &budgets,
+		       NULL, &err) < 0)
+		goto fail_tx;
+	json_array_foreach(budgets, i, b) {
+		struct budget_figures f;
+		const struct figures *t = &f.total;
+		json_t *codes = json_array();
+
+		if (figures_budget(c, util_jint(b, "id"), q.from, q.until,
+				   q.today, &f, &err) < 0) {
+			json_decref(codes);
+			goto fail_tx;
+		}
+		for (size_t k = 0; k < f.nwarnings; k++)
+			json_array_append_new(codes,
+					      json_string(f.warnings[k].code));
+		json_array_append_new(
+			items,
+			json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I,"
+				  " s:I, s:I, s:I, s:I, s:o}",
+				  "budget_id", I(t->id), "municipality_code",
+				  util_jstr(b, "municipality_code"),
+				  "municipality_name",
+				  util_jstr(b, "municipality_name"), "name",
+				  t->name, "spend_until", f.spend_until,
+				  "grant_cents", I(t->amount), "allocated_cents",
+				  I(t->allocated), "committed_cents",
+				  I(t->committed), "spent_cents", I(t->spent),
+				  "paid_cents", I(t->paid), "remaining_cents",
+				  I(t->remaining), "open_commitments_cents",
+				  I(t->open_commitments), "expected_return_cents",
+				  I(t->expected_return), "warnings", codes));
+		figures_free(&f);
+	}
+	db_rollback(c);
+	json_decref(budgets);
+	http_reply_json(req, 200,
+			json_pack("{s:s, s:o, s:o}", "as_of", q.today, "period",
+				  q.period ? q.period : json_null(), "items",
+				  items));
+	return;
+fail_tx:
+	db_rollback(c);
+	json_decref(q.period);
+fail:
+	json_decref(budgets);
+	json_decref(items);
+	http_reply_err(req, &err);
+	err_clear(&err);
+}

@@ -1,0 +1,451 @@
+#include "npo/figures.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npo/money.h"
+
+/*
+ * The definitions, once. A plan commits its approved amount once approved
+ * or settled; an expenditure is spent once approved or paid, and commits
+ * itself when it belongs to no plan.
+ */
+#define PLAN_COMMITS "p.status IN ('approved', 'settled')"
+#define IS_SPENT "e.status IN ('approved', 'paid')"
+#define PLAN_SPENT(p)                                                       \
+	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"     \
+	" WHERE e.plan_id = " p ".id AND " IS_SPENT ")"
+#define PROGRAMME_COMMITTED(pr)                                             \
+	"((SELECT coalesce(sum(p.approved_cents), 0) FROM plans p"         \
+	" WHERE p.programme_id = " pr ".id AND " PLAN_COMMITS ")"          \
+	" + (SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"  \
+	" WHERE e.programme_id = " pr ".id AND e.plan_id IS NULL AND "     \
+	IS_SPENT "))"
+#define PROGRAMME_SPENT(pr, extra)                                          \
+	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"     \
+	" WHERE e.programme_id = " pr ".id AND " extra ")"
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* Days since 1970-01-01 of a YYYY-MM-DD date (Howard Hinnant's method). */
+static long days_of(const char *d)
+{
+	long y = strtol(d, NULL, 10), m = strtol(d + 5, NULL, 10),
+	     dd = strtol(d + 8, NULL, 10);
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + dd - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int add(int64_t *sum, int64_t v, struct npo_err *err)
+{
+	if (money_add(sum, v))
+		return 0;
+	return err_set(err, 500, "overflow", "a sum is too large to compute");
+}
+
+static void derive(struct figures *f, int64_t grant_or_amount)
+{
+	f->unallocated = grant_or_amount - f->allocated;
+	f->remaining = f->amount - f->spent;
+	f->expected_return =
+		f->amount > f->committed ? f->amount - f->committed : 0;
+}
+
+static int warn(struct budget_figures *out, const char *code,
+		const char *entity, int64_t id, int64_t amount,
+		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int warn(struct budget_figures *out, const char *code,
+		const char *entity, int64_t id, int64_t amount,
+		const char *fmt, ...)
+{
+	struct warning *w = realloc(out->warnings,
+				    (out->nwarnings + 1) * sizeof(*w));
+	va_list ap;
+
+	if (!w)
+		return -1;
+	out->warnings = w;
+	w += out->nwarnings++;
+	*w = (struct warning){ .code = code, .entity = entity, .id = id,
+			       .amount = amount };
+	va_start(ap, fmt);
+	vsnprintf(w->message, sizeof(w->message), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int load_budget(struct db_conn *c, int64_t id,
+		       struct budget_figures *out, struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		c,
+		"SELECT name, grant_cents, spend_from, spend_until,"
+		" (SELECT coalesce(sum(allocated_cents), 0) FROM goals"
+		"  WHERE budget_id = b.id)"
+		" FROM budgets b WHERE id = ?",
+		err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW) {
+		out->total.id = id;
+		out->total.name = dup_col(st, 0);
+		out->total.amount = sqlite3_column_int64(st, 1);
+		snprintf(out->spend_from, sizeof(out->spend_from), "%s",
+			 sqlite3_column_text(st, 2));
+		snprintf(out->spend_until, sizeof(out->spend_until), "%s",
+			 sqlite3_column_text(st, 3));
+		out->total.allocated = sqlite3_column_int64(st, 4);
+	} else if (rc == SQLITE_DONE) {
+		err_set(err, 404, "not_found", "there is no budget %lld",
+			(long long)id);
+	}
+	db_done(c, st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int load_goals(struct db_conn *c, struct budget_figures *out,
+		      struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		c,
+		"SELECT id, code, name, allocated_cents FROM goals"
+		" WHERE budget_id = ? ORDER BY id",
+		err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, out->total.id);
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
+		struct figures *g = realloc(out->goals, (out->ngoals + 1) *
+							       sizeof(*g));
+
+		if (!g) {
+			rc = err_set(err, 500, "internal", "out of memory");
+			break;
+		}
+		out->goals = g;
+		g += out->ngoals++;
+		*g = (struct figures){
+			.id = sqlite3_column_int64(st, 0),
+			.parent_id = out->total.id,
+			.code = dup_col(st, 1),
+			.name = dup_col(st, 2),
+			.amount = sqlite3_column_int64(st, 3),
+			.allocated = sqlite3_column_int64(st, 3),
+		};
+	}
+	db_done(c, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int load_programmes(struct db_conn *c, const char *from,
+			   const char *until, struct budget_figures *out,
+			   struct npo_err *err)
+{
+	static const char sql[] =
+		"SELECT pr.id, pr.goal_id, pr.name, pr.status, pr.budget_cents, "
+		PROGRAMME_COMMITTED("pr") ", "
+		PROGRAMME_SPENT("pr", IS_SPENT " AND e.spent_on BETWEEN ?2 AND ?3")
+		", "
+		PROGRAMME_SPENT("pr", "e.status = 'paid' AND e.spent_on BETWEEN"
+				      " ?2 AND ?3")
+		", (SELECT coalesce(sum(max(p.approved_cents - " PLAN_SPENT("p")
+		", 0)), 0) FROM plans p WHERE p.programme_id = pr.id AND "
+		PLAN_COMMITS ")"
+		" FROM programmes pr WHERE pr.budget_id = ?1 ORDER BY pr.id";
+	sqlite3_stmt *st = db_prepare(c, sql, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, out->total.id);
+	sqlite3_bind_text(st, 2, from, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, until, -1, SQLITE_TRANSIENT);
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
+		struct figures *p = realloc(out->programmes,
+					    (out->nprogrammes + 1) * sizeof(*p));
+
+		if (!p) {
+			rc = err_set(err, 500, "internal", "out of memory");
+			break;
+		}
+		out->programmes = p;
+		p += out->nprogrammes++;
+		*p = (struct figures){
+			.id = sqlite3_column_int64(st, 0),
+			.parent_id = sqlite3_column_int64(st, 1),
+			.name = dup_col(st, 2),
+			.status = dup_col(st, 3),
+			.amount = sqlite3_column_int64(st, 4),
+			.committed = sqlite3_column_int64(st, 5),
+			.spent = sqlite3_column_int64(st, 6),
+			.paid = sqlite3_column_int64(st, 7),
+			.open_commitments = sqlite3_column_int64(st, 8),
+		};
+		p->programmed = strcmp(p->status, "stopped") ? p->amount : 0;
+	}
+	db_done(c, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Adds the programmes' figures up into their goals and the budget. */
+static int sum_up(struct budget_figures *out, struct npo_err *err)
+{
+	struct figures *t = &out->total;
+
+	for (size_t i = 0; i < out->nprogrammes; i++) {
+		const struct figures *p = &out->programmes[i];
+		struct figures *g = NULL;
+
+		for (size_t j = 0; j < out->ngoals && !g; j++)
+			if (out->goals[j].id == p->parent_id)
+				g = &out->goals[j];
+		if (!g)
+			return err_set(err, 500, "internal",
+				       "programme %lld has no goal",
+				       (long long)p->id);
+		if (add(&g->programmed, p->programmed, err) ||
+		    add(&g->committed, p->committed, err) ||
+		    add(&g->spent, p->spent, err) ||
+		    add(&g->paid, p->paid, err) ||
+		    add(&g->open_commitments, p->open_commitments, err) ||
+		    add(&t->programmed, p->programmed, err) ||
+		    add(&t->committed, p->committed, err) ||
+		    add(&t->spent, p->spent, err) ||
+		    add(&t->paid, p->paid, err) ||
+		    add(&t->open_commitments, p->open_commitments, err))
+			return -1;
+	}
+	for (size_t i = 0; i < out->nprogrammes; i++)
+		derive(&out->programmes[i], out->programmes[i].amount);
+	for (size_t i = 0; i < out->ngoals; i++)
+		derive(&out->goals[i], out->goals[i].amount);
+	derive(t, t->amount);
+	return 0;
+}
+
+/* Warnings about plans and expenditures, which have no figures rows. */
+static int row_warnings(struct db_conn *c, struct budget_figures *out,
+			struct npo_err *err)
+{
+	static const char plans_sql[] =
+		"SELECT p.id, " PLAN_SPENT("p") " - p.approved_cents"
+		" FROM plans p JOIN programmes pr ON pr.id = p.programme_id"
+		" WHERE pr.budget_id = ?1 AND " PLAN_COMMITS
+		" AND " PLAN_SPENT("p") " > p.approved_cents ORDER BY p.id";
+	static const char exp_sql[] =
+		"SELECT e.id, e.amount_cents, e.spent_on FROM expenditures e"
+		" JOIN programmes pr ON pr.id = e.programme_id"
+		" WHERE pr.budget_id = ?1 AND e.status != 'rejected'"
+		" AND (e.spent_on < ?2 OR e.spent_on > ?3) ORDER BY e.id";
+	sqlite3_stmt *st = db_prepare(c, plans_sql, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, out->total.id);
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
+		warn(out, "plan_over_spent", "plan", sqlite3_column_int64(st, 0),
+		     sqlite3_column_int64(st, 1),
+		     "plan %lld has %lld cents more declared than approved",
+		     (long long)sqlite3_column_int64(st, 0),
+		     (long long)sqlite3_column_int64(st, 1));
+	db_done(c, st);
+	if (rc < 0 || !(st = db_prepare(c, exp_sql, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, out->total.id);
+	sqlite3_bind_text(st, 2, out->spend_from, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, out->spend_until, -1, SQLITE_TRANSIENT);
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
+		warn(out, "outside_period", "expenditure",
+		     sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		     "expenditure %lld is dated %s, outside %s..%s: not eligible",
+		     (long long)sqlite3_column_int64(st, 0),
+		     sqlite3_column_text(st, 2), out->spend_from,
+		     out->spend_until);
+	db_done(c, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void level_warnings(struct budget_figures *out, const char *today)
+{
+	const struct figures *t = &out->total;
+	long left = days_of(out->spend_until) - days_of(today);
+
+	if (t->allocated > t->amount)
+		warn(out, "over_allocated", "budget", t->id,
+		     t->allocated - t->amount,
+		     "the goals allocate %lld cents more than the grant",
+		     (long long)(t->allocated - t->amount));
+	for (size_t i = 0; i < out->ngoals; i++) {
+		const struct figures *g = &out->goals[i];
+
+		if (g->programmed > g->allocated)
+			warn(out, "goal_over_programmed", "goal", g->id,
+			     g->programmed - g->allocated,
+			     "goal %s holds programmes for %lld cents more than "
+			     "its allocation",
+			     g->code, (long long)(g->programmed - g->allocated));
+	}
+	for (size_t i = 0; i < out->nprogrammes; i++) {
+		const struct figures *p = &out->programmes[i];
+
+		if (p->committed > p->amount)
+			warn(out, "programme_over_committed", "programme", p->id,
+			     p->committed - p->amount,
+			     "programme %lld has %lld cents more committed than "
+			     "its budget",
+			     (long long)p->id, (long long)(p->committed - p->amount));
+	}
+	if (left >= 0 && left <= 90 && t->amount > t->committed)
+		warn(out, "deadline_near", "budget", t->id,
+		     t->amount - t->committed,
+		     "%ld days until %s and %lld cents are not committed", left,
+		     out->spend_until, (long long)(t->amount - t->committed));
+	if (left < 0 && t->expected_return > 0)
+		warn(out, "deadline_passed", "budget", t->id, t->expected_return,
+		     "the spending period ended on %s; %lld cents go back to "
+		     "the state",
+		     out->spend_until, (long long)t->expected_return);
+}
+
+int figures_budget(struct db_conn *c, int64_t id, const char *from,
+		   const char *until, const char *today,
+		   struct budget_figures *out, struct npo_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (load_budget(c, id, out, err) < 0 || load_goals(c, out, err) < 0 ||
+	    load_programmes(c, from, until, out, err) < 0 ||
+	    sum_up(out, err) < 0 || row_warnings(c, out, err) < 0)
+		return -1;
+	level_warnings(out, today);
+	return 0;
+}
+
+static void free_one(struct figures *f)
+{
+	free(f->code);
+	free(f->name);
+	free(f->status);
+}
+
+void figures_free(struct budget_figures *f)
+{
+	free_one(&f->total);
+	for (size_t i = 0; i < f->ngoals; i++)
+		free_one(&f->goals[i]);
+	for (size_t i = 0; i < f->nprogrammes; i++)
+		free_one(&f->programmes[i]);
+	free(f->goals);
+	free(f->programmes);
+	free(f->warnings);
+	memset(f, 0, sizeof(*f));
+}
+
+/* --- the levels the overrun rules check ------------------------------------ */
+
+static const struct {
+	const char *code, *entity, *sql;
+} levels[] = {
+	[LEVEL_BUDGET] = { "over_allocated", "budget",
+		"SELECT b.grant_cents, (SELECT coalesce(sum(allocated_cents), 0)"
+		" FROM goals WHERE budget_id = b.id), b.overrun_policy, 1"
+		" FROM budgets b WHERE b.id = ?" },
+	[LEVEL_GOAL] = { "goal_over_programmed", "goal",
+		"SELECT g.allocated_cents, (SELECT coalesce(sum(budget_cents), 0)"
+		" FROM programmes WHERE goal_id = g.id AND status != 'stopped'),"
+		" b.overrun_policy, 1"
+		" FROM goals g JOIN budgets b ON b.id = g.budget_id WHERE g.id = ?" },
+	[LEVEL_PROGRAMME] = { "programme_over_committed", "programme",
+		"SELECT pr.budget_cents, " PROGRAMME_COMMITTED("pr") ","
+		" b.overrun_policy, 1 FROM programmes pr"
+		" JOIN budgets b ON b.id = pr.budget_id WHERE pr.id = ?" },
+	[LEVEL_PLAN] = { "plan_over_spent", "plan",
+		"SELECT coalesce(p.approved_cents, 0), " PLAN_SPENT("p") ","
+		" b.overrun_policy, " PLAN_COMMITS " FROM plans p"
+		" JOIN programmes pr ON pr.id = p.programme_id"
+		" JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?" },
+};
+
+const char *figures_level_code(enum level_kind kind)
+{
+	return levels[kind].code;
+}
+
+const char *figures_level_entity(enum level_kind kind)
+{
+	return levels[kind].entity;
+}
+
+int figures_level(struct db_conn *c, const struct level *l,
+		  struct level_use *out, struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(c, levels[l->kind].sql, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(st, 1, l->id);
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW) {
+		out->exists = true;
+		out->limit = sqlite3_column_int64(st, 0);
+		out->used = sqlite3_column_int64(st, 1);
+		out->stop = strcmp((const char *)sqlite3_column_text(st, 2),
+				   "stop") == 0;
+		out->applies = sqlite3_column_int(st, 3) != 0;
+	}
+	db_done(c, st);
+	return rc < 0 ? -1 : 0;
+}
+
+int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
+		 int64_t *committed, int64_t *spent, struct npo_err *err)
+{
+	static const char programme_sql[] =
+		"SELECT pr.budget_cents, " PROGRAMME_COMMITTED("pr") ", "
+		PROGRAMME_SPENT("pr", IS_SPENT) " FROM programmes pr"
+		" WHERE pr.id = ?";
+	static const char goal_sql[] =
+		"SELECT g.allocated_cents, (SELECT coalesce(sum("
+		PROGRAMME_COMMITTED("pr") "), 0) FROM programmes pr"
+		" WHERE pr.goal_id = g.id), (SELECT coalesce(sum("
+		PROGRAMME_SPENT("pr", IS_SPENT) "), 0) FROM programmes pr"
+		" WHERE pr.goal_id = g.id) FROM goals g WHERE g.id = ?";
+	sqlite3_stmt *st = db_prepare(c, goal ? goal_sql : programme_sql, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW) {
+		*amount = sqlite3_column_int64(st, 0);
+		*committed = sqlite3_column_int64(st, 1);
+		*spent = sqlite3_column_int64(st, 2);
+	} else if (rc == SQLITE_DONE) {
+		err_set(err, 404, "not_found", "there is no %s %lld",
+			goal ? "goal" : "programme", (long long)id);
+	}
+	db_done(c, st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
