@@ -59,7 +59,7 @@ static int add(int64_t *sum, int64_t v, struct npo_err *err)
 static void derive(struct figures *f, int64_t grant_or_amount)
 {
 	f->unallocated = grant_or_amount - f->allocated;
-	f->remaining = f->amount - f->spent;
+	f->remaining = f->amount - f->spent_ever;
 	f->expected_return =
 		f->amount > f->committed ? f->amount - f->committed : 0;
 }
@@ -167,6 +167,7 @@ static int load_programmes(struct db_conn *c, const char *from,
 		", "
 		PROGRAMME_SPENT("pr", "e.status = 'paid' AND e.spent_on BETWEEN"
 				      " ?2 AND ?3")
+		", " PROGRAMME_SPENT("pr", IS_SPENT)
 		", (SELECT coalesce(sum(max(p.approved_cents - " PLAN_SPENT("p")
 		", 0)), 0) FROM plans p WHERE p.programme_id = pr.id AND "
 		PLAN_COMMITS ")"
@@ -198,7 +199,8 @@ static int load_programmes(struct db_conn *c, const char *from,
 			.committed = sqlite3_column_int64(st, 5),
 			.spent = sqlite3_column_int64(st, 6),
 			.paid = sqlite3_column_int64(st, 7),
-			.open_commitments = sqlite3_column_int64(st, 8),
+			.spent_ever = sqlite3_column_int64(st, 8),
+			.open_commitments = sqlite3_column_int64(st, 9),
 		};
 		p->programmed = strcmp(p->status, "stopped") ? p->amount : 0;
 	}
@@ -226,6 +228,8 @@ static int sum_up(struct budget_figures *out, struct npo_err *err)
 		    add(&g->committed, p->committed, err) ||
 		    add(&g->spent, p->spent, err) ||
 		    add(&g->paid, p->paid, err) ||
+		    add(&g->spent_ever, p->spent_ever, err) ||
+		    add(&t->spent_ever, p->spent_ever, err) ||
 		    add(&g->open_commitments, p->open_commitments, err) ||
 		    add(&t->programmed, p->programmed, err) ||
 		    add(&t->committed, p->committed, err) ||

@@ -22,6 +22,7 @@ struct figures {
 	int64_t amount;     /* grant, allocation or programme budget */
 	int64_t allocated, programmed, committed, spent, paid;
 	int64_t open_commitments;
+	int64_t spent_ever;  /* spent over all time, whatever the period */
 	/* derived by figures_derive */
 	int64_t unallocated, remaining, expected_return;
 };
@@ -48,7 +49,8 @@ struct budget_figures {
 /*
  * Computes the figures of budget id in the caller's read transaction.
  * Spent and paid count only expenditures with spent_on in from..until
- * (inclusive, "YYYY-MM-DD"); today decides the deadline warnings. 404 when
+ * (inclusive, "YYYY-MM-DD"); every other figure, remaining too, counts all
+ * of them. today decides the deadline warnings. 404 when
  * there is no such budget. Free with figures_free.
  */
 int figures_budget(struct db_conn *c, int64_t id, const char *from,

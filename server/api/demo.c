@@ -1,27 +1,85 @@
 /*
- * Demo data: the figures of the two seed documents (see README.md, "Where
- * the demo figures come from"). Written through the store like any other
- * change, with audit rows by actor "demo".
+ * Demo data: the two seed documents as they are (README.md, "Where the demo
+ * figures come from"). Written through the store like any other change, with
+ * audit rows by actor "demo".
  */
+#include <string.h>
+
 #include "npo/api.h"
 
-/* Inserts row_new as a new res, with its audit row; sets *id. */
-static int add(struct db_conn *c, const struct resource *res, json_t *row_new,
-	       int64_t *id, struct npo_err *err)
+#define EUR(e) ((json_int_t)(e) * 100)
+#define ACTOR "demo"
+
+static const char *const goal_names[] = {
+	"Bovenschoolse maatregelen",
+	"Tegengaan van achterstanden in de voorschoolse periode",
+	"Zorg en welzijn",
+	"Samenwerking in de gemeente",
+	"Voorkomen van thuiszitters",
+};
+
+/* Inserts row as a new res with its audit row; sets *id. */
+static int add(struct db_conn *c, const struct resource *res,
+	       const json_t *row, int64_t *id, struct npo_err *err)
 {
 	json_t *after = NULL;
 	int rc = -1;
 
-	if (store_insert(c, res, row_new, id, err) < 0 ||
-	    store_get(c, res, *id, &after, err) < 0 ||
-	    store_audit(c, "demo", "create", res->name, *id, NULL, after,
-			NULL, err) < 0)
-		goto out;
-	rc = 0;
-out:
+	if (!row)
+		return err_set(err, 500, "internal", "demo row not packed");
+	if (store_insert(c, res, row, id, err) == 0 &&
+	    store_get(c, res, *id, &after, err) == 0)
+		rc = store_audit(c, ACTOR, "create", res->name, *id, NULL,
+				 after, NULL, err);
 	json_decref(after);
+	return rc;
+}
+
+/* add(), taking over row_new. */
+static int add_new(struct db_conn *c, const struct resource *res,
+		   json_t *row_new, int64_t *id, struct npo_err *err)
+{
+	int rc = add(c, res, row_new, id, err);
+
 	json_decref(row_new);
 	return rc;
+}
+
+/* Moves row id of res to status, as an audited status change. */
+static int move(struct db_conn *c, const struct resource *res, int64_t id,
+		const char *status, struct npo_err *err)
+{
+	json_t *before = NULL, *row = NULL, *after = NULL;
+	int rc = -1;
+
+	if (store_get(c, res, id, &before, err) < 0)
+		return -1;
+	row = json_deep_copy(before);
+	json_object_set_new(row, "status", json_string(status));
+	if (store_update(c, res, id, row, err) == 0 &&
+	    store_get(c, res, id, &after, err) == 0)
+		rc = store_audit(c, ACTOR, "status", res->name, id, before,
+				 after, NULL, err);
+	json_decref(after);
+	json_decref(row);
+	json_decref(before);
+	return rc;
+}
+
+static int add_goals(struct db_conn *c, int64_t budget, const int euros[5],
+		     int64_t ids[5], struct npo_err *err)
+{
+	char code[2] = "1";
+
+	for (int i = 0; i < 5; i++, code[0]++)
+		if (add_new(c, &goal_resource,
+			    json_pack("{s:I, s:s, s:s, s:I}", "budget_id",
+				      (json_int_t)budget, "code", code, "name",
+				      goal_names[i], "allocated_cents",
+				      EUR(euros[i])),
+			    &ids[i], err) < 0)
+			return -1;
+	return 0;
 }
 
 static json_t *budget(const char *code, const char *municipality,
@@ -35,10 +93,214 @@ static json_t *budget(const char *code, const char *municipality,
 			 decision_ref, "overrun_policy", "warn");
 }
 
+/*
+ * Hilversum, raadsinformatiebrief December 2021: EUR 2,138,509.64 spread
+ * over the five goals as 995,000 + 500,000 + 525,000 + 80,000 + 50,000 =
+ * 2,150,000, which over-allocates by EUR 11,490.36.
+ */
+static int hilversum(struct db_conn *c, struct npo_err *err)
+{
+	static const int euros[5] = { 995000, 500000, 525000, 80000, 50000 };
+	int64_t id, goals[5];
+
+	if (add_new(c, &budget_resource,
+		    budget("GM0402", "Hilversum", 213850964,
+			   "Actieagenda NPO, B&W 21 december 2021"),
+		    &id, err) < 0)
+		return -1;
+	return add_goals(c, id, euros, goals, err);
+}
+
+/* The execution programmes of Huizen, by goal (1..5). */
+static const struct demo_programme {
+	int goal;
+	const char *name, *partner, *owner;
+	int euros;
+	const char *status, *starts, *ends;
+} huizen_programmes[] = {
+	{ 1, "Zomerschool en huiswerkbegeleiding", "schoolbesturen PO en VO",
+	  "beleidsadviseur onderwijs", 180000, "completed", "2022-01-01",
+	  "2023-12-31" },
+	{ 1, "Kunst- en cultuureducatie", "gespecialiseerd voortgezet onderwijs",
+	  "cultuurcoördinator", 60000, "active", "2022-01-01", "2025-07-31" },
+	{ 2, "Extra uren voorschoolse educatie", "kinderopvang",
+	  "beleidsadviseur onderwijs", 100000, "completed", "2022-01-01",
+	  "2024-12-31" },
+	{ 2, "Preventieve logopedie", "logopedisten",
+	  "beleidsadviseur onderwijs", 20000, "planned", "2024-08-01",
+	  "2025-07-31" },
+	{ 3, "Welbevinden en sociaal-emotionele ontwikkeling basisonderwijs",
+	  "basisscholen", "beleidsadviseur onderwijs", 17294, "active",
+	  "2024-08-01", "2025-07-31" },
+	{ 3, "Welbevinden voortgezet onderwijs", "VO-scholen",
+	  "beleidsadviseur onderwijs", 30000, "active", "2024-08-01",
+	  "2025-07-31" },
+	{ 3, "Voorlichting en trainingen voor leerlingen", "scholen",
+	  "beleidsadviseur onderwijs", 10000, "planned", "2024-08-01",
+	  "2025-07-31" },
+	{ 3, "Schoolmaatschappelijk werk", "welzijnsorganisatie",
+	  "beleidsadviseur onderwijs", 150000, "completed", "2022-01-01",
+	  "2024-12-31" },
+	{ 4, "Netwerkbijeenkomst 'Het jonge Kind'", "Sardes",
+	  "beleidsadviseur onderwijs", 8000, "active", "2024-09-01",
+	  "2025-07-31" },
+	{ 4, "Versterking begeleidingsteam basisscholen",
+	  "basisscholen en gemeente", "beleidsadviseur onderwijs", 30000,
+	  "active", "2024-08-01", "2025-07-31" },
+	{ 5, "Aanpak thuiszitters", "leerplicht en scholen",
+	  "beleidsadviseur onderwijs", 40000, "completed", "2022-01-01",
+	  "2024-12-31" },
+};
+enum { P_SPEECH = 3, P_PRIMARY = 4, P_TRAININGS = 6, NPROG = 11 };
+
+/* Primary schools that submitted a plan, and their plans for 2024-2025. */
+static const struct {
+	const char *code, *name;
+	int euros;
+} huizen_schools[] = {
+	{ "10HZ00", "OBS De Regenboog", 12000 },
+	{ "11HZ00", "CBS De Wegwijzer", 11500 },
+	{ "12HZ00", "RKBS Sint Jozef", 12294 },
+	{ "13HZ00", "OBS Het Baken", 11500 },
+};
+
+/* Costs 2022-2024: they add up to the EUR 588,380 of the decision.
+ * plan is 1-based into huizen_schools, 0 for none. */
+static const struct demo_cost {
+	int programme, plan, euros;
+	const char *date, *what, *status;
+} huizen_costs[] = {
+	{ 0, 0, 95000, "2022-09-30", "Zomerschool 2022", "paid" },
+	{ 0, 0, 85000, "2023-09-29", "Zomerschool 2023", "paid" },
+	{ 1, 0, 15000, "2022-11-30", "Cultuureducatie 2022", "paid" },
+	{ 1, 0, 15000, "2023-11-30", "Cultuureducatie 2023", "paid" },
+	{ 1, 0, 15000, "2024-11-29", "Cultuureducatie VSO 2024", "paid" },
+	{ 2, 0, 40000, "2022-12-20", "Extra VE-uren 2022", "paid" },
+	{ 2, 0, 35000, "2023-12-19", "Extra VE-uren 2023", "paid" },
+	{ 2, 0, 25000, "2024-12-17", "Extra VE-uren 2024", "paid" },
+	{ 7, 0, 50000, "2022-12-15", "Schoolmaatschappelijk werk 2022", "paid" },
+	{ 7, 0, 50000, "2023-12-14", "Schoolmaatschappelijk werk 2023", "paid" },
+	{ 7, 0, 50000, "2024-11-29", "Schoolmaatschappelijk werk 2024", "paid" },
+	{ 10, 0, 20000, "2023-06-30", "Thuiszittersaanpak 2023", "paid" },
+	{ 10, 0, 20000, "2024-06-28", "Thuiszittersaanpak 2024", "paid" },
+	{ 9, 0, 12000, "2024-12-13", "Pilot begeleidingsteam", "approved" },
+	{ 8, 0, 6500, "2024-11-21", "Netwerkbijeenkomst (Sardes)", "paid" },
+	{ 5, 0, 20000, "2024-12-10", "Welbevinden VO 2024", "paid" },
+	{ 4, 1, 9000, "2024-11-15", "Declaratie bestedingsplan", "paid" },
+	{ 4, 2, 8500, "2024-11-22", "Declaratie bestedingsplan", "paid" },
+	{ 4, 3, 10000, "2024-12-06", "Declaratie bestedingsplan", "approved" },
+	{ 4, 4, 7380, "2024-12-12", "Declaratie bestedingsplan", "approved" },
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A reallocation between two programmes of Huizen, and its effect. */
+static int reallocate(struct db_conn *c, int64_t budget, int64_t from,
+		      int64_t to, int euros, const char *reason,
+		      struct npo_err *err)
+{
+	json_t *row = json_pack(
+		"{s:I, s:{s:I}, s:{s:I}, s:I, s:s, s:s, s:s}", "budget_id",
+		(json_int_t)budget, "from", "programme_id", (json_int_t)from,
+		"to", "programme_id", (json_int_t)to, "amount_cents", EUR(euros),
+		"reason", reason, "decision_ref", "Z.325009 – 1646810",
+		"decided_on", "2024-10-01");
+	int64_t id;
+	int rc = add(c, &reallocation_resource, row, &id, err);
+
+	if (rc == 0)
+		rc = reallocation_resource.after_write(c, ACTOR, id, row, err);
+	json_decref(row);
+	return rc;
+}
+
+/*
+ * Huizen, collegebesluit uitvoeringsplan 2024-2025: EUR 683,901 of which
+ * 588,380 was spent 2022-2024; speech therapy (20,000) and pupil trainings
+ * (10,000) move to primary-school wellbeing, which then totals 47,294; all
+ * primary schools submitted a plan and declare against it.
+ */
+static int huizen(struct db_conn *c, struct npo_err *err)
+{
+	static const int euros[5] = { 250000, 120000, 230901, 43000, 40000 };
+	int64_t id, goals[5], prog[NPROG], plans[N(huizen_schools)], school;
+
+	if (add_new(c, &budget_resource,
+		    budget("GM0406", "Huizen", EUR(683901), "Z.197762 – 1243357"),
+		    &id, err) < 0 ||
+	    add_goals(c, id, euros, goals, err) < 0)
+		return -1;
+	for (size_t i = 0; i < NPROG; i++) {
+		const struct demo_programme *p = &huizen_programmes[i];
+
+		if (add_new(c, &programme_resource,
+			    json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:s, s:s,"
+				      " s:s, s:s}",
+				      "goal_id", (json_int_t)goals[p->goal - 1],
+				      "budget_id", (json_int_t)id, "name",
+				      p->name, "partner", p->partner, "owner",
+				      p->owner, "budget_cents", EUR(p->euros),
+				      "starts_on", p->starts, "ends_on", p->ends,
+				      "status", p->status, "decision_ref",
+				      "Z.325009 – 1646810"),
+			    &prog[i], err) < 0)
+			return -1;
+	}
+	if (reallocate(c, id, prog[P_SPEECH], prog[P_PRIMARY], 20000,
+		       "preventieve logopedie naar welbevinden basisonderwijs",
+		       err) < 0 ||
+	    reallocate(c, id, prog[P_TRAININGS], prog[P_PRIMARY], 10000,
+		       "trainingen leerlingen via onderwijsachterstandenbudget; "
+		       "ruimte naar welbevinden basisonderwijs",
+		       err) < 0 ||
+	    move(c, &programme_resource, prog[P_SPEECH], "stopped", err) < 0 ||
+	    move(c, &programme_resource, prog[P_TRAININGS], "stopped", err) < 0)
+		return -1;
+	for (size_t i = 0; i < N(huizen_schools); i++)
+		if (add_new(c, &school_resource,
+			    json_pack("{s:s, s:s, s:s, s:s}", "code",
+				      huizen_schools[i].code, "name",
+				      huizen_schools[i].name, "sector", "po",
+				      "municipality_code", "GM0406"),
+			    &school, err) < 0 ||
+		    add_new(c, &plan_resource,
+			    json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s,"
+				      " s:s}",
+				      "programme_id", (json_int_t)prog[P_PRIMARY],
+				      "school_id", (json_int_t)school,
+				      "school_year", "2024-2025", "title",
+				      "Welbevinden en sociaal-emotionele "
+				      "ontwikkeling",
+				      "requested_cents",
+				      EUR(huizen_schools[i].euros),
+				      "approved_cents",
+				      EUR(huizen_schools[i].euros), "status",
+				      "approved", "submitted_at",
+				      "2024-09-20T09:00:00Z", "decided_at",
+				      "2024-10-15T14:00:00Z"),
+			    &plans[i], err) < 0)
+			return -1;
+	for (size_t i = 0; i < N(huizen_costs); i++) {
+		const struct demo_cost *e = &huizen_costs[i];
+		json_t *row = json_pack(
+			"{s:I, s:I, s:s, s:s, s:s}", "programme_id",
+			(json_int_t)prog[e->programme], "amount_cents",
+			EUR(e->euros), "spent_on", e->date, "description",
+			e->what, "status", e->status);
+
+		json_object_set_new(row, "plan_id",
+				    e->plan ? json_integer(plans[e->plan - 1])
+					    : json_null());
+		if (add_new(c, &expenditure_resource, row, &id, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int demo_load(struct db_conn *c, struct npo_err *err)
 {
 	sqlite3_stmt *st;
-	int64_t n = 0, hilversum, huizen;
+	int64_t n = 0;
 	int rc;
 
 	if (db_begin_write(c, err) < 0)
@@ -55,18 +317,8 @@ int demo_load(struct db_conn *c, struct npo_err *err)
 		db_rollback(c);
 		return 0;
 	}
-	/* Hilversum, raadsinformatiebrief December 2021: EUR 2,138,509.64 */
-	if (add(c, &budget_resource,
-		budget("GM0402", "Hilversum", 213850964,
-		       "Actieagenda NPO, B&W 21 december 2021"),
-		&hilversum, err) < 0)
-		goto fail;
-	/* Huizen, collegebesluit uitvoeringsplan 2024-2025: EUR 683,901 */
-	if (add(c, &budget_resource,
-		budget("GM0406", "Huizen", 68390100, "Z.197762 – 1243357"),
-		&huizen, err) < 0)
-		goto fail;
-	if (store_bump_revision(c, err) < 0 || db_commit(c, err) < 0)
+	if (hilversum(c, err) < 0 || huizen(c, err) < 0 ||
+	    store_bump_revision(c, err) < 0 || db_commit(c, err) < 0)
 		goto fail;
 	return 0;
 fail:
