@@ -370,11 +370,21 @@ int db_error(struct db_conn *c, int rc, struct npo_err *err)
 		return err_set(err, 503, "busy",
 			       "the database is busy; try again");
 	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE)
+			return err_set(err, 409, "duplicate",
+				       "one like it exists already (%s)", m);
 		return err_set(err, 409, "constraint",
 			       "the change breaks a rule of the database: %s",
 			       m);
 	case SQLITE_TOOBIG:
 		return err_set(err, 413, "too_large", "a value is too large");
+	case SQLITE_ERROR:
+		/* sum() refuses to wrap: an amount too large to add up */
+		if (strcmp(m, "integer overflow") == 0)
+			return err_set(err, 422, "overflow",
+				       "the amounts would add up to more than "
+				       "can be counted; nothing was changed");
+		/* fall through */
 	default:
 		util_log("db: sqlite error %d: %s", rc, m);
 		return err_set(err, 500, "internal", "internal error");

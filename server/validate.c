@@ -43,6 +43,13 @@ void validate_add_error(json_t *errors, const char *field, const char *code,
 					"code", code, "message", message));
 }
 
+bool validate_is_meta(const char *name)
+{
+	return strcmp(name, "id") == 0 || strcmp(name, "version") == 0 ||
+	       strcmp(name, "created_at") == 0 ||
+	       strcmp(name, "updated_at") == 0;
+}
+
 const struct field *validate_find(const struct field *fields, size_t nfields,
 				  const char *name)
 {
@@ -184,6 +191,11 @@ json_t *validate_body(const struct field *fields, size_t nfields,
 		const struct field *f = validate_find(fields, nfields, key);
 		const char *msg, *code;
 
+		if (!f && validate_is_meta(key)) {
+			validate_add_error(errors, key, "read_only",
+					   "is set by the server");
+			continue;
+		}
 		if (!f) {
 			validate_add_error(errors, key, "unknown_field",
 					   "is not a field of this resource");

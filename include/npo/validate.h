@@ -53,6 +53,10 @@ struct field {
 json_t *validate_body(const struct field *fields, size_t nfields,
 		      const json_t *body, bool create);
 
+/* True for id, version, created_at and updated_at: the members every
+ * stored row has besides its declared fields. */
+bool validate_is_meta(const char *name);
+
 /* The field called name, or NULL. */
 const struct field *validate_find(const struct field *fields, size_t nfields,
 				  const char *name);

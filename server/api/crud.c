@@ -90,19 +90,31 @@ void crud_get(struct http_request *req)
 
 struct list_query {
 	const struct resource *res;
+	unsigned seen;  /* bit set of the paging parameters given */
 	struct store_filter filters[MAX_FILTERS];
 	size_t nfilters;
 	int64_t limit, after;
 	bool count;
 	const char *fields;
+	const char *token;
 	struct npo_err *err;
 };
 
 static int list_arg(void *arg, const char *key, const char *value)
 {
+	static const char *const paging[] = { "limit", "after", "count",
+					      "fields", "access_token" };
 	struct list_query *q = arg;
 	const struct field *f;
 
+	for (unsigned i = 0; i < 5; i++) {
+		if (strcmp(key, paging[i]) != 0)
+			continue;
+		if (q->seen & (1u << i))
+			return err_set(q->err, 400, "bad_query",
+				       "%s is given twice", key);
+		q->seen |= 1u << i;
+	}
 	if (strcmp(key, "limit") == 0) {
 		if (util_parse_int64(value, &q->limit) < 0 || q->limit < 1 ||
 		    q->limit > LIMIT_MAX)
@@ -121,7 +133,8 @@ static int list_arg(void *arg, const char *key, const char *value)
 	} else if (strcmp(key, "fields") == 0) {
 		q->fields = value;
 	} else if (strcmp(key, "access_token") == 0) {
-		/* taken by the http layer */
+		/* checked by the http layer; kept in next for spreadsheets */
+		q->token = value;
 	} else if ((f = validate_find(q->res->fields, q->res->nfields, key)) &&
 		   (f->flags & F_FILTER)) {
 		for (size_t i = 0; i < q->nfilters; i++)
@@ -158,16 +171,14 @@ static void url_add(char *url, size_t size, const char *key, const char *value)
 static bool is_output_field(const struct resource *res, const char *name,
 			    size_t len)
 {
-	static const char *const meta[] = { "id", "version", "created_at",
-					     "updated_at" };
+	char n[64];
 
-	for (size_t i = 0; i < res->nfields + 4; i++) {
-		const char *n = i < 4 ? meta[i] : res->fields[i - 4].name;
-
-		if (strlen(n) == len && strncmp(n, name, len) == 0)
-			return true;
-	}
-	return false;
+	if (len == 0 || len >= sizeof(n))
+		return false;
+	snprintf(n, sizeof(n), "%.*s", (int)len, name);
+	if (validate_is_meta(n))
+		return strcmp(n, "id") == 0 || !res->plain;
+	return validate_find(res->fields, res->nfields, n) != NULL;
 }
 
 /* Keeps only the listed fields of each item, in the order listed. */
@@ -177,7 +188,7 @@ static int project(const struct resource *res, const char *fields,
 	size_t i;
 	json_t *item;
 
-	for (const char *p = fields; *p; p += *p == ',') {
+	for (const char *p = fields;; p++) {
 		size_t len = strcspn(p, ",");
 
 		if (!is_output_field(res, p, len))
@@ -185,6 +196,8 @@ static int project(const struct resource *res, const char *fields,
 				       "fields: %.*s is not a field of %s",
 				       (int)len, p, res->name);
 		p += len;
+		if (!*p)
+			break;
 	}
 	json_array_foreach(items, i, item) {
 		json_t *o = json_object();
@@ -229,6 +242,8 @@ void crud_list(struct http_request *req)
 			url_add(url, sizeof(url), "fields", q.fields);
 		if (q.count)
 			url_add(url, sizeof(url), "count", "true");
+		if (q.token)
+			url_add(url, sizeof(url), "access_token", q.token);
 		snprintf(num, sizeof(num), "%lld", (long long)q.limit);
 		url_add(url, sizeof(url), "limit", num);
 		snprintf(num, sizeof(num), "%lld",

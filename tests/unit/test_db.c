@@ -646,7 +646,7 @@ START_TEST(error_mapping)
 	assert_maps(c, SQLITE_BUSY_SNAPSHOT, 503, "busy");
 	assert_maps(c, SQLITE_LOCKED, 503, "busy");
 	assert_maps(c, SQLITE_CONSTRAINT, 409, "constraint");
-	assert_maps(c, SQLITE_CONSTRAINT_UNIQUE, 409, "constraint");
+	assert_maps(c, SQLITE_CONSTRAINT_UNIQUE, 409, "duplicate");
 	assert_maps(c, SQLITE_TOOBIG, 413, "too_large");
 	assert_maps(c, SQLITE_IOERR_WRITE, 500, "internal");
 	assert_maps(c, SQLITE_CORRUPT, 500, "internal");
