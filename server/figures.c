@@ -49,6 +49,22 @@ static long days_of(const char *d)
 	return era * 146097 + doe - 719468;
 }
 
+/* Appends a zeroed row to *rows (of *n); NULL when out of memory. */
+static struct figures *grow(struct figures **rows, size_t *n,
+			    struct npo_err *err)
+{
+	struct figures *r = realloc(*rows, (*n + 1) * sizeof(*r));
+
+	if (!r) {
+		err_set(err, 500, "internal", "out of memory");
+		return NULL;
+	}
+	*rows = r;
+	r += (*n)++;
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
 static int add(int64_t *sum, int64_t v, struct npo_err *err)
 {
 	if (money_add(sum, v))
@@ -134,15 +150,12 @@ static int load_goals(struct db_conn *c, struct budget_figures *out,
 		return -1;
 	sqlite3_bind_int64(st, 1, out->total.id);
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
-		struct figures *g = realloc(out->goals, (out->ngoals + 1) *
-							       sizeof(*g));
+		struct figures *g = grow(&out->goals, &out->ngoals, err);
 
 		if (!g) {
-			rc = err_set(err, 500, "internal", "out of memory");
+			rc = -1;
 			break;
 		}
-		out->goals = g;
-		g += out->ngoals++;
 		*g = (struct figures){
 			.id = sqlite3_column_int64(st, 0),
 			.parent_id = out->total.id,
@@ -181,15 +194,13 @@ static int load_programmes(struct db_conn *c, const char *from,
 	sqlite3_bind_text(st, 2, from, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, until, -1, SQLITE_TRANSIENT);
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
-		struct figures *p = realloc(out->programmes,
-					    (out->nprogrammes + 1) * sizeof(*p));
+		struct figures *p = grow(&out->programmes, &out->nprogrammes,
+					 err);
 
 		if (!p) {
-			rc = err_set(err, 500, "internal", "out of memory");
+			rc = -1;
 			break;
 		}
-		out->programmes = p;
-		p += out->nprogrammes++;
 		*p = (struct figures){
 			.id = sqlite3_column_int64(st, 0),
 			.parent_id = sqlite3_column_int64(st, 1),

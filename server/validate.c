@@ -59,6 +59,16 @@ const struct field *validate_find(const struct field *fields, size_t nfields,
 	return NULL;
 }
 
+const char *validate_changed(const json_t *row, const json_t *before,
+			     const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!json_equal(json_object_get(row, names[i]),
+				json_object_get(before, names[i])))
+			return names[i];
+	return NULL;
+}
+
 bool validate_date(const char *s)
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30,

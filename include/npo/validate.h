@@ -65,6 +65,10 @@ const struct field *validate_find(const struct field *fields, size_t nfields,
 const char *validate_value(const struct field *f, const json_t *v,
 			   const char **code);
 
+/* The first of names whose value differs between row and before, or NULL. */
+const char *validate_changed(const json_t *row, const json_t *before,
+			     const char *const *names, size_t n);
+
 /* True for a real calendar date written YYYY-MM-DD. */
 bool validate_date(const char *s);
 

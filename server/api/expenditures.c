@@ -35,19 +35,17 @@ static int expenditure_check(struct db_conn *c, json_t *row,
 	static const char *const locked[] = { "programme_id", "plan_id",
 					      "amount_cents", "spent_on" };
 	const json_t *plan_id = json_object_get(row, "plan_id");
+	const char *changed;
 	json_t *plan;
 	int rc = 0;
 
-	if (before && strcmp(util_jstr(before, "status"), "submitted") != 0)
-		for (size_t i = 0; i < sizeof(locked) / sizeof(locked[0]); i++)
-			if (!json_equal(json_object_get(row, locked[i]),
-					json_object_get(before, locked[i])))
-				return err_set(err, 409, "locked",
-					       "expenditure %lld is %s; its %s "
-					       "can no longer change",
-					       (long long)util_jint(before, "id"),
-					       util_jstr(before, "status"),
-					       locked[i]);
+	if (before && strcmp(util_jstr(before, "status"), "submitted") != 0 &&
+	    (changed = validate_changed(row, before, locked, 4)))
+		return err_set(err, 409, "locked",
+			       "expenditure %lld is %s; its %s can no longer "
+			       "change",
+			       (long long)util_jint(before, "id"),
+			       util_jstr(before, "status"), changed);
 	if (!json_is_integer(plan_id) ||
 	    (before && json_equal(plan_id, json_object_get(before, "plan_id")) &&
 	     json_equal(json_object_get(row, "programme_id"),

@@ -40,7 +40,7 @@ static int plan_check(struct db_conn *c, json_t *row, const json_t *before,
 {
 	static const char *const locked[] = { "programme_id", "school_id",
 					      "school_year", "requested_cents" };
-	const char *status;
+	const char *status, *changed;
 
 	(void)c;
 	if (!before)
@@ -48,14 +48,12 @@ static int plan_check(struct db_conn *c, json_t *row, const json_t *before,
 	status = util_jstr(before, "status");
 	if (strcmp(status, "draft") == 0 || strcmp(status, "submitted") == 0)
 		return 0;
-	for (size_t i = 0; i < sizeof(locked) / sizeof(locked[0]); i++)
-		if (!json_equal(json_object_get(row, locked[i]),
-				json_object_get(before, locked[i])))
-			return err_set(err, 409, "locked",
-				       "plan %lld is %s; its %s can no longer "
-				       "change",
-				       (long long)util_jint(before, "id"), status,
-				       locked[i]);
+	changed = validate_changed(row, before, locked, 4);
+	if (changed)
+		return err_set(err, 409, "locked",
+			       "plan %lld is %s; its %s can no longer change",
+			       (long long)util_jint(before, "id"), status,
+			       changed);
 	return 0;
 }
 
