@@ -398,3 +398,20 @@ bool db_ready(struct db_conn *c)
 	return c && query_int(c->h, "PRAGMA user_version", &v) == 0 &&
 	       v == embedded_migrations_count;
 }
+
+int db_revision(struct db_conn *c, int64_t *rev, struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		c, "SELECT value FROM meta WHERE key = 'revision'", err);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW)
+		*rev = sqlite3_column_int64(st, 0);
+	db_done(c, st);
+	if (rc == SQLITE_DONE)
+		return err_set(err, 500, "internal", "no revision");
+	return rc == SQLITE_ROW ? 0 : -1;
+}

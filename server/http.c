@@ -45,6 +45,8 @@ struct http_request {
 	struct db_conn *db;
 	char actor[AUTH_NAME_MAX + 1];
 
+	char etag[48];  /* by revision; sent with a 200 */
+
 	/* the reply */
 	bool replied;
 	int status;
@@ -213,6 +215,24 @@ void http_reply_problem(struct http_request *req, int status,
 	vsnprintf(err.detail, sizeof(err.detail), fmt, ap);
 	va_end(ap);
 	http_reply_err(req, &err);
+}
+
+bool http_etag_matches(const char *list, const char *etag)
+{
+	size_t n = strlen(etag);
+
+	for (const char *p = list; *p;) {
+		p += strspn(p, " \t,");
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0 &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
 }
 
 /* --- routing ------------------------------------------------------------ */
@@ -429,6 +449,58 @@ static int parse_body(struct http_request *req)
 	return 0;
 }
 
+/* FNV-1a over what the answer of a by-revision GET depends on. */
+struct fnv {
+	uint64_t h;
+};
+
+static void fnv_add(struct fnv *f, const char *s)
+{
+	for (; s && *s; s++)
+		f->h = (f->h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	f->h = (f->h ^ 0xff) * 0x100000001b3ULL;  /* separator */
+}
+
+static int fnv_arg(void *arg, const char *key, const char *value)
+{
+	fnv_add(arg, key);
+	fnv_add(arg, value);
+	return 0;
+}
+
+/*
+ * Lists and status change only when the revision does (or the day, for the
+ * deadline warnings): their ETag is the revision with a hash of the request.
+ * Answers 304 itself when If-None-Match names it. Returns -1 when it replied.
+ */
+static int revision_etag(struct http_request *req)
+{
+	const char *inm = http_header(req, "If-None-Match");
+	struct fnv f = { 0xcbf29ce484222325ULL };
+	struct npo_err err = { 0 };
+	char today[21];
+	int64_t rev;
+
+	if (db_revision(req->db, &rev, &err) < 0) {
+		http_reply_err(req, &err);
+		err_clear(&err);
+		return -1;
+	}
+	util_now_iso(today);
+	today[10] = '\0';
+	fnv_add(&f, req->path);
+	http_query_foreach(req, fnv_arg, &f);
+	fnv_add(&f, http_header(req, "Accept"));
+	fnv_add(&f, today);
+	snprintf(req->etag, sizeof(req->etag), "\"r%lld-%016llx\"",
+		 (long long)rev, (unsigned long long)f.h);
+	if (inm && http_etag_matches(inm, req->etag)) {
+		http_reply_empty(req, 304);
+		return -1;
+	}
+	return 0;
+}
+
 static void dispatch(struct http_request *req)
 {
 	req->route = find_route(req);
@@ -439,6 +511,8 @@ static void dispatch(struct http_request *req)
 		return;
 	if (has_body(req->method) && parse_body(req) < 0)
 		return;
+	if (req->route->by_revision && revision_etag(req) < 0)
+		return;
 	req->route->handler(req);
 	if (!req->replied) {
 		util_log("http: %s %s: handler gave no reply", req->method,
@@ -448,6 +522,49 @@ static void dispatch(struct http_request *req)
 }
 
 /* --- libmicrohttpd glue -------------------------------------------------- */
+
+/* The configured origin that allows origin ("*" or the same), or NULL. */
+static const char *allowed_origin(const struct http_config *cfg,
+				  const char *origin)
+{
+	for (size_t i = 0; origin && i < cfg->ncors_origins; i++)
+		if (strcmp(cfg->cors_origins[i], "*") == 0 ||
+		    strcmp(cfg->cors_origins[i], origin) == 0)
+			return cfg->cors_origins[i];
+	return NULL;
+}
+
+/*
+ * CORS for browser dashboards on another origin: an allowed origin gets the
+ * headers (a preflight also the methods and request headers it may use);
+ * any other origin gets none, so the browser blocks it.
+ */
+static void add_cors(struct http_request *req, struct MHD_Response *resp)
+{
+	const struct http_config *cfg = &req->srv->cfg;
+	const char *origin = http_header(req, "Origin");
+	const char *allowed = allowed_origin(cfg, origin);
+
+	if (cfg->ncors_origins)
+		MHD_add_response_header(resp, "Vary", "Origin");
+	if (!allowed)
+		return;
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+				strcmp(allowed, "*") == 0 ? "*" : origin);
+	MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+				"ETag, Link, Location");
+	if (strcmp(req->method, "OPTIONS") != 0)
+		return;
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (strcmp(req->headers[i].name, "Allow") == 0)
+			MHD_add_response_header(resp,
+						"Access-Control-Allow-Methods",
+						req->headers[i].value);
+	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+				"Authorization, Content-Type, If-Match, "
+				"If-None-Match");
+	MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+}
 
 static enum MHD_Result queue(struct http_request *req)
 {
@@ -471,6 +588,9 @@ static enum MHD_Result queue(struct http_request *req)
 	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
 		MHD_add_response_header(resp, "Cache-Control",
 					"private, no-cache");
+	if (req->etag[0] && (req->status == 200 || req->status == 304))
+		MHD_add_response_header(resp, "ETag", req->etag);
+	add_cors(req, resp);
 	ok = MHD_queue_response(req->conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	return ok;

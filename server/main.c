@@ -258,6 +258,13 @@ int main(int argc, char **argv)
 				    1u << O_TIMEOUT);
 		if (optind + 1 < argc)
 			die_usage("unexpected argument %s", argv[optind + 1]);
+		for (size_t i = 0; i < cli.cfg.ncors_origins; i++)
+			if (strcmp(cli.origins[i], "*") == 0 &&
+			    !cli.cfg.public_read)
+				die_usage("--cors-origin '%s' needs --public-read: "
+					  "any web page could read with a token "
+					  "otherwise",
+					  "*");
 		rc = serve(&cli);
 	} else if (strcmp(cmd, "migrate") == 0) {
 		struct db *db;

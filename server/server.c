@@ -32,6 +32,8 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 		.max_body = cfg->max_body,
 		.timeout_s = cfg->timeout_s,
 		.public_read = cfg->public_read,
+		.cors_origins = cfg->cors_origins,
+		.ncors_origins = cfg->ncors_origins,
 		.routes = api_routes,
 		.nroutes = api_nroutes,
 	};

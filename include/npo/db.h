@@ -66,6 +66,9 @@ void db_rollback(struct db_conn *c);
  */
 int db_error(struct db_conn *c, int rc, struct npo_err *err);
 
+/* The database-wide revision, bumped by every write transaction. */
+int db_revision(struct db_conn *c, int64_t *rev, struct npo_err *err);
+
 /* True when the pool is open and migrated (for /readyz). */
 bool db_ready(struct db_conn *c);
 

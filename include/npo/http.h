@@ -30,6 +30,10 @@ struct route {
 	http_handler handler;
 	enum role role;   /* lowest role allowed; ROLE_NONE: no token */
 	const void *ctx;  /* handed to the handler, e.g. its resource */
+	/* a GET whose answer follows from the database revision and the
+	 * request (lists, status): the dispatcher gives it an ETag and
+	 * answers If-None-Match with 304 before the handler runs */
+	bool by_revision;
 };
 
 struct http_config {
@@ -38,6 +42,8 @@ struct http_config {
 	size_t max_body;     /* bytes; larger bodies are 413 */
 	unsigned timeout_s;  /* idle connection timeout */
 	bool public_read;    /* GET routes of role read need no token */
+	const char *const *cors_origins;  /* allowed origins; "*" for any */
+	size_t ncors_origins;
 	const struct route *routes;
 	size_t nroutes;
 	struct db *db;
@@ -87,6 +93,10 @@ void http_reply_problem(struct http_request *req, int status,
 /* Adds a header to the reply (copied). */
 void http_set_header(struct http_request *req, const char *name,
 		     const char *value);
+
+/* True when an If-Match / If-None-Match list names etag (a quoted tag; a
+ * weak W/ prefix is ignored) or is "*". */
+bool http_etag_matches(const char *list, const char *etag);
 
 /* The problem+json body for err: type, title, status, detail, code and the
  * members of err->extra. New reference. */

@@ -29,24 +29,12 @@ static void set_etag(struct http_request *req, int64_t version)
 	http_set_header(req, "ETag", etag);
 }
 
-/* True when an If-Match / If-None-Match list names version (or is "*"). */
-static bool etag_matches(const char *list, int64_t version)
+static bool version_matches(const char *list, int64_t version)
 {
-	char want[32];
-	int n = snprintf(want, sizeof(want), "\"%lld\"", (long long)version);
+	char etag[32];
 
-	for (const char *p = list; *p;) {
-		p += strspn(p, " \t,");
-		if (*p == '*')
-			return true;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (strncmp(p, want, (size_t)n) == 0 &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return true;
-		p += strcspn(p, ",");
-	}
-	return false;
+	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)version);
+	return http_etag_matches(list, etag);
 }
 
 void crud_reply_invalid(struct http_request *req, json_t *errors_new)
@@ -78,7 +66,7 @@ void crud_get(struct http_request *req)
 	}
 	if (!res->plain)
 		set_etag(req, version_of(row));
-	if (!res->plain && inm && etag_matches(inm, version_of(row))) {
+	if (!res->plain && inm && version_matches(inm, version_of(row))) {
 		json_decref(row);
 		http_reply_empty(req, 304);
 		return;
@@ -393,7 +381,7 @@ void crud_write(struct http_request *req, const struct resource *res,
 		goto fail;
 	if (id && store_get(c, res, id, &before, &err) < 0)
 		goto fail;
-	if (before && if_match && !etag_matches(if_match, version_of(before))) {
+	if (before && if_match && !version_matches(if_match, version_of(before))) {
 		err_set_new(&err,
 			    json_pack("{s:I}", "current_version",
 				      (json_int_t)version_of(before)),
