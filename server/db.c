@@ -232,6 +232,22 @@ struct db_conn *db_acquire(struct db *db)
 	return c;
 }
 
+struct db_conn *db_try_acquire(struct db *db, unsigned keep)
+{
+	struct db_conn *c = NULL;
+	unsigned nfree = 0;
+
+	pthread_mutex_lock(&db->lock);
+	for (c = db->free_list; c; c = c->next_free)
+		nfree++;
+	if (nfree > keep) {
+		c = db->free_list;
+		db->free_list = c->next_free;
+	}
+	pthread_mutex_unlock(&db->lock);
+	return c;
+}
+
 void db_release(struct db *db, struct db_conn *c)
 {
 	if (!sqlite3_get_autocommit(c->h)) {

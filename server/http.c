@@ -50,6 +50,9 @@ struct http_request {
 	/* the reply */
 	bool replied;
 	int status;
+	http_reader stream;  /* a streamed reply instead of reply/reply_len */
+	void (*stream_done)(void *ctx);
+	void *stream_ctx;
 	const char *content_type;
 	char *reply;  /* malloc'd, handed to libmicrohttpd */
 	size_t reply_len;
@@ -159,6 +162,26 @@ void http_reply_text(struct http_request *req, int status,
 		     const char *content_type, const char *text)
 {
 	reply(req, status, content_type, strdup(text), strlen(text));
+}
+
+void http_reply_stream(struct http_request *req, int status,
+		       const char *content_type, http_reader read,
+		       void (*done)(void *ctx), void *ctx)
+{
+	reply(req, status, content_type, NULL, 0);
+	req->stream = read;
+	req->stream_done = done;
+	req->stream_ctx = ctx;
+}
+
+struct db_conn *http_db_spare(const struct http_request *req)
+{
+	return db_try_acquire(req->srv->cfg.db, req->srv->cfg.threads);
+}
+
+struct db *http_db_pool(const struct http_request *req)
+{
+	return req->srv->cfg.db;
 }
 
 void http_reply_empty(struct http_request *req, int status)
@@ -566,16 +589,69 @@ static void add_cors(struct http_request *req, struct MHD_Response *resp)
 	MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
 }
 
+struct stream {
+	http_reader read;
+	void (*done)(void *ctx);
+	void *ctx;
+	size_t *bytes;  /* the request's count, for the access log */
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+	long n = s->read(s->ctx, buf, max);
+
+	(void)pos;
+	if (n > 0) {
+		*s->bytes += (size_t)n;
+		return n;
+	}
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+		      : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+
+	s->done(s->ctx);
+	free(s);
+}
+
+static struct MHD_Response *stream_response(struct http_request *req)
+{
+	struct stream *s = malloc(sizeof(*s));
+	struct MHD_Response *resp;
+
+	if (!s) {
+		req->stream_done(req->stream_ctx);
+		return NULL;
+	}
+	*s = (struct stream){ req->stream, req->stream_done, req->stream_ctx,
+			      &req->reply_len };
+	req->stream = NULL;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+						 stream_read, s, stream_free);
+	if (!resp)
+		stream_free(s);
+	return resp;
+}
+
 static enum MHD_Result queue(struct http_request *req)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
 
-	resp = MHD_create_response_from_buffer(req->reply_len, req->reply,
-					       MHD_RESPMEM_MUST_FREE);
+	if (req->stream) {
+		resp = stream_response(req);
+	} else {
+		resp = MHD_create_response_from_buffer(
+			req->reply_len, req->reply, MHD_RESPMEM_MUST_FREE);
+		if (resp)
+			req->reply = NULL;  /* libmicrohttpd owns it now */
+	}
 	if (!resp)
 		return MHD_NO;
-	req->reply = NULL;  /* libmicrohttpd owns it now */
 	if (req->content_type &&
 	    MHD_add_response_header(resp, "Content-Type", req->content_type) !=
 		    MHD_YES)

@@ -7,6 +7,8 @@
 #include "npo/db.h"
 #include "npo/http.h"
 
+#define STREAMS 4  /* streamed replies (CSV) running at once */
+
 struct npo_server {
 	struct db *db;
 	struct http_server *http;
@@ -41,7 +43,9 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 
 	if (!srv)
 		return -1;
-	if (db_open(cfg->db_path, cfg->threads, &srv->db, msg, sizeof(msg)) < 0)
+	/* one connection per worker thread, and spares for streamed replies */
+	if (db_open(cfg->db_path, cfg->threads + STREAMS, &srv->db, msg,
+		    sizeof(msg)) < 0)
 		goto fail;
 	if (cfg->demo) {
 		struct db_conn *c = db_acquire(srv->db);

@@ -416,40 +416,96 @@ static void bind_filters(sqlite3_stmt *st, int first,
 	}
 }
 
+/* " AND f = ?2 …" for the filters, checking their values. */
+static int add_where(struct sql *where, const struct store_filter *filters,
+		     size_t n, struct npo_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (check_filter(&filters[i], err) < 0)
+			return -1;
+		sql_add(where, " AND %s = ?%zu", filters[i].field->name, i + 2);
+	}
+	return 0;
+}
+
+int store_open(struct db_conn *c, const struct resource *res,
+	       const struct store_filter *filters, size_t nfilters,
+	       int64_t after, int64_t limit, struct store_cursor *cur,
+	       struct npo_err *err)
+{
+	struct sql q = { 0 };
+	struct sql where = { 0 };
+
+	*cur = (struct store_cursor){ .c = c, .res = res };
+	if (add_where(&where, filters, nfilters, err) < 0)
+		return -1;
+	sql_add(&q, "SELECT ");
+	add_columns(&q, res);
+	sql_add(&q, " FROM %s WHERE id > ?1%s ORDER BY id LIMIT ?%zu",
+		res->table, where.buf, nfilters + 2);
+	if (!(cur->st = sql_prepare(c, &q, err)))
+		return -1;
+	sqlite3_bind_int64(cur->st, 1, after);
+	bind_filters(cur->st, 2, filters, nfilters);
+	sqlite3_bind_int64(cur->st, (int)nfilters + 2, limit);
+	return 0;
+}
+
+int store_next(struct store_cursor *cur, json_t **row, struct npo_err *err)
+{
+	int rc = db_step(cur->c, cur->st, err);
+
+	if (rc == SQLITE_ROW) {
+		*row = row_to_json(cur->res, cur->st);
+		return 1;
+	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void store_close(struct store_cursor *cur)
+{
+	if (cur->st)
+		db_done(cur->c, cur->st);
+	cur->st = NULL;
+}
+
+json_t *store_template(const struct resource *res)
+{
+	json_t *o = json_pack("{s:n}", "id");
+
+	for (size_t i = 0; i < res->nfields; i++)
+		json_object_set_new(o, res->fields[i].name, json_null());
+	if (!res->plain) {
+		json_object_set_new(o, "version", json_null());
+		json_object_set_new(o, "created_at", json_null());
+		json_object_set_new(o, "updated_at", json_null());
+	}
+	return o;
+}
+
 int store_list(struct db_conn *c, const struct resource *res,
 	       const struct store_filter *filters, size_t nfilters,
 	       int64_t after, int limit, json_t **items, int64_t *total,
 	       struct npo_err *err)
 {
+	struct store_cursor cur;
 	struct sql q = { 0 };
 	struct sql where = { 0 };
 	sqlite3_stmt *st;
+	json_t *row;
 	int rc;
 
-	for (size_t i = 0; i < nfilters; i++) {
-		if (check_filter(&filters[i], err) < 0)
-			return -1;
-		sql_add(&where, " AND %s = ?%zu", filters[i].field->name,
-			i + 2);
-	}
-	sql_add(&q, "SELECT ");
-	add_columns(&q, res);
-	sql_add(&q, " FROM %s WHERE id > ?1%s ORDER BY id LIMIT ?%zu",
-		res->table, where.buf, nfilters + 2);
-	if (!(st = sql_prepare(c, &q, err)))
+	if (store_open(c, res, filters, nfilters, after, limit, &cur, err) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, after);
-	bind_filters(st, 2, filters, nfilters);
-	sqlite3_bind_int(st, (int)nfilters + 2, limit);
 	*items = json_array();
-	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
-		json_array_append_new(*items, row_to_json(res, st));
-	db_done(c, st);
+	while ((rc = store_next(&cur, &row, err)) == 1)
+		json_array_append_new(*items, row);
+	store_close(&cur);
 	if (rc < 0)
 		goto fail;
 	if (!total)
 		return 0;
-	q = (struct sql){ 0 };
+	add_where(&where, filters, nfilters, err);
 	sql_add(&q, "SELECT count(*) FROM %s WHERE id > ?1%s", res->table,
 		where.buf);
 	if (!(st = sql_prepare(c, &q, err)))

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "npo/csv.h"
 #include "npo/http.h"
 #include "npo/store.h"
 
@@ -43,6 +44,24 @@ typedef int (*crud_change)(const struct resource *res, const json_t *before,
 void crud_write(struct http_request *req, const struct resource *res,
 		int64_t id, const char *action, crud_change change,
 		const void *arg, const char *note);
+
+/* How the answer is written: JSON, or CSV in a dialect. */
+struct output {
+	bool csv;
+	bool format_given;  /* ?format= decided, whatever Accept says */
+	enum csv_dialect dialect;
+};
+
+/* Takes ?format= and ?dialect= into out: 1 when key was one of them, 0
+ * when not, -1 (err filled) for a bad value. */
+int output_arg(struct output *out, const char *key, const char *value,
+	       struct npo_err *err);
+/* After the query: Accept: text/csv asks for CSV too. */
+void output_accept(struct output *out, const struct http_request *req);
+/* Answers the rows of items (flat objects with the members of template)
+ * as CSV named file.csv. */
+void output_csv(struct http_request *req, const struct output *out,
+		const char *file, const json_t *template, const json_t *items);
 
 /* Answers 422 validation_failed with errors_new as its errors. */
 void crud_reply_invalid(struct http_request *req, json_t *errors_new);

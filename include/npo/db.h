@@ -33,6 +33,9 @@ int db_schema_latest(void);
  * back with db_release. */
 struct db_conn *db_acquire(struct db *db);
 void db_release(struct db *db, struct db_conn *c);
+/* Takes a connection only when more than keep are free, without waiting
+ * (for streamed replies, which hold one after their handler); else NULL. */
+struct db_conn *db_try_acquire(struct db *db, unsigned keep);
 
 /* The raw handle, for code that needs one call SQLite has and we do not. */
 sqlite3 *db_handle(struct db_conn *c);

@@ -64,6 +64,12 @@ void http_stop(struct http_server *srv);
  */
 bool http_path_match(const char *pattern, const char *path, int64_t *id);
 
+/* A database connection a streamed reply may keep after its handler
+ * returns; NULL when none is spare (answer 503). Give it back with
+ * db_release in the stream's done. */
+struct db_conn *http_db_spare(const struct http_request *req);
+struct db *http_db_pool(const struct http_request *req);
+
 /* What a handler may read. Strings are borrowed for the request's life. */
 const char *http_method(const struct http_request *req);
 const char *http_path(const struct http_request *req);
@@ -85,6 +91,17 @@ void http_reply_json(struct http_request *req, int status, json_t *body_new);
 void http_reply_text(struct http_request *req, int status,
 		     const char *content_type, const char *text);
 void http_reply_empty(struct http_request *req, int status);
+/*
+ * A streamed reply of unknown length: read(ctx, buf, max) returns how many
+ * bytes it wrote (> 0), 0 at the end, or -1 on a failure, which cuts the
+ * stream off so the client sees it is incomplete. done(ctx) runs once when
+ * the reply is over, however it ended (also when the client went away).
+ */
+typedef long (*http_reader)(void *ctx, char *buf, size_t max);
+void http_reply_stream(struct http_request *req, int status,
+		       const char *content_type, http_reader read,
+		       void (*done)(void *ctx), void *ctx);
+
 /* An RFC 9457 problem from err (err is left as it was). */
 void http_reply_err(struct http_request *req, const struct npo_err *err);
 void http_reply_problem(struct http_request *req, int status,

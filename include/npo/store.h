@@ -82,6 +82,28 @@ struct store_filter {
 	const char *value;  /* as given in the query; checked by store_list */
 };
 
+/* A query over the rows of a resource, read one at a time. */
+struct store_cursor {
+	struct db_conn *c;
+	const struct resource *res;
+	sqlite3_stmt *st;
+};
+
+/*
+ * Opens rows in id order: ids > after, at most limit (-1: all), matching
+ * every filter. A filter value that does not fit its field is 400.
+ */
+int store_open(struct db_conn *c, const struct resource *res,
+	       const struct store_filter *filters, size_t nfilters,
+	       int64_t after, int64_t limit, struct store_cursor *cur,
+	       struct npo_err *err);
+/* 1 and a new row, 0 at the end, -1 on error. */
+int store_next(struct store_cursor *cur, json_t **row, struct npo_err *err);
+void store_close(struct store_cursor *cur);
+
+/* An object with the members of a row of res, in order, all null. */
+json_t *store_template(const struct resource *res);
+
 /*
  * One page of rows in id order: ids > after, at most limit, matching every
  * filter. *items is a new array. With total non-NULL, also counts every

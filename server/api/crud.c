@@ -85,6 +85,7 @@ struct list_query {
 	bool count;
 	const char *fields;
 	const char *token;
+	struct output out;
 	struct npo_err *err;
 };
 
@@ -94,7 +95,10 @@ static int list_arg(void *arg, const char *key, const char *value)
 					      "fields", "access_token" };
 	struct list_query *q = arg;
 	const struct field *f;
+	int rc = output_arg(&q->out, key, value, q->err);
 
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	for (unsigned i = 0; i < 5; i++) {
 		if (strcmp(key, paging[i]) != 0)
 			continue;
@@ -169,38 +173,200 @@ static bool is_output_field(const struct resource *res, const char *name,
 	return validate_find(res->fields, res->nfields, n) != NULL;
 }
 
-/* Keeps only the listed fields of each item, in the order listed. */
-static int project(const struct resource *res, const char *fields,
-		   json_t *items, struct npo_err *err)
+/*
+ * The members a list shows: all of a row's, or those listed in fields, in
+ * the order listed (for JSON and the CSV header alike). New reference, or
+ * NULL with err filled for a name that is not a field.
+ */
+static json_t *list_template(const struct resource *res, const char *fields,
+			     struct npo_err *err)
 {
-	size_t i;
-	json_t *item;
+	json_t *all = store_template(res), *t;
 
+	if (!fields)
+		return all;
+	t = json_object();
 	for (const char *p = fields;; p++) {
 		size_t len = strcspn(p, ",");
+		char name[64];
 
-		if (!is_output_field(res, p, len))
-			return err_set(err, 400, "bad_query",
-				       "fields: %.*s is not a field of %s",
-				       (int)len, p, res->name);
+		if (!is_output_field(res, p, len)) {
+			err_set(err, 400, "bad_query",
+				"fields: %.*s is not a field of %s", (int)len, p,
+				res->name);
+			json_decref(t);
+			t = NULL;
+			break;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		json_object_set_new(t, name, json_null());
 		p += len;
 		if (!*p)
 			break;
 	}
+	json_decref(all);
+	return t;
+}
+
+/* Keeps only the members of template in each item, in its order. */
+static void project(const json_t *template, json_t *items)
+{
+	const char *key;
+	json_t *item, *v;
+	size_t i;
+
 	json_array_foreach(items, i, item) {
 		json_t *o = json_object();
 
-		for (const char *p = fields; *p; p += *p == ',') {
-			size_t len = strcspn(p, ",");
-			char name[64];
-
-			snprintf(name, sizeof(name), "%.*s", (int)len, p);
-			json_object_set(o, name, json_object_get(item, name));
-			p += len;
-		}
+		json_object_foreach((json_t *)template, key, v)
+			json_object_set(o, key, json_object_get(item, key));
 		json_array_set_new(items, i, o);
 	}
+}
+
+/* A CSV list streamed from its own read transaction, row by row. */
+struct list_stream {
+	struct db *pool;
+	struct db_conn *c;
+	struct store_cursor cur;
+	json_t *template;
+	enum csv_dialect dialect;
+	struct csv_buf buf;
+	size_t off;
+	bool started, ended;
+};
+
+static long list_read(void *ctx, char *out, size_t max)
+{
+	struct list_stream *s = ctx;
+	struct npo_err err = { 0 };
+	size_t n;
+
+	while (s->off == s->buf.len && !s->ended) {
+		json_t *row;
+		int rc;
+
+		s->buf.len = s->off = 0;
+		if (!s->started) {
+			csv_header(s->dialect, &s->buf, s->template);
+			s->started = true;
+			continue;
+		}
+		rc = store_next(&s->cur, &row, &err);
+		if (rc < 0) {
+			util_log("csv: stream failed: %s", err.detail);
+			err_clear(&err);
+			return -1;
+		}
+		if (rc == 0) {
+			s->ended = true;
+			break;
+		}
+		csv_row(s->dialect, &s->buf, s->template, row);
+		json_decref(row);
+	}
+	n = s->buf.len - s->off < max ? s->buf.len - s->off : max;
+	memcpy(out, s->buf.p + s->off, n);
+	s->off += n;
+	return (long)n;
+}
+
+static void list_done(void *ctx)
+{
+	struct list_stream *s = ctx;
+
+	store_close(&s->cur);
+	db_rollback(s->c);
+	db_release(s->pool, s->c);
+	json_decref(s->template);
+	csv_buf_free(&s->buf);
+	free(s);
+}
+
+static void content_disposition(struct http_request *req, const char *file)
+{
+	char value[160];
+
+	snprintf(value, sizeof(value), "attachment; filename=\"%s.csv\"",
+		 file);
+	http_set_header(req, "Content-Disposition", value);
+}
+
+/* Streams the whole list (or the page asked for) as CSV. */
+static void list_csv(struct http_request *req, const struct list_query *q,
+		     json_t *template_new)
+{
+	struct list_stream *s = calloc(1, sizeof(*s));
+	struct npo_err err = { 0 };
+
+	if (!s || !(s->c = http_db_spare(req))) {
+		free(s);
+		json_decref(template_new);
+		http_reply_problem(req, 503, "busy",
+				   "too many exports at once; try again");
+		return;
+	}
+	s->pool = http_db_pool(req);
+	s->template = template_new;
+	s->dialect = q->out.dialect;
+	if (db_begin_read(s->c, &err) < 0 ||
+	    store_open(s->c, q->res, q->filters, q->nfilters, q->after,
+		       (q->seen & 1) ? q->limit : -1, &s->cur, &err) < 0) {
+		list_done(s);
+		http_reply_err(req, &err);
+		err_clear(&err);
+		return;
+	}
+	content_disposition(req, q->res->table);
+	http_reply_stream(req, 200, "text/csv; charset=utf-8; header=present",
+			  list_read, list_done, s);
+}
+
+int output_arg(struct output *out, const char *key, const char *value,
+	       struct npo_err *err)
+{
+	if (strcmp(key, "format") == 0) {
+		if (strcmp(value, "csv") && strcmp(value, "json"))
+			return err_set(err, 400, "bad_query",
+				       "format must be csv or json");
+		out->csv = strcmp(value, "csv") == 0;
+		out->format_given = true;
+		return 1;
+	}
+	if (strcmp(key, "dialect") == 0) {
+		if (csv_dialect_parse(value, &out->dialect) < 0)
+			return err_set(err, 400, "bad_query",
+				       "dialect must be rfc4180 or excel-nl");
+		/* a dialect only means something for CSV */
+		if (!out->format_given)
+			out->csv = true;
+		return 1;
+	}
 	return 0;
+}
+
+void output_accept(struct output *out, const struct http_request *req)
+{
+	const char *accept = http_header(req, "Accept");
+
+	if (!out->format_given && accept && strstr(accept, "text/csv"))
+		out->csv = true;
+}
+
+void output_csv(struct http_request *req, const struct output *out,
+		const char *file, const json_t *template, const json_t *items)
+{
+	struct csv_buf b = { 0 };
+	const json_t *row;
+	size_t i;
+
+	csv_header(out->dialect, &b, template);
+	json_array_foreach(items, i, row)
+		csv_row(out->dialect, &b, template, row);
+	content_disposition(req, file);
+	http_reply_text(req, 200, "text/csv; charset=utf-8; header=present",
+			b.p);
+	csv_buf_free(&b);
 }
 
 void crud_list(struct http_request *req)
@@ -209,12 +375,19 @@ void crud_list(struct http_request *req)
 	struct npo_err err = { 0 };
 	struct list_query q = { .res = res, .limit = LIMIT_DEFAULT,
 				.err = &err };
-	json_t *items = NULL, *next = json_null(), *body;
+	json_t *items = NULL, *next = json_null(), *body, *template = NULL;
 	int64_t total = 0;
 	char url[1024], num[24];
 
-	if (http_query_foreach(req, list_arg, &q) != 0)
+	if (http_query_foreach(req, list_arg, &q) != 0 ||
+	    !(template = list_template(res, q.fields, &err)))
 		goto fail;
+	output_accept(&q.out, req);
+	if (q.out.csv) {
+		json_decref(next);
+		list_csv(req, &q, template);
+		return;
+	}
 	if (store_list(http_db(req), res, q.filters, q.nfilters, q.after,
 		       (int)q.limit + 1, &items, q.count ? &total : NULL,
 		       &err) < 0)
@@ -247,14 +420,16 @@ void crud_list(struct http_request *req)
 			 num);
 		http_set_header(req, "Link", url);
 	}
-	if (q.fields && project(res, q.fields, items, &err) < 0)
-		goto fail;
+	if (q.fields)
+		project(template, items);
+	json_decref(template);
 	body = json_pack("{s:o, s:o}", "items", items, "next", next);
 	if (q.count)
 		json_object_set_new(body, "total", json_integer(total));
 	http_reply_json(req, 200, body);
 	return;
 fail:
+	json_decref(template);
 	json_decref(next);
 	json_decref(items);
 	http_reply_err(req, &err);

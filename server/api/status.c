@@ -11,6 +11,7 @@ struct status_query {
 	char from[11], until[11];
 	char today[11];
 	json_t *period;  /* owned: what the answer says of the period */
+	struct output out;
 	struct npo_err *err;
 };
 
@@ -18,7 +19,10 @@ static int status_arg(void *arg, const char *key, const char *value)
 {
 	struct status_query *q = arg;
 	int64_t y;
+	int rc = output_arg(&q->out, key, value, q->err);
 
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	if (strcmp(key, "year") == 0 || strcmp(key, "school_year") == 0) {
 		bool school = key[0] == 's';
 
@@ -62,8 +66,10 @@ static int parse_query(struct http_request *req, struct status_query *q,
 	*q = (struct status_query){ .from = "0000-01-01", .until = "9999-12-31",
 				    .err = err };
 	snprintf(q->today, sizeof(q->today), "%.10s", now);
-	if (http_query_foreach(req, status_arg, q) == 0)
+	if (http_query_foreach(req, status_arg, q) == 0) {
+		output_accept(&q->out, req);
 		return 0;
+	}
 	json_decref(q->period);
 	return -1;
 }
@@ -121,6 +127,48 @@ static json_t *warnings_json(const struct budget_figures *f)
 	return a;
 }
 
+/*
+ * The status as one table: a row for the budget, one per goal and one per
+ * programme, each with its level; a column a level has not stays empty.
+ */
+static void status_csv(struct http_request *req, const struct output *out,
+		       const struct budget_figures *f, json_t *goals,
+		       json_t *programmes)
+{
+	static const char *const columns[] = {
+		"level", "id", "goal_id", "code", "name", "status",
+		"grant_cents", "allocated_cents", "unallocated_cents",
+		"budget_cents", "programmed_cents", "committed_cents",
+		"spent_cents", "paid_cents", "remaining_cents",
+		"open_commitments_cents", "expected_return_cents",
+	};
+	json_t *template = json_object(), *rows = json_array();
+	json_t *total = totals_json(&f->total);
+	char file[48];
+	size_t i;
+	json_t *r;
+
+	for (i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
+		json_object_set_new(template, columns[i], json_null());
+	json_object_set_new(total, "level", json_string("budget"));
+	json_object_set_new(total, "id", json_integer(f->total.id));
+	json_object_set_new(total, "name", json_string(f->total.name));
+	json_array_append_new(rows, total);
+	json_array_foreach(goals, i, r) {
+		json_object_set_new(r, "level", json_string("goal"));
+		json_array_append(rows, r);
+	}
+	json_array_foreach(programmes, i, r) {
+		json_object_set_new(r, "level", json_string("programme"));
+		json_array_append(rows, r);
+	}
+	snprintf(file, sizeof(file), "budget-%lld-status",
+		 (long long)f->total.id);
+	output_csv(req, out, file, template, rows);
+	json_decref(rows);
+	json_decref(template);
+}
+
 void status_budget(struct http_request *req)
 {
 	struct db_conn *c = http_db(req);
@@ -148,6 +196,15 @@ void status_budget(struct http_request *req)
 	for (size_t i = 0; i < f.nprogrammes; i++)
 		json_array_append_new(programmes,
 				      programme_json(&f.programmes[i]));
+	if (q.out.csv) {
+		status_csv(req, &q.out, &f, goals, programmes);
+		json_decref(goals);
+		json_decref(programmes);
+		json_decref(budget);
+		json_decref(q.period);
+		figures_free(&f);
+		return;
+	}
 	http_reply_json(req, 200,
 			json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}",
 				  "budget", budget, "as_of", q.today, "period",
@@ -214,6 +271,16 @@ void status_all(struct http_request *req)
 	}
 	db_rollback(c);
 	json_decref(budgets);
+	if (q.out.csv) {
+		json_t *template = json_deep_copy(json_array_get(items, 0));
+
+		output_csv(req, &q.out, "status", template ? template : json_object(),
+			   items);
+		json_decref(template);
+		json_decref(items);
+		json_decref(q.period);
+		return;
+	}
 	http_reply_json(req, 200,
 			json_pack("{s:s, s:o, s:o}", "as_of", q.today, "period",
 				  q.period ? q.period : json_null(), "items",

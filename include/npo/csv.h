@@ -1,0 +1,41 @@
+/*
+ * The one CSV writer: flat JSON objects to CSV rows. Money members named
+ * *_cents become columns *_eur in euros with two decimals; text cells that
+ * a spreadsheet would take for a formula are neutralised; numbers are left
+ * as numbers.
+ */
+#ifndef NPO_CSV_H
+#define NPO_CSV_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum csv_dialect {
+	CSV_RFC4180,   /* ',' separator, '.' decimals, CRLF (RFC 4180) */
+	CSV_EXCEL_NL,  /* UTF-8 BOM, ';', decimal comma, CRLF: Dutch Excel */
+};
+
+/* 0 and the dialect for "rfc4180" or "excel-nl"; -1 otherwise. */
+int csv_dialect_parse(const char *s, enum csv_dialect *out);
+
+/* A growing output buffer. */
+struct csv_buf {
+	char *p;
+	size_t len, cap;
+};
+void csv_buf_free(struct csv_buf *b);
+
+/* Appends the byte order mark (excel-nl only) and the header row for the
+ * members of template, in its order. */
+void csv_header(enum csv_dialect d, struct csv_buf *b, const json_t *template);
+
+/* Appends one row: the members of obj named as in template, in its order. */
+void csv_row(enum csv_dialect d, struct csv_buf *b, const json_t *template,
+	     const json_t *obj);
+
+/* Appends one text cell's content as it would be written (exposed for the
+ * unit tests). */
+void csv_text(enum csv_dialect d, struct csv_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,173 @@
+#include "npo/csv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npo/money.h"
+
+int csv_dialect_parse(const char *s, enum csv_dialect *out)
+{
+	if (strcmp(s, "rfc4180") == 0)
+		*out = CSV_RFC4180;
+	else if (strcmp(s, "excel-nl") == 0)
+		*out = CSV_EXCEL_NL;
+	else
+		return -1;
+	return 0;
+}
+
+static char sep_of(enum csv_dialect d)
+{
+	return d == CSV_EXCEL_NL ? ';' : ',';
+}
+
+static void put(struct csv_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+
+		if (!p)
+			abort();  /* out of memory: nothing sensible is left */
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void csv_buf_free(struct csv_buf *b)
+{
+	free(b->p);
+	*b = (struct csv_buf){ 0 };
+}
+
+void csv_text(enum csv_dialect d, struct csv_buf *b, const char *s)
+{
+	/* a leading = + - @ tab or CR makes a spreadsheet run a formula */
+	bool formula = s[0] && strchr("=+-@\t\r", s[0]);
+	bool quote = formula || strpbrk(s, "\"\r\n") || strchr(s, sep_of(d));
+
+	if (quote)
+		put(b, "\"", 1);
+	if (formula)
+		put(b, "'", 1);
+	for (const char *p = s; *p; p++) {
+		size_t run = strcspn(p, "\"");
+
+		put(b, p, run);
+		p += run;
+		if (!*p)
+			break;
+		put(b, "\"\"", 2);
+	}
+	if (quote)
+		put(b, "\"", 1);
+}
+
+static bool is_money(const char *key)
+{
+	size_t n = strlen(key);
+
+	return n > 6 && strcmp(key + n - 6, "_cents") == 0;
+}
+
+static void cell(enum csv_dialect d, struct csv_buf *b, const char *key,
+		 const json_t *v)
+{
+	char num[MONEY_BUF];
+	char *text;
+	size_t i;
+	json_t *e;
+
+	if (!v)
+		return;  /* a member this row does not have: an empty cell */
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		if (is_money(key))
+			put(b, num,
+			    money_format(json_integer_value(v),
+					 d == CSV_EXCEL_NL ? ',' : '.', num));
+		else
+			put(b, num,
+			    (size_t)snprintf(num, sizeof(num), "%lld",
+					     (long long)json_integer_value(v)));
+		break;
+	case JSON_STRING:
+		csv_text(d, b, json_string_value(v));
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		put(b, json_is_true(v) ? "true" : "false",
+		    json_is_true(v) ? 4 : 5);
+		break;
+	case JSON_ARRAY: {
+		struct csv_buf joined = { 0 };
+
+		json_array_foreach(v, i, e) {
+			if (i)
+				put(&joined, " ", 1);
+			if (json_is_string(e))
+				put(&joined, json_string_value(e),
+				    strlen(json_string_value(e)));
+		}
+		csv_text(d, b, joined.p ? joined.p : "");
+		csv_buf_free(&joined);
+		break;
+	}
+	case JSON_OBJECT:
+		text = json_dumps(v, JSON_COMPACT);
+		csv_text(d, b, text ? text : "");
+		free(text);
+		break;
+	default:  /* null: an empty cell */
+		break;
+	}
+}
+
+static void end_row(struct csv_buf *b)
+{
+	put(b, "\r\n", 2);
+}
+
+void csv_header(enum csv_dialect d, struct csv_buf *b, const json_t *template)
+{
+	const char *key;
+	json_t *v;
+	bool first = true;
+
+	if (d == CSV_EXCEL_NL)
+		put(b, "\xEF\xBB\xBF", 3);
+	json_object_foreach((json_t *)template, key, v) {
+		char name[96];
+
+		if (!first)
+			put(b, &(char){ sep_of(d) }, 1);
+		first = false;
+		if (is_money(key))
+			snprintf(name, sizeof(name), "%.*s_eur",
+				 (int)(strlen(key) - 6), key);
+		else
+			snprintf(name, sizeof(name), "%s", key);
+		csv_text(d, b, name);
+	}
+	end_row(b);
+}
+
+void csv_row(enum csv_dialect d, struct csv_buf *b, const json_t *template,
+	     const json_t *obj)
+{
+	const char *key;
+	json_t *v;
+	bool first = true;
+
+	json_object_foreach((json_t *)template, key, v) {
+		if (!first)
+			put(b, &(char){ sep_of(d) }, 1);
+		first = false;
+		cell(d, b, key, json_object_get(obj, key));
+	}
+	end_row(b);
+}
