@@ -379,9 +379,11 @@ int store_bump_revision(struct db_conn *c, struct npo_err *err)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Checks a filter's query value against its field. */
+/* Checks a filter's query value against its field, as a body's would be. */
 static int check_filter(const struct store_filter *f, struct npo_err *err)
 {
+	const char *msg, *code;
+	json_t *v;
 	int64_t n;
 
 	if (is_integer_type(f->field->type)) {
@@ -389,15 +391,15 @@ static int check_filter(const struct store_filter *f, struct npo_err *err)
 			return err_set(err, 400, "bad_query",
 				       "filter %s must be an integer",
 				       f->field->name);
-	} else if (f->field->type == FIELD_ENUM) {
-		for (const char *const *ch = f->field->choices; *ch; ch++)
-			if (strcmp(*ch, f->value) == 0)
-				return 0;
-		return err_set(err, 400, "bad_query", "filter %s: %s",
-			       f->field->name,
-			       f->field->hint ? f->field->hint
-					      : "not an allowed value");
+		v = json_integer(n);
+	} else {
+		v = json_string(f->value);
 	}
+	msg = v ? validate_value(f->field, v, &code) : "is not valid UTF-8";
+	json_decref(v);
+	if (msg)
+		return err_set(err, 400, "bad_query", "filter %s %s",
+			       f->field->name, msg);
 	return 0;
 }
 

@@ -142,22 +142,50 @@ static int list_arg(void *arg, const char *key, const char *value)
 	return 0;
 }
 
-/* Appends key=value to a URL, percent-encoding value. */
-static void url_add(char *url, size_t size, const char *key, const char *value)
+/* Writes "?key=value" (or "&…" after the first) with value percent-encoded. */
+static void url_add(FILE *url, bool *first, const char *key, const char *value)
 {
-	size_t n = strlen(url);
-
-	n += (size_t)snprintf(url + n, size - n, "%c%s=",
-			      strchr(url, '?') ? '&' : '?', key);
-	for (const unsigned char *p = (const unsigned char *)value;
-	     *p && n + 4 < size; p++) {
+	fprintf(url, "%c%s=", *first ? '?' : '&', key);
+	*first = false;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		    (*p >= '0' && *p <= '9') || strchr("-._~,", *p))
-			url[n++] = (char)*p;
+			fputc(*p, url);
 		else
-			n += (size_t)snprintf(url + n, size - n, "%%%02X", *p);
+			fprintf(url, "%%%02X", *p);
 	}
-	url[n] = '\0';
+}
+
+/* The URL of the page after the one whose last id is last. New string. */
+static char *next_url(const struct list_query *q, int64_t last)
+{
+	char *url = NULL;
+	size_t len = 0;
+	bool first = true;
+	char num[24];
+	FILE *f = open_memstream(&url, &len);
+
+	if (!f)
+		return NULL;
+	fputs(q->res->path, f);
+	for (size_t i = 0; i < q->nfilters; i++)
+		url_add(f, &first, q->filters[i].field->name,
+			q->filters[i].value);
+	if (q->fields)
+		url_add(f, &first, "fields", q->fields);
+	if (q->count)
+		url_add(f, &first, "count", "true");
+	if (q->token)
+		url_add(f, &first, "access_token", q->token);
+	snprintf(num, sizeof(num), "%lld", (long long)q->limit);
+	url_add(f, &first, "limit", num);
+	snprintf(num, sizeof(num), "%lld", (long long)last);
+	url_add(f, &first, "after", num);
+	if (fclose(f) != 0) {
+		free(url);
+		return NULL;
+	}
+	return url;
 }
 
 static bool is_output_field(const struct resource *res, const char *name,
@@ -377,7 +405,6 @@ void crud_list(struct http_request *req)
 				.err = &err };
 	json_t *items = NULL, *next = json_null(), *body, *template = NULL;
 	int64_t total = 0;
-	char url[1024], num[24];
 
 	if (http_query_foreach(req, list_arg, &q) != 0 ||
 	    !(template = list_template(res, q.fields, &err)))
@@ -394,31 +421,23 @@ void crud_list(struct http_request *req)
 		goto fail;
 	if (json_array_size(items) > (size_t)q.limit) {
 		/* one more row than asked: there is a next page */
+		char *url, *link;
+
 		json_array_remove(items, (size_t)q.limit);
-		snprintf(url, sizeof(url), "%s", res->path);
-		for (size_t i = 0; i < q.nfilters; i++)
-			url_add(url, sizeof(url), q.filters[i].field->name,
-				q.filters[i].value);
-		if (q.fields)
-			url_add(url, sizeof(url), "fields", q.fields);
-		if (q.count)
-			url_add(url, sizeof(url), "count", "true");
-		if (q.token)
-			url_add(url, sizeof(url), "access_token", q.token);
-		snprintf(num, sizeof(num), "%lld", (long long)q.limit);
-		url_add(url, sizeof(url), "limit", num);
-		snprintf(num, sizeof(num), "%lld",
-			 (long long)json_integer_value(json_object_get(
-				 json_array_get(items, (size_t)q.limit - 1),
-				 "id")));
-		url_add(url, sizeof(url), "after", num);
+		url = next_url(&q, json_integer_value(json_object_get(
+					   json_array_get(items,
+							  (size_t)q.limit - 1),
+					   "id")));
+		if (!url || asprintf(&link, "<%s>; rel=\"next\"", url) < 0) {
+			free(url);
+			err_set(&err, 500, "internal", "out of memory");
+			goto fail;
+		}
+		json_decref(next);
 		next = json_string(url);
-		snprintf(num, sizeof(num), "; rel=\"next\"");
-		memmove(url + 1, url, strlen(url) + 1);
-		url[0] = '<';
-		snprintf(url + strlen(url), sizeof(url) - strlen(url), ">%s",
-			 num);
-		http_set_header(req, "Link", url);
+		http_set_header(req, "Link", link);
+		free(link);
+		free(url);
 	}
 	if (q.fields)
 		project(template, items);
