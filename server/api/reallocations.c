@@ -46,12 +46,17 @@ static const char *line_amount(const json_t *line)
 	return is_goal(line) ? "allocated_cents" : "budget_cents";
 }
 
-/* The line named in field exists and belongs to budget. */
-static int check_line(struct db_conn *c, const char *field,
+/*
+ * The line named in field exists and belongs to budget. A programme's goal
+ * is noted in row as "<field>_goal" (not a stored field), so that the goal
+ * the money lands in is held to its allocation too.
+ */
+static int check_line(struct db_conn *c, json_t *row, const char *field,
 		      const json_t *line, int64_t budget, struct npo_err *err)
 {
+	char goal_key[16];
 	const struct resource *res = line_resource(line);
-	json_t *row;
+	json_t *line_row;
 	int64_t owner;
 
 	if (store_exists(c, res->table, line_id(line), err) < 1)
@@ -59,10 +64,14 @@ static int check_line(struct db_conn *c, const char *field,
 				 : validate_fail(err, field, "not_found",
 						 "there is no %s %lld", res->name,
 						 (long long)line_id(line));
-	if (store_get(c, res, line_id(line), &row, err) < 0)
+	if (store_get(c, res, line_id(line), &line_row, err) < 0)
 		return -1;
-	owner = util_jint(row, "budget_id");
-	json_decref(row);
+	owner = util_jint(line_row, "budget_id");
+	snprintf(goal_key, sizeof(goal_key), "%s_goal", field);
+	if (!is_goal(line))
+		json_object_set(row, goal_key,
+				json_object_get(line_row, "goal_id"));
+	json_decref(line_row);
 	if (owner != budget)
 		return validate_fail(err, field, "other_budget",
 				     "%s %lld belongs to budget %lld",
@@ -87,8 +96,8 @@ static int reallocation_check(struct db_conn *c, json_t *row,
 				     is_goal(from) ? "goal" : "programme");
 	if (line_id(from) == line_id(to))
 		return validate_fail(err, "to", "same", "must differ from from");
-	if (check_line(c, "from", from, budget, err) < 0 ||
-	    check_line(c, "to", to, budget, err) < 0 ||
+	if (check_line(c, row, "from", from, budget, err) < 0 ||
+	    check_line(c, row, "to", to, budget, err) < 0 ||
 	    figures_line(c, is_goal(to), line_id(to), &sum, &committed,
 			 &spent, err) < 0)
 		return -1;
@@ -153,19 +162,25 @@ static int reallocation_apply(struct db_conn *c, const char *actor,
 	return shift(c, actor, json_object_get(row, "to"), move, note, err);
 }
 
-/* Both lines are levels: the one that receives must still fit. */
+/* Both lines are levels, and the goals of programme lines: the one that
+ * receives must still fit in its parent. */
 static size_t reallocation_levels(const json_t *row, struct level *out,
 				  size_t max)
 {
+	static const char *const fields[] = { "from", "to" };
+	static const char *const goals[] = { "from_goal", "to_goal" };
 	size_t n = 0;
 
 	(void)max;
 	for (int i = 0; i < 2; i++) {
-		const json_t *line = json_object_get(row, i ? "to" : "from");
+		const json_t *line = json_object_get(row, fields[i]);
 
 		out[n++] = (struct level){ is_goal(line) ? LEVEL_GOAL
 							 : LEVEL_PROGRAMME,
 					   line_id(line) };
+		if (util_jint(row, goals[i]))
+			out[n++] = (struct level){ LEVEL_GOAL,
+						   util_jint(row, goals[i]) };
 	}
 	return n;
 }
