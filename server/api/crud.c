@@ -747,7 +747,7 @@ static int change_status(const struct resource *res, const json_t *before,
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(allowed, json_string(next[i]));
 	return err_set_new(err,
-			   json_pack("{s:s, s:o}", "status", from, "allowed",
+			   json_pack("{s:s, s:o}", "current_status", from, "allowed",
 				     allowed),
 			   409, "transition_not_allowed",
 			   "a %s cannot move from %s to %s%s", res->name, from,

@@ -113,7 +113,7 @@ static int reallocation_check(struct db_conn *c, json_t *row,
 		return 0;
 	return err_set_new(
 		err,
-		json_pack("{s:O, s:I, s:I, s:I, s:I}", "line", from,
+		json_pack("{s:O, s:I, s:I, s:I, s:I}", "from", from,
 			  "amount_cents", (json_int_t)amount, "committed_cents",
 			  (json_int_t)committed, "spent_cents", (json_int_t)spent,
 			  "asked_cents", (json_int_t)move),

@@ -328,7 +328,8 @@ static void assert_refused(struct resp *r, const char *what, const char *from,
 
 	ck_assert_msg(r->status == 409, "%s: %ld %s", what, r->status, r->body);
 	ck_assert_str_eq(jstr(r, "code"), "transition_not_allowed");
-	ck_assert_str_eq(jstr(r, "status"), from);
+	ck_assert_str_eq(jstr(r, "current_status"), from);
+	ck_assert_int_eq(jint(r, "status"), 409);
 	ck_assert_msg(json_is_array(list), "%s: allowed is not an array", what);
 	for (; allowed[n]; n++) {
 		bool seen = false;
@@ -1590,7 +1591,7 @@ START_TEST(reallocation_never_goes_below_committed_or_spent)
 	ck_assert_int_eq(jint(r, "committed_cents"), 40000);
 	ck_assert_int_eq(jint(r, "spent_cents"), 0);
 	ck_assert_int_eq(jint(r, "asked_cents"), 20000);
-	line = json_object_get(r->json, "line");
+	line = json_object_get(r->json, "from");
 	ck_assert_int_eq(jget(line, "programme_id"), p1);
 	resp_free(r);
 	now = get_json("/api/v1/programmes/%lld", p1);
