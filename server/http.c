@@ -822,7 +822,9 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 {
 	struct sockaddr_storage sa = { 0 };
 	struct http_server *srv;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+	/* poll, not epoll: with a thread pool, 0.9.75 can abort in
+	 * MHD_quiesce_daemon removing the listen socket from epoll */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
 
 	if (parse_listen(cfg->listen, &sa, msg, msglen) < 0)
