@@ -164,6 +164,12 @@ void http_reply_text(struct http_request *req, int status,
 	reply(req, status, content_type, strdup(text), strlen(text));
 }
 
+void http_reply_bytes(struct http_request *req, int status,
+		      const char *content_type, char *data_new, size_t len)
+{
+	reply(req, status, content_type, data_new, len);
+}
+
 void http_reply_stream(struct http_request *req, int status,
 		       const char *content_type, http_reader read,
 		       void (*done)(void *ctx), void *ctx)

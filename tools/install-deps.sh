@@ -4,6 +4,7 @@
 set -eu
 pkgs="gcc libc6-dev pkg-config meson ninja-build xxd python3
 libmicrohttpd-dev libjansson-dev libsqlite3-dev check libcurl4-openssl-dev
+libxlsxwriter-dev
 curl sqlite3"
 missing=""
 for p in $pkgs; do

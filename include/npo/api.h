@@ -69,6 +69,8 @@ void crud_reply_invalid(struct http_request *req, json_t *errors_new);
 /* Figures (status.c). */
 void status_budget(struct http_request *req);
 void status_all(struct http_request *req);
+/* The bestedingsoverzicht as an XLSX workbook (overview.c). */
+void overview_xlsx(struct http_request *req);
 
 /* Service endpoints (meta.c). */
 void meta_healthz(struct http_request *req);

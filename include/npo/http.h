@@ -91,6 +91,9 @@ void http_reply_json(struct http_request *req, int status, json_t *body_new);
 void http_reply_text(struct http_request *req, int status,
 		     const char *content_type, const char *text);
 void http_reply_empty(struct http_request *req, int status);
+/* Takes over data_new (malloc'd, len bytes, may hold NUL bytes). */
+void http_reply_bytes(struct http_request *req, int status,
+		      const char *content_type, char *data_new, size_t len);
 /*
  * A streamed reply of unknown length: read(ctx, buf, max) returns how many
  * bytes it wrote (> 0), 0 at the end, or -1 on a failure, which cuts the

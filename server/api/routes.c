@@ -23,6 +23,7 @@ const struct route api_routes[] = {
 
 	CRUD("/api/v1/budgets", &budget_resource),
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/status", .handler = status_budget, .role = ROLE_READ, .by_revision = true },
+	{ .method = "GET", .path = "/api/v1/budgets/{id}/overview.xlsx", .handler = overview_xlsx, .role = ROLE_READ },
 	{ .method = "GET", .path = "/api/v1/status", .handler = status_all, .role = ROLE_READ, .by_revision = true },
 	CRUD("/api/v1/goals", &goal_resource),
 	CRUD("/api/v1/programmes", &programme_resource),
