@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "npo/api.h"
 #include "npo/auth.h"
 #include "npo/db.h"
 #include "npo/server.h"
@@ -16,6 +17,8 @@ static const char usage[] =
 	"                         [--cors-origin ORIGIN]... [--public-read] [--demo]\n"
 	"                         [--max-body BYTES] [--timeout SECONDS]\n"
 	"       npo-budgetd migrate [--db PATH]\n"
+	"       npo-budgetd export --out DIR [--dialect rfc4180|excel-nl] [--db PATH]\n"
+	"       npo-budgetd backup FILE [--db PATH]\n"
 	"       npo-budgetd token add NAME --role read|write|admin [--db PATH]\n"
 	"       npo-budgetd token list [--db PATH]\n"
 	"       npo-budgetd token revoke NAME [--db PATH]\n"
@@ -29,7 +32,7 @@ static const char usage[] =
 	"flags win over them.\n";
 
 enum opt { O_DB = 1, O_LISTEN, O_THREADS, O_CORS, O_PUBLIC, O_DEMO, O_MAXBODY,
-	   O_TIMEOUT, O_ROLE, O_HELP, O_VERSION };
+	   O_TIMEOUT, O_ROLE, O_HELP, O_VERSION, O_OUT, O_DIALECT };
 
 static const struct option options[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -43,6 +46,8 @@ static const struct option options[] = {
 	{ "role", required_argument, NULL, O_ROLE },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
+	{ "out", required_argument, NULL, O_OUT },
+	{ "dialect", required_argument, NULL, O_DIALECT },
 	{ 0 },
 };
 
@@ -51,6 +56,8 @@ struct cli {
 	const char *origins[MAX_ORIGINS];
 	char *origins_env;  /* owned copy of NPO_CORS_ORIGIN */
 	const char *role;
+	const char *out;
+	enum csv_dialect dialect;
 };
 
 static void die_usage(const char *fmt, const char *arg)
@@ -150,6 +157,12 @@ static void parse_flags(struct cli *cli, int argc, char **argv,
 				parse_count("--timeout", optarg, 3600);
 			break;
 		case O_ROLE: cli->role = optarg; break;
+		case O_OUT: cli->out = optarg; break;
+		case O_DIALECT:
+			if (csv_dialect_parse(optarg, &cli->dialect) < 0)
+				die_usage("--dialect must be rfc4180 or excel-nl, "
+					  "not '%s'", optarg);
+			break;
 		}
 	}
 }
@@ -233,6 +246,32 @@ static int token(struct cli *cli, const char *verb, const char *name)
 	return 0;
 }
 
+/* export (file NULL) or backup to file, each from a consistent snapshot. */
+static int snapshot(const struct cli *cli, const char *file)
+{
+	struct npo_err err = { 0 };
+	struct db *db = open_db(cli);
+	struct db_conn *c;
+	int rc;
+
+	if (!db)
+		return 1;
+	c = db_acquire(db);
+	rc = file ? backup_run(c, file, &err)
+		  : export_run(c, cli->out, cli->dialect, stderr, &err);
+	db_release(db, c);
+	db_close(db);
+	if (rc < 0) {
+		fprintf(stderr, "npo-budgetd: %s\n", err.detail);
+		err_clear(&err);
+		return 1;
+	}
+	if (file)
+		fprintf(stderr, "npo-budgetd: backed up %s to %s\n",
+			cli->cfg.db_path, file);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
@@ -279,6 +318,18 @@ int main(int argc, char **argv)
 				cli.cfg.db_path, db_schema_latest());
 		db_close(db);
 		rc = db ? 0 : 1;
+	} else if (strcmp(cmd, "export") == 0 || strcmp(cmd, "backup") == 0) {
+		bool export = strcmp(cmd, "export") == 0;
+
+		parse_flags(&cli, argc - 1, argv + 1,
+			    db_only | (export ? 1u << O_OUT | 1u << O_DIALECT
+					      : 0));
+		if (export ? (!cli.out || optind + 1 < argc)
+			   : argc - 1 - optind != 1)
+			die_usage(export ? "export needs --out DIR%s"
+					 : "backup takes exactly one FILE%s",
+				  "");
+		rc = snapshot(&cli, export ? NULL : argv[1 + optind]);
 	} else if (strcmp(cmd, "token") == 0) {
 		const char *verb = argc > 2 ? argv[2] : "";
 		bool named = strcmp(verb, "add") == 0 ||
