@@ -3,7 +3,7 @@
 BUILD := build
 ASAN := build-asan
 
-.PHONY: all deps build run test clean
+.PHONY: all deps build run test test-docker clean
 
 all: build
 
@@ -24,5 +24,18 @@ run: build
 test: deps
 	@sh tools/test.sh $(BUILD) $(ASAN)
 
+# Builds the container image and checks it (needs root or sudo: it starts a
+# Docker engine when none runs); prints TAP and "N passed, N failed".
+test-docker:
+	@sh tools/test-docker.sh
+
+# Fuzzes the parsers longer than make test does: builds the libFuzzer
+# harnesses of tests/fuzz into build-fuzz/ and runs each for FUZZ_SECONDS
+# (default 300); prints TAP, a crash with its reproducer file.
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz: deps
+	@sh tools/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) build-fuzz

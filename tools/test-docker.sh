@@ -1,0 +1,134 @@
+#!/bin/sh
+# make test-docker: builds the image and checks that it serves /readyz, turns
+# healthy, and keeps a created budget across a container restart. Starts a
+# Docker engine (and makes a debian:bookworm-slim base with debootstrap) when
+# none is there, and stops only what it started. Prints TAP and a summary.
+set -u
+cd "$(dirname "$0")/.."
+image=npo-budgetd:test
+name=npo-test-$$
+volume=npo-test-$$
+port=${NPO_TEST_PORT:-18642}
+dockerd_pid=""
+n=0
+failed=0
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
+		echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+
+cleanup() {
+	docker rm -f "$name" >/dev/null 2>&1
+	docker volume rm -f "$volume" >/dev/null 2>&1
+	if [ -n "$dockerd_pid" ]; then
+		kill "$dockerd_pid" 2>/dev/null
+		wait "$dockerd_pid" 2>/dev/null
+	fi
+}
+trap cleanup EXIT INT TERM
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+for p in docker.io debootstrap curl; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed" && continue
+	$sudo apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+		--no-install-recommends docker.io debootstrap curl >/dev/null
+	break
+done
+
+if ! docker info >/dev/null 2>&1; then
+	echo "# starting a Docker engine" >&2
+	$sudo dockerd --storage-driver=vfs --iptables=false --bridge=none \
+		>/tmp/npo-dockerd.log 2>&1 &
+	dockerd_pid=$!
+	i=0
+	until docker info >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 60 ] && { echo "Bail out! no Docker engine (see /tmp/npo-dockerd.log)"; exit 1; }
+		sleep 1
+	done
+fi
+
+if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1 &&
+	! docker pull -q debian:bookworm-slim >/dev/null 2>&1; then
+	# no registry: the same Debian, from the configured apt mirror
+	mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null |
+		sed -n 's/^URIs: *//p; s/^deb  *\(\[[^]]*\] *\)\{0,1\}//p' |
+		awk '{print $1}' | grep -E '/debian/?$' | head -n 1)
+	root=$(mktemp -d /tmp/npo-rootfs-XXXXXX)
+	echo "# making debian:bookworm-slim with debootstrap from $mirror" >&2
+	$sudo debootstrap --variant=minbase bookworm "$root" "$mirror" \
+		>/tmp/npo-debootstrap.log 2>&1 &&
+		$sudo tar -C "$root" -c . | docker import - debian:bookworm-slim >/dev/null
+	$sudo rm -rf "$root"
+fi
+
+if ! docker build --network host -f docker/Dockerfile -t "$image" . \
+	>/tmp/npo-docker-build.log 2>&1; then
+	ok 1 "the image builds (see /tmp/npo-docker-build.log)"
+	tail -n 20 /tmp/npo-docker-build.log | sed 's/^/# /'
+	echo "1..$n"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+ok 0 "the image builds"
+
+docker volume create "$volume" >/dev/null
+token=$(docker run --rm -v "$volume:/data" "$image" token add ci --role write 2>/dev/null)
+[ -n "$token" ]
+ok $? "a token is made inside the container"
+
+start() {
+	docker run -d --name "$name" --network host -v "$volume:/data" \
+		-e NPO_LISTEN="127.0.0.1:$port" "$image" >/dev/null
+}
+ready() {
+	i=0
+	until curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && return 1
+		sleep 0.2
+	done
+}
+
+start
+ready
+ok $? "/readyz answers"
+
+[ "$(docker inspect -f '{{.Config.User}}' "$image")" = "npo" ]
+ok $? "it runs as the non-root user npo"
+
+body='{"municipality_code":"GM0402","municipality_name":"Hilversum","name":"NPO","grant_cents":213850964,"spend_from":"2021-07-01","spend_until":"2025-07-31"}'
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/api/v1/budgets" \
+	-H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "$body")
+[ "$code" = 201 ]
+ok $? "a budget is created (201, got $code)"
+
+i=0
+until [ "$(docker inspect -f '{{.State.Health.Status}}' "$name")" = healthy ]; do
+	i=$((i + 1))
+	[ $i -gt 30 ] && break
+	sleep 1
+done
+[ "$(docker inspect -f '{{.State.Health.Status}}' "$name")" = healthy ]
+ok $? "the HEALTHCHECK reports healthy"
+
+docker restart -t 10 "$name" >/dev/null && ready
+grant=$(curl -s "http://127.0.0.1:$port/api/v1/budgets/1" -H "Authorization: Bearer $token" |
+	grep -o '"grant_cents": *[0-9]*' | grep -o '[0-9]*$')
+[ "$grant" = 213850964 ]
+ok $? "the budget survives a container restart (grant $grant)"
+
+[ "$(docker inspect -f '{{.State.ExitCode}}' "$name")" = 0 ] &&
+	docker stop -t 10 "$name" >/dev/null &&
+	[ "$(docker inspect -f '{{.State.ExitCode}}' "$name")" = 0 ]
+ok $? "SIGTERM stops it cleanly (exit 0)"
+
+echo "1..$n"
+echo "$((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
