@@ -18,6 +18,8 @@ struct stmt_slot {
 
 struct db_conn {
 	sqlite3 *h;
+	struct db *db;
+	bool writing;  /* holds db->write_lock, from BEGIN IMMEDIATE to the end */
 	struct stmt_slot cache[STMT_CACHE];
 	unsigned next_evict;
 	struct db_conn *next_free;
@@ -26,6 +28,14 @@ struct db_conn {
 struct db {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
+	/*
+	 * One write transaction at a time in this process. SQLite lets only one
+	 * writer in anyway; without this, the others wait in its busy handler,
+	 * which sleeps (1, 2, 5 … 100 ms) and polls, so under concurrent writes
+	 * the lock sits free while they sleep. Here they queue and the next one
+	 * starts the moment the last commits.
+	 */
+	pthread_mutex_t write_lock;
 	struct db_conn *conns;
 	unsigned nconn;
 	struct db_conn *free_list;
@@ -183,8 +193,11 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 	}
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->freed, NULL);
+	pthread_mutex_init(&db->write_lock, NULL);
 	db->nconn = nconn;
 	db->conns[0].h = h;
+	for (unsigned i = 0; i < nconn; i++)
+		db->conns[i].db = db;
 	for (unsigned i = 1; i < nconn; i++) {
 		if (open_handle(path, &db->conns[i].h, msg, msglen) < 0) {
 			db_close(db);
@@ -215,6 +228,7 @@ void db_close(struct db *db)
 	}
 	pthread_cond_destroy(&db->freed);
 	pthread_mutex_destroy(&db->lock);
+	pthread_mutex_destroy(&db->write_lock);
 	free(db->conns);
 	free(db);
 }
@@ -250,9 +264,9 @@ struct db_conn *db_try_acquire(struct db *db, unsigned keep)
 
 void db_release(struct db *db, struct db_conn *c)
 {
-	if (!sqlite3_get_autocommit(c->h)) {
+	if (!sqlite3_get_autocommit(c->h) || c->writing) {
 		util_log("db: connection released inside a transaction");
-		sqlite3_exec(c->h, "ROLLBACK;", NULL, NULL, NULL);
+		db_rollback(c);
 	}
 	pthread_mutex_lock(&db->lock);
 	c->next_free = db->free_list;
@@ -348,7 +362,22 @@ int db_exec(struct db_conn *c, const char *sql, struct npo_err *err)
 
 int db_begin_write(struct db_conn *c, struct npo_err *err)
 {
-	return db_exec(c, "BEGIN IMMEDIATE", err);
+	pthread_mutex_lock(&c->db->write_lock);
+	c->writing = true;
+	if (db_exec(c, "BEGIN IMMEDIATE", err) == 0)
+		return 0;
+	c->writing = false;
+	pthread_mutex_unlock(&c->db->write_lock);
+	return -1;
+}
+
+/* The write transaction has ended: the next writer may begin. */
+static void end_write(struct db_conn *c)
+{
+	if (!c->writing)
+		return;
+	c->writing = false;
+	pthread_mutex_unlock(&c->db->write_lock);
 }
 
 int db_begin_read(struct db_conn *c, struct npo_err *err)
@@ -358,8 +387,10 @@ int db_begin_read(struct db_conn *c, struct npo_err *err)
 
 int db_commit(struct db_conn *c, struct npo_err *err)
 {
-	if (db_exec(c, "COMMIT", err) == 0)
+	if (db_exec(c, "COMMIT", err) == 0) {
+		end_write(c);
 		return 0;
+	}
 	db_rollback(c);
 	return -1;
 }
@@ -368,6 +399,7 @@ void db_rollback(struct db_conn *c)
 {
 	if (!sqlite3_get_autocommit(c->h))
 		sqlite3_exec(c->h, "ROLLBACK", NULL, NULL, NULL);
+	end_write(c);
 }
 
 int db_error(struct db_conn *c, int rc, struct npo_err *err)

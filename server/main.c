@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "npo/api.h"
 #include "npo/auth.h"
@@ -250,11 +251,17 @@ static int token(struct cli *cli, const char *verb, const char *name)
 static int snapshot(const struct cli *cli, const char *file)
 {
 	struct npo_err err = { 0 };
-	struct db *db = open_db(cli);
 	struct db_conn *c;
+	struct db *db;
 	int rc;
 
-	if (!db)
+	/* a typo in --db must not end in a successful copy of nothing */
+	if (access(cli->cfg.db_path, F_OK) != 0) {
+		fprintf(stderr, "npo-budgetd: database %s does not exist\n",
+			cli->cfg.db_path);
+		return 1;
+	}
+	if (!(db = open_db(cli)))
 		return 1;
 	c = db_acquire(db);
 	rc = file ? backup_run(c, file, &err)

@@ -270,11 +270,18 @@ static long list_read(void *ctx, char *out, size_t max)
 	struct npo_err err = { 0 };
 	size_t n;
 
-	while (s->off == s->buf.len && !s->ended) {
+	/* what is left of the last call first, then rows until max bytes are
+	 * buffered: one chunk (and one send) per call, not one per row; the
+	 * buffer stays below max plus one row */
+	if (s->off) {
+		memmove(s->buf.p, s->buf.p + s->off, s->buf.len - s->off);
+		s->buf.len -= s->off;
+		s->off = 0;
+	}
+	while (s->buf.len < max && !s->ended) {
 		json_t *row;
 		int rc;
 
-		s->buf.len = s->off = 0;
 		if (!s->started) {
 			csv_header(s->dialect, &s->buf, s->template);
 			s->started = true;

@@ -31,10 +31,11 @@ static bool path_of(char out[4096], const char *dir, const char *name)
 	return n > 0 && n < 4096;
 }
 
-/* Flushes f to disk and closes it; -1 when any of that failed. */
+/* Flushes f to disk and closes it; -1 when that or any earlier write to it
+ * failed (a full disk shows in ferror, not always in fflush). */
 static int close_synced(FILE *f)
 {
-	int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+	int rc = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0 ? 0 : -1;
 
 	return fclose(f) == 0 ? rc : -1;
 }
@@ -117,6 +118,7 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 	       FILE *report, struct npo_err *err)
 {
 	char tmp[4096], path[4096], now[21];
+	char *path_copy = NULL;
 	size_t rows[NTABLES], total = 0;
 	int64_t rev = 0;
 	FILE *snap = NULL;
@@ -124,6 +126,12 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 
 	if (strlen(dir) > 3000)
 		return err_set(err, 422, "too_long", "the path is too long");
+	snprintf(path, sizeof(path), "%s", dir);
+	for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+		path[n - 1] = '\0';  /* "out/" is the directory "out" */
+	dir = path_copy = strdup(path);
+	if (!dir)
+		return err_set(err, 500, "internal", "out of memory");
 	if (stat(dir, &st) == 0)
 		return err_set(err, 409, "exists",
 			       "%s exists already; export into a new directory",
@@ -169,12 +177,14 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 		fprintf(report, "%-14s %zu rows\n", tables[i]->table, rows[i]);
 	fprintf(report, "exported %zu rows at revision %lld to %s\n", total,
 		(long long)rev, dir);
+	free(path_copy);
 	return 0;
 fail:
 	db_rollback(c);
 	if (snap)
 		fclose(snap);
 	remove_tree(tmp);
+	free(path_copy);
 	return -1;
 }
 
@@ -200,11 +210,14 @@ int backup_run(struct db_conn *c, const char *file, struct npo_err *err)
 			sqlite3_errmsg(dst));
 		goto fail;
 	}
-	/* pages in steps, so the daemon's writers wait only briefly */
-	while ((rc = sqlite3_backup_step(b, 1024)) == SQLITE_OK ||
-	       rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		if (rc != SQLITE_OK)
-			sqlite3_sleep(20);
+	/*
+	 * All pages in one step: in WAL mode this read does not block the
+	 * daemon's writers, while copying in steps would start over after
+	 * each write and, under steady writes, never finish.
+	 */
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
+	       rc == SQLITE_LOCKED)
+		sqlite3_sleep(20);
 	sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE) {
 		err_set(err, rc == SQLITE_FULL ? 507 : 500, "io",
