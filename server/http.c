@@ -29,6 +29,8 @@ struct header {
 struct http_request {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
+	bool started;     /* the access handler has seen it */
+	bool raw_bad;     /* the raw path had %2F or %00 */
 	const char *method;
 	const char *path;
 	struct timespec start;
@@ -448,7 +450,7 @@ static int parse_body(struct http_request *req)
 		return -1;
 	}
 	req->json = json_loadb(req->body ? req->body : "", req->body_len,
-			       JSON_REJECT_DUPLICATES, &e);
+			       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
 	if (!req->json) {
 		struct npo_err err = { 0 };
 
@@ -687,20 +689,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct http_request *req = *con_cls;
 
 	(void)version;
-	if (!req) {
+	if (!req)
+		return MHD_NO;  /* on_uri made none: out of memory */
+	if (!req->started) {
 		const char *cl;
 		int64_t len;
 
-		req = calloc(1, sizeof(*req));
-		if (!req)
-			return MHD_NO;
-		req->srv = srv;
+		req->started = true;
 		req->conn = conn;
 		req->method = method;
 		req->path = url;
-		clock_gettime(CLOCK_MONOTONIC, &req->start);
-		atomic_fetch_add(&srv->inflight, 1);
-		*con_cls = req;
+		if (req->raw_bad) {
+			/* an encoded / or NUL would route as another path */
+			http_reply_problem(req, 404, "not_found",
+					   "there is no such path (an encoded "
+					   "'/' or NUL is not part of any)");
+			return queue(req);
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Length");
 		if (cl && util_parse_int64(cl, &len) == 0 &&
@@ -714,6 +719,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (*upload_size) {
+		struct timespec now;
+
+		/* the timeout is per idle spell: a client that trickles its
+		 * body a byte at a time is cut once the whole request has
+		 * taken longer than that */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - req->start.tv_sec > (time_t)srv->cfg.timeout_s) {
+			util_log("http: %s %s: body too slow, closing",
+				 req->method, req->path);
+			return MHD_NO;
+		}
 		/* past the limit (a chunked body): discard, answer at the end */
 		if (!req->too_large &&
 		    req->body_len + *upload_size > srv->cfg.max_body) {
@@ -746,6 +762,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		req->db = NULL;
 	}
 	return queue(req);
+}
+
+/*
+ * The first sight of a request, before libmicrohttpd decodes its path: makes
+ * the request's state and notes whether the raw path holds %2F or %00,
+ * which decode into a different path than the one asked for.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_server *srv = cls;
+	struct http_request *req = calloc(1, sizeof(*req));
+	size_t end = strcspn(uri, "?");
+
+	(void)conn;
+	if (!req)
+		return NULL;
+	req->srv = srv;
+	req->method = "-";
+	req->path = "-";
+	clock_gettime(CLOCK_MONOTONIC, &req->start);
+	atomic_fetch_add(&srv->inflight, 1);
+	for (size_t i = 0; i + 2 < end; i++)
+		if (uri[i] == '%' &&
+		    ((uri[i + 1] == '2' && (uri[i + 2] | 0x20) == 'f') ||
+		     (uri[i + 1] == '0' && uri[i + 2] == '0')))
+			req->raw_bad = true;
+	return req;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
@@ -854,6 +897,8 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+		MHD_OPTION_STRICT_FOR_CLIENT, 1,
 		MHD_OPTION_END);
 	if (!srv->d) {
 		snprintf(msg, msglen, "cannot listen on %s", cfg->listen);
