@@ -1,7 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages the build and the tests need, when missing,
-# and the browser driver of the client tests (playwright-core, pinned in
-# tests/clients/package.json) into tests/clients/node_modules.
+# and the npm packages of tests/clients and tests/openapi (see below).
 # Does nothing (and needs no network) when all are present.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,24 +32,20 @@ if [ -n "$missing" ]; then
 	$sudo apt-get install -y -q --no-install-recommends \
 		-o DPkg::Lock::Timeout=600 $missing >/dev/null
 fi
-# The client tests drive Debian's /usr/bin/chromium; never download a browser.
-if [ ! -d "$root/tests/clients/node_modules/playwright-core" ]; then
-	echo "installing: playwright-core (npm, tests/clients/node_modules)" >&2
-	(cd "$root/tests/clients" &&
-		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit \
-			--no-fund --no-package-lock --loglevel=error >/dev/null)
-fi
-# The API description tests (tests/openapi): Redocly CLI and Stoplight Prism
-# at the versions pinned in tests/openapi/package.json (and package-lock.json),
-# installed when missing or at another version.
-if ! node -e '
+# The npm packages of the client tests (tests/clients: playwright-core, which
+# drives Debian's /usr/bin/chromium: no browser is ever downloaded) and of the
+# API description tests (tests/openapi: Redocly CLI and Stoplight Prism), at
+# the versions pinned in each package.json and package-lock.json, into each
+# directory's node_modules; installed when missing or at another version.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+for dir in "$root/tests/clients" "$root/tests/openapi"; do
+	node -e '
 const fs = require("fs"), dir = process.argv[1];
 const pins = JSON.parse(fs.readFileSync(dir + "/package.json")).dependencies;
 for (const [name, version] of Object.entries(pins)) {
 	const p = dir + "/node_modules/" + name + "/package.json";
 	if (JSON.parse(fs.readFileSync(p)).version !== version) process.exit(1);
-}' "$root/tests/openapi" 2>/dev/null; then
-	echo "installing: @redocly/cli, @stoplight/prism-cli (npm, tests/openapi/node_modules)" >&2
-	(cd "$root/tests/openapi" &&
-		npm install --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+}' "$dir" 2>/dev/null && continue
+	echo "installing: npm packages of ${dir#"$root"/}" >&2
+	(cd "$dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+done

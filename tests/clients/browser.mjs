@@ -1,0 +1,289 @@
+// A browser dashboard against the real daemon: Debian's Chromium, driven by
+// playwright-core, runs a page whose script fetch()es the status of budget 1
+// from another origin, the way a dashboard on an intranet page does.
+//
+//   node tests/clients/browser.mjs build/npo-budgetd
+//
+// It starts, all on 127.0.0.1 with ephemeral ports: the daemon (fresh
+// database, demo data, a read and a write token, --cors-origin for the
+// dashboard's origin), a page server for that allowed origin, and one for an
+// origin that is not allowed. Prints TAP; stops everything it started.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+
+const CHROMIUM = process.env.NPO_CHROMIUM || '/usr/bin/chromium';
+const DEADLINE_MS = 240000;
+
+let count = 0;
+let failed = 0;
+function ok(cond, name, detail) {
+	count++;
+	if (cond) {
+		console.log(`ok ${count} - ${name}`);
+		return true;
+	}
+	failed++;
+	console.log(`not ok ${count} - ${name}`);
+	if (detail !== undefined)
+		for (const l of String(detail).split('\n'))
+			console.log(`#   ${l}`);
+	return false;
+}
+const diag = (s) => String(s).split('\n').forEach((l) => console.log(`# ${l}`));
+
+// Everything started here, to be stopped by stopAll() whatever happens.
+let daemon = null;
+let daemonLog = '';
+let browser = null;
+const servers = [];
+let tmp = null;
+
+function stopDaemon() {
+	if (!daemon || daemon.exitCode !== null || daemon.signalCode !== null)
+		return Promise.resolve();
+	return new Promise((resolve) => {
+		const kill = setTimeout(() => daemon.kill('SIGKILL'), 15000);
+		daemon.once('exit', () => {
+			clearTimeout(kill);
+			resolve();
+		});
+		daemon.kill('SIGTERM');
+	});
+}
+
+async function stopAll() {
+	if (browser)
+		await browser.close().catch(() => {});
+	browser = null;
+	for (const s of servers.splice(0)) {
+		s.closeAllConnections?.();
+		await new Promise((r) => s.close(() => r()));
+	}
+	await stopDaemon();
+	if (tmp)
+		fs.rmSync(tmp, { recursive: true, force: true });
+	tmp = null;
+}
+
+for (const sig of ['SIGTERM', 'SIGINT']) {
+	process.on(sig, () => {
+		if (daemon && daemon.exitCode === null)
+			daemon.kill('SIGKILL');
+		if (tmp)
+			fs.rmSync(tmp, { recursive: true, force: true });
+		process.exit(1);
+	});
+}
+
+function tokenAdd(bin, db, name, role) {
+	return execFileSync(bin, ['token', 'add', name, '--role', role, '--db', db],
+		{ stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+}
+
+// Starts the daemon on an ephemeral port; resolves with its base URL once it
+// has said which port it got and /readyz answers.
+function startDaemon(bin, db, corsOrigin) {
+	return new Promise((resolve, reject) => {
+		daemon = spawn(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0',
+			'--demo', '--cors-origin', corsOrigin],
+		{ stdio: ['ignore', 'ignore', 'pipe'] });
+		const timer = setTimeout(() => reject(new Error(
+			'the daemon did not say its port within 20 s')), 20000);
+		daemon.stderr.on('data', (d) => {
+			daemonLog += d;
+			const m = /\(port (\d+)\)/.exec(daemonLog);
+			if (m && timer) {
+				clearTimeout(timer);
+				resolve(`http://127.0.0.1:${m[1]}`);
+			}
+		});
+		daemon.once('exit', (code, sig) => reject(new Error(
+			`the daemon exited (${code ?? sig}) before serving`)));
+	}).then(async (base) => {
+		for (let i = 0; i < 100; i++) {
+			try {
+				if ((await fetch(`${base}/readyz`)).status === 200)
+					return base;
+			} catch { /* not listening yet */ }
+			await new Promise((r) => setTimeout(r, 100));
+		}
+		throw new Error('/readyz did not answer 200 within 10 s');
+	});
+}
+
+// The dashboard page. Its script does what a dashboard does: fetch the status
+// with the token in the Authorization header, then poll with If-None-Match.
+// cache: 'no-store' keeps the browser's own HTTP cache out of it, so the
+// conditional request reaches the daemon and the script sees its 304.
+function page(api, token) {
+	return `<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><title>NPO dashboard</title></head>
+<body><h1>NPO</h1><pre id="result"></pre>
+<script>
+const API = ${JSON.stringify(api)};
+const TOKEN = ${JSON.stringify(token)};
+async function poll(etag) {
+	const headers = { Authorization: 'Bearer ' + TOKEN };
+	if (etag)
+		headers['If-None-Match'] = etag;
+	try {
+		const r = await fetch(API + '/api/v1/budgets/1/status',
+			{ headers, cache: 'no-store' });
+		const text = await r.text();
+		let body = null;
+		try { body = JSON.parse(text); } catch (e) { /* 304: empty */ }
+		return { status: r.status, etag: r.headers.get('ETag'),
+			length: text.length, body };
+	} catch (e) {
+		return { error: e.name + ': ' + e.message };
+	}
+}
+window.poll = poll;
+(async () => {
+	const first = await poll(null);
+	const second = first.etag ? await poll(first.etag) : null;
+	document.getElementById('result').textContent =
+		JSON.stringify({ first, second });
+})();
+</script></body></html>
+`;
+}
+
+// Serves what html() returns at / on an ephemeral loopback port; resolves
+// with the origin.
+function servePage(html) {
+	return new Promise((resolve) => {
+		const s = http.createServer((req, res) => {
+			const found = req.url === '/';
+			res.writeHead(found ? 200 : 404, {
+				'Content-Type': 'text/html; charset=utf-8',
+				'Cache-Control': 'no-store' });
+			res.end(found ? html() : '');
+		});
+		servers.push(s);
+		s.listen(0, '127.0.0.1', () =>
+			resolve(`http://127.0.0.1:${s.address().port}`));
+	});
+}
+
+// Loads the page of origin and returns what its script reported, plus the
+// console messages (Chromium reports a CORS block there).
+async function runPage(origin) {
+	const ctx = await browser.newContext();
+	const p = await ctx.newPage();
+	const consoleLines = [];
+	p.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+	await p.goto(`${origin}/`, { timeout: 60000 });
+	await p.waitForFunction(
+		() => document.getElementById('result').textContent !== '',
+		null, { timeout: 60000 });
+	const result = JSON.parse(await p.textContent('#result'));
+	return { ctx, page: p, result, consoleLines };
+}
+
+async function main() {
+	const bin = path.resolve(process.argv[2] || 'build/npo-budgetd');
+	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'npo-browser-'));
+	const db = path.join(tmp, 'npo.db');
+	const read = tokenAdd(bin, db, 'dashboard', 'read');
+	const write = tokenAdd(bin, db, 'beheer', 'write');
+
+	// The allowed origin's server comes first, as the daemon must be told
+	// that origin; the page learns the daemon's address afterwards.
+	let html = '';
+	const allowed = await servePage(() => html);
+	const api = await startDaemon(bin, db, allowed);
+	html = page(api, read);
+	const other = await servePage(() => html);
+	diag(`daemon ${api}, allowed origin ${allowed}, other origin ${other}`);
+
+	let chromium;
+	try {
+		({ chromium } = await import('playwright-core'));
+	} catch (e) {
+		throw new Error('playwright-core is not installed in ' +
+			'tests/clients/node_modules (sh tools/install-deps.sh installs ' +
+			`it): ${e.message}`);
+	}
+	browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
+			'--no-first-run', '--disable-background-networking',
+			'--disable-component-update', '--disable-sync'],
+	});
+	diag(`chromium ${browser.version()}`);
+
+	// 1-4: the dashboard on the allowed origin.
+	const a = await runPage(allowed);
+	const { first, second } = a.result;
+	ok(first && first.status === 200,
+		'allowed origin: fetch() of /api/v1/budgets/1/status answers 200',
+		JSON.stringify(first));
+	const warn = first?.body?.warnings?.find((w) => w.code === 'over_allocated');
+	ok(warn && warn.entity === 'budget' && warn.amount_cents === 1149036 &&
+		first.body.totals?.unallocated_cents === -1149036,
+	'allowed origin: the script reads the over_allocated warning of Hilversum (1149036 cents)',
+	JSON.stringify(first?.body?.warnings));
+	ok(typeof first?.etag === 'string' && /^"[^"]+"$/.test(first.etag),
+		'allowed origin: the script can read the ETag (exposed header)',
+		`ETag seen by the script: ${first?.etag}`);
+	ok(second && second.status === 304 && second.length === 0,
+		'allowed origin: the poll with If-None-Match answers 304 to the script',
+		JSON.stringify(second));
+
+	// 5: after a change the same poll gets the new figures, not a stale 304.
+	const patch = await fetch(`${api}/api/v1/budgets/1`, {
+		method: 'PATCH',
+		headers: { Authorization: `Bearer ${write}`,
+			'Content-Type': 'application/json', 'If-Match': '"1"' },
+		body: JSON.stringify({ grant_cents: 215000000 }),
+	});
+	const third = await a.page.evaluate((etag) => window.poll(etag),
+		first?.etag ?? null);
+	ok(patch.status === 200 && third.status === 200 &&
+		third.etag !== first?.etag &&
+		third.body?.totals?.unallocated_cents === 0 &&
+		!third.body?.warnings?.some((w) => w.code === 'over_allocated'),
+	'allowed origin: after a change the poll answers 200 with a new ETag and the new figures',
+	`PATCH ${patch.status}; poll ${JSON.stringify({ status: third.status,
+		etag: third.etag, totals: third.body?.totals, error: third.error })}`);
+	await a.ctx.close();
+
+	// 6-7: the same page on an origin the daemon does not allow.
+	const b = await runPage(other);
+	ok(b.result.first?.error?.startsWith('TypeError') && !b.result.second,
+		'other origin: fetch() fails with a TypeError',
+		JSON.stringify(b.result));
+	const cors = b.consoleLines.find((l) => /CORS/.test(l));
+	ok(cors !== undefined,
+		'other origin: Chromium reports the fetch as blocked by CORS policy',
+		`console: ${JSON.stringify(b.consoleLines)}`);
+	if (cors)
+		diag(cors);
+	await b.ctx.close();
+}
+
+const watchdog = setTimeout(() => {
+	ok(false, `finished within ${DEADLINE_MS / 1000} s`);
+	stopAll().finally(() => {
+		console.log(`1..${count}`);
+		process.exit(1);
+	});
+}, DEADLINE_MS);
+
+const started = Date.now();
+try {
+	await main();
+} catch (e) {
+	ok(false, `the test ran to its end: ${e.message}`, e.stack);
+}
+await stopAll();
+clearTimeout(watchdog);
+if (failed && daemonLog)
+	diag(`daemon log:\n${daemonLog.trimEnd()}`);
+diag(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`1..${count}`);
+process.exit(failed ? 1 : 0);
