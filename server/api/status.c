@@ -272,10 +272,19 @@ void status_all(struct http_request *req)
 	db_rollback(c);
 	json_decref(budgets);
 	if (q.out.csv) {
-		json_t *template = json_deep_copy(json_array_get(items, 0));
+		/* the columns of a summary row, also when there is none */
+		static const char *const columns[] = {
+			"budget_id", "municipality_code", "municipality_name",
+			"name", "spend_until", "grant_cents", "allocated_cents",
+			"committed_cents", "spent_cents", "paid_cents",
+			"remaining_cents", "open_commitments_cents",
+			"expected_return_cents", "warnings",
+		};
+		json_t *template = json_object();
 
-		output_csv(req, &q.out, "status", template ? template : json_object(),
-			   items);
+		for (size_t k = 0; k < sizeof(columns) / sizeof(columns[0]); k++)
+			json_object_set_new(template, columns[k], json_null());
+		output_csv(req, &q.out, "status", template, items);
 		json_decref(template);
 		json_decref(items);
 		json_decref(q.period);
