@@ -264,17 +264,21 @@ struct list_stream {
 	bool started, ended;
 };
 
-/* Fills out with up to max bytes of CSV: whole rows while they fit, so a
- * chunk carries many rows. */
 static long list_read(void *ctx, char *out, size_t max)
 {
 	struct list_stream *s = ctx;
 	struct npo_err err = { 0 };
 	size_t n;
 
-	if (s->off == s->buf.len)
-		s->buf.len = s->off = 0;
-	while (s->buf.len - s->off < max && !s->ended) {
+	/* what is left of the last call first, then rows until max bytes are
+	 * buffered: one chunk (and one send) per call, not one per row; the
+	 * buffer stays below max plus one row */
+	if (s->off) {
+		memmove(s->buf.p, s->buf.p + s->off, s->buf.len - s->off);
+		s->buf.len -= s->off;
+		s->off = 0;
+	}
+	while (s->buf.len < max && !s->ended) {
 		json_t *row;
 		int rc;
 
