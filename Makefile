@@ -37,5 +37,13 @@ FUZZ_SECONDS ?= 300
 fuzz: deps
 	@sh tools/fuzz.sh $(FUZZ_SECONDS)
 
+# The crash test of make test (tests/faults) for longer: 1000 SIGKILLs at
+# random moments while clients write, each followed by a restart and a check
+# that every acknowledged write is there (SOAK_KILLS changes the number).
+SOAK_KILLS ?= 1000
+.PHONY: soak
+soak: build
+	@$(BUILD)/tests/fault_crash $(BUILD)/npo-budgetd --kills $(SOAK_KILLS)
+
 clean:
 	rm -rf $(BUILD) $(ASAN) build-fuzz

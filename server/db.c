@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "npo/embedded.h"
 
@@ -20,6 +21,7 @@ struct db_conn {
 	sqlite3 *h;
 	struct db *db;
 	bool writing;  /* holds db->write_lock, from BEGIN IMMEDIATE to the end */
+	bool spare;    /* one of the connections set aside by db_reserve */
 	struct stmt_slot cache[STMT_CACHE];
 	unsigned next_evict;
 	struct db_conn *next_free;
@@ -36,6 +38,7 @@ struct db {
 	 * starts the moment the last commits.
 	 */
 	pthread_mutex_t write_lock;
+	struct db_conn *spare_list;  /* for streamed replies (db_reserve) */
 	struct db_conn *conns;
 	unsigned nconn;
 	struct db_conn *free_list;
@@ -75,25 +78,66 @@ static int query_int(sqlite3 *h, const char *sql, int64_t *out)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-static int open_handle(const char *path, sqlite3 **out, char *msg,
-		       size_t msglen)
+/*
+ * Opens path read-write, creating it. When the database cannot be written
+ * where it lies (SQLite keeps -wal and -shm files beside a WAL database, so
+ * a read-only directory refuses even reads), *readonly is set and it is
+ * opened read-only and immutable instead: reads work, every write gets
+ * SQLITE_READONLY, which the API answers with 503.
+ */
+static int open_handle(const char *path, bool *readonly, sqlite3 **out,
+		       char *msg, size_t msglen)
 {
 	sqlite3 *h = NULL;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-	int rc = sqlite3_open_v2(path, &h, flags, NULL);
+	int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	char uri[4200];
+	size_t n = 0;
+	int rc;
 
-	if (rc != SQLITE_OK) {
+	if (!*readonly) {
+		rc = sqlite3_open_v2(path, &h, flags | SQLITE_OPEN_READWRITE |
+						       SQLITE_OPEN_CREATE,
+				     NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
+			rc = sqlite3_exec(h,
+					  "PRAGMA journal_mode=WAL;"
+					  " PRAGMA synchronous=FULL;"
+					  " PRAGMA foreign_keys=ON;",
+					  NULL, NULL, NULL);
+		}
+		if (rc == SQLITE_OK) {
+			*out = h;
+			return 0;
+		}
+		if ((rc & 0xff) != SQLITE_READONLY) {
+			snprintf(msg, msglen, "cannot open database %s: %s",
+				 path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+			sqlite3_close(h);
+			return -1;
+		}
+		sqlite3_close(h);
+		h = NULL;
+		*readonly = true;
+		util_log("db: %s cannot be written here; serving reads only",
+			 path);
+	}
+	/* file:PATH?immutable=1, with the URI's special characters escaped */
+	n += (size_t)snprintf(uri, sizeof(uri), "file:");
+	for (const char *p = path; *p && n + 4 < sizeof(uri); p++)
+		n += (size_t)(strchr("%?#", *p)
+				      ? snprintf(uri + n, sizeof(uri) - n, "%%%02X",
+						 (unsigned char)*p)
+				      : snprintf(uri + n, sizeof(uri) - n, "%c", *p));
+	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+	rc = sqlite3_open_v2(uri, &h, flags | SQLITE_OPEN_READONLY |
+					      SQLITE_OPEN_URI,
+			     NULL);
+	if (rc != SQLITE_OK ||
+	    sqlite3_exec(h, "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) !=
+		    SQLITE_OK) {
 		snprintf(msg, msglen, "cannot open database %s: %s", path,
 			 h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
-		sqlite3_close(h);
-		return -1;
-	}
-	sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
-	if (exec_raw(h,
-		     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		     " PRAGMA foreign_keys=ON;",
-		     path, msg, msglen) < 0) {
 		sqlite3_close(h);
 		return -1;
 	}
@@ -174,10 +218,11 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 {
 	struct db *db;
 	sqlite3 *h;
+	bool readonly = false;
 
 	if (nconn == 0)
 		nconn = 1;
-	if (open_handle(path, &h, msg, msglen) < 0)
+	if (open_handle(path, &readonly, &h, msg, msglen) < 0)
 		return -1;
 	if (check_integrity(h, path, msg, msglen) < 0 ||
 	    migrate(h, path, msg, msglen) < 0) {
@@ -199,7 +244,8 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 	for (unsigned i = 0; i < nconn; i++)
 		db->conns[i].db = db;
 	for (unsigned i = 1; i < nconn; i++) {
-		if (open_handle(path, &db->conns[i].h, msg, msglen) < 0) {
+		if (open_handle(path, &readonly, &db->conns[i].h, msg,
+				msglen) < 0) {
 			db_close(db);
 			return -1;
 		}
@@ -246,18 +292,28 @@ struct db_conn *db_acquire(struct db *db)
 	return c;
 }
 
-struct db_conn *db_try_acquire(struct db *db, unsigned keep)
+void db_reserve(struct db *db, unsigned n)
 {
-	struct db_conn *c = NULL;
-	unsigned nfree = 0;
+	pthread_mutex_lock(&db->lock);
+	for (; n > 0 && db->free_list; n--) {
+		struct db_conn *c = db->free_list;
+
+		db->free_list = c->next_free;
+		c->spare = true;
+		c->next_free = db->spare_list;
+		db->spare_list = c;
+	}
+	pthread_mutex_unlock(&db->lock);
+}
+
+struct db_conn *db_try_acquire(struct db *db)
+{
+	struct db_conn *c;
 
 	pthread_mutex_lock(&db->lock);
-	for (c = db->free_list; c; c = c->next_free)
-		nfree++;
-	if (nfree > keep) {
-		c = db->free_list;
-		db->free_list = c->next_free;
-	}
+	c = db->spare_list;
+	if (c)
+		db->spare_list = c->next_free;
 	pthread_mutex_unlock(&db->lock);
 	return c;
 }
@@ -269,9 +325,14 @@ void db_release(struct db *db, struct db_conn *c)
 		db_rollback(c);
 	}
 	pthread_mutex_lock(&db->lock);
-	c->next_free = db->free_list;
-	db->free_list = c;
-	pthread_cond_signal(&db->freed);
+	if (c->spare) {
+		c->next_free = db->spare_list;
+		db->spare_list = c;
+	} else {
+		c->next_free = db->free_list;
+		db->free_list = c;
+		pthread_cond_signal(&db->freed);
+	}
 	pthread_mutex_unlock(&db->lock);
 }
 
@@ -360,17 +421,6 @@ int db_exec(struct db_conn *c, const char *sql, struct npo_err *err)
 	return rc == SQLITE_OK ? 0 : db_error(c, rc, err);
 }
 
-int db_begin_write(struct db_conn *c, struct npo_err *err)
-{
-	pthread_mutex_lock(&c->db->write_lock);
-	c->writing = true;
-	if (db_exec(c, "BEGIN IMMEDIATE", err) == 0)
-		return 0;
-	c->writing = false;
-	pthread_mutex_unlock(&c->db->write_lock);
-	return -1;
-}
-
 /* The write transaction has ended: the next writer may begin. */
 static void end_write(struct db_conn *c)
 {
@@ -378,6 +428,34 @@ static void end_write(struct db_conn *c)
 		return;
 	c->writing = false;
 	pthread_mutex_unlock(&c->db->write_lock);
+}
+
+int db_begin_write(struct db_conn *c, struct npo_err *err)
+{
+	struct timespec deadline, now;
+	long left_ms;
+	int rc;
+
+	/* the wait in the queue counts against the busy timeout: a writer
+	 * queued behind one that waits for another process still gives up
+	 * (503 busy) after BUSY_TIMEOUT_MS, as it would with SQLite alone */
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += BUSY_TIMEOUT_MS / 1000;
+	if (pthread_mutex_clocklock(&c->db->write_lock, CLOCK_MONOTONIC,
+				    &deadline) != 0)
+		return err_set(err, 503, "busy",
+			       "the database is busy; try again");
+	c->writing = true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_ms = (long)(deadline.tv_sec - now.tv_sec) * 1000 +
+		  (deadline.tv_nsec - now.tv_nsec) / 1000000;
+	sqlite3_busy_timeout(c->h, left_ms > 0 ? (int)left_ms : 1);
+	rc = db_exec(c, "BEGIN IMMEDIATE", err);
+	sqlite3_busy_timeout(c->h, BUSY_TIMEOUT_MS);
+	if (rc == 0)
+		return 0;
+	end_write(c);
+	return -1;
 }
 
 int db_begin_read(struct db_conn *c, struct npo_err *err)

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,15 +16,33 @@
 
 #define MAX_HEADERS 8
 #define DRAIN_LIMIT_MS 10000
+#define CACHE_SLOTS 16
+#define CACHE_MAX_BODY (64 * 1024)
+
+struct header {
+	char *name, *value;
+};
+
+/* A 200 answer of a by-revision GET, kept for the next same request. */
+struct cached {
+	char *key;  /* NULL: a free slot */
+	/* as the handler gave it: static, as reply() keeps it past the handler */
+	const char *content_type;
+	char *body;
+	size_t len;
+	struct header headers[MAX_HEADERS];
+	size_t nheaders;
+	uint64_t used;  /* for reusing the least recently used slot */
+};
 
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_config cfg;
 	atomic_int inflight;  /* requests between first call and completion */
-};
-
-struct header {
-	char *name, *value;
+	atomic_bool draining; /* stopping: finish what runs, start nothing */
+	pthread_mutex_t cache_lock;
+	struct cached cache[CACHE_SLOTS];
+	uint64_t cache_tick;
 };
 
 struct http_request {
@@ -48,6 +67,7 @@ struct http_request {
 	char actor[AUTH_NAME_MAX + 1];
 
 	char etag[48];  /* by revision; sent with a 200 */
+	char *cache_key;  /* what a by-revision answer depends on, exactly */
 
 	/* the reply */
 	bool replied;
@@ -184,7 +204,7 @@ void http_reply_stream(struct http_request *req, int status,
 
 struct db_conn *http_db_spare(const struct http_request *req)
 {
-	return db_try_acquire(req->srv->cfg.db, req->srv->cfg.threads);
+	return db_try_acquire(req->srv->cfg.db);
 }
 
 struct db *http_db_pool(const struct http_request *req)
@@ -480,6 +500,12 @@ static int parse_body(struct http_request *req)
 	return 0;
 }
 
+/* If-None-Match: * (true for "*" alone, with blanks). */
+static bool is_star(const char *inm)
+{
+	return inm && strchr(inm, '*') && strspn(inm, " \t*") == strlen(inm);
+}
+
 /* FNV-1a over what the answer of a by-revision GET depends on. */
 struct fnv {
 	uint64_t h;
@@ -496,6 +522,19 @@ static int fnv_arg(void *arg, const char *key, const char *value)
 {
 	fnv_add(arg, key);
 	fnv_add(arg, value);
+	return 0;
+}
+
+/* The same as a cache key: each part with its length, so none is ambiguous. */
+static void key_add(FILE *k, const char *s)
+{
+	fprintf(k, "%zu:%s\n", s ? strlen(s) : 0, s ? s : "");
+}
+
+static int key_arg(void *arg, const char *key, const char *value)
+{
+	key_add(arg, key);
+	key_add(arg, value);
 	return 0;
 }
 
@@ -525,11 +564,130 @@ static int revision_etag(struct http_request *req)
 	fnv_add(&f, today);
 	snprintf(req->etag, sizeof(req->etag), "\"r%lld-%016llx\"",
 		 (long long)rev, (unsigned long long)f.h);
-	if (inm && http_etag_matches(inm, req->etag)) {
+	/* "*" matches any answer that exists: the handler must say whether
+	 * this one does, so only a named tag short-cuts it */
+	if (inm && !is_star(inm) && http_etag_matches(inm, req->etag)) {
 		http_reply_empty(req, 304);
 		return -1;
 	}
+	/* the key of the reply cache: the same parts in full, not hashed */
+	{
+		size_t len = 0;
+		FILE *k = open_memstream(&req->cache_key, &len);
+
+		if (!k)
+			return 0;  /* no key: the answer is made, not cached */
+		fprintf(k, "r%lld\n", (long long)rev);
+		key_add(k, req->path);
+		http_query_foreach(req, key_arg, k);
+		key_add(k, http_header(req, "Accept"));
+		key_add(k, today);
+		if (fclose(k) != 0) {
+			free(req->cache_key);
+			req->cache_key = NULL;
+		}
+	}
 	return 0;
+}
+
+/*
+ * The reply cache. A by-revision answer is the same while the revision, the
+ * request (path, query, Accept) and the day are: that is what its ETag
+ * already promises. So the last CACHE_SLOTS 200 answers are kept and given
+ * again without running the handler: a dashboard polling without
+ * If-None-Match costs a lookup instead of the figures. Every write bumps
+ * the revision in its own transaction, so a key with an old revision is
+ * never asked again and its slot is reused. Only after authentication: the
+ * token's role is checked as for any request.
+ */
+static bool cache_get(struct http_request *req)
+{
+	struct http_server *srv = req->srv;
+	bool hit = false;
+
+	pthread_mutex_lock(&srv->cache_lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cached *e = &srv->cache[i];
+		char *body;
+
+		if (!e->key || strcmp(e->key, req->cache_key) != 0)
+			continue;
+		body = malloc(e->len ? e->len : 1);
+		if (!body)
+			break;
+		memcpy(body, e->body, e->len);
+		reply(req, 200, e->content_type, body, e->len);
+		for (size_t h = 0; h < e->nheaders; h++)
+			http_set_header(req, e->headers[h].name,
+					e->headers[h].value);
+		e->used = ++srv->cache_tick;
+		hit = true;
+		break;
+	}
+	pthread_mutex_unlock(&srv->cache_lock);
+	return hit;
+}
+
+static void cached_free(struct cached *e)
+{
+	free(e->key);
+	free(e->body);
+	for (size_t h = 0; h < e->nheaders; h++) {
+		free(e->headers[h].name);
+		free(e->headers[h].value);
+	}
+	*e = (struct cached){ 0 };
+}
+
+static void cache_put(struct http_request *req)
+{
+	struct http_server *srv = req->srv;
+	struct cached *slot = NULL;
+	struct cached e = { 0 };
+	bool kept = false;
+
+	if (req->status != 200 || req->stream || !req->content_type ||
+	    req->reply_len > CACHE_MAX_BODY)
+		return;
+	e.key = req->cache_key;
+	e.content_type = req->content_type;
+	e.body = malloc(req->reply_len ? req->reply_len : 1);
+	e.len = req->reply_len;
+	if (!e.body)
+		return;
+	if (req->reply_len)
+		memcpy(e.body, req->reply, req->reply_len);
+	for (size_t h = 0; h < req->nheaders; h++) {
+		e.headers[h].name = strdup(req->headers[h].name);
+		e.headers[h].value = strdup(req->headers[h].value);
+		e.nheaders++;
+		if (!e.headers[h].name || !e.headers[h].value) {
+			e.key = NULL;  /* still the request's */
+			cached_free(&e);
+			return;
+		}
+	}
+	req->cache_key = NULL;  /* the cache's now */
+	pthread_mutex_lock(&srv->cache_lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cached *c = &srv->cache[i];
+
+		if (c->key && strcmp(c->key, e.key) == 0) {
+			kept = true;  /* another thread kept it meanwhile */
+			break;
+		}
+		/* a free slot, else the least recently used */
+		if (!slot || (slot->key && (!c->key || c->used < slot->used)))
+			slot = c;
+	}
+	if (!kept) {
+		cached_free(slot);
+		e.used = ++srv->cache_tick;
+		*slot = e;
+	}
+	pthread_mutex_unlock(&srv->cache_lock);
+	if (kept)
+		cached_free(&e);
 }
 
 static void dispatch(struct http_request *req)
@@ -544,12 +702,28 @@ static void dispatch(struct http_request *req)
 		return;
 	if (req->route->by_revision && revision_etag(req) < 0)
 		return;
+	if (req->cache_key && cache_get(req))
+		goto out;
 	req->route->handler(req);
+	if (req->route->by_revision && req->status == 200 &&
+	    is_star(http_header(req, "If-None-Match"))) {
+		/* the answer exists, and "*" names any that does */
+		if (req->stream) {
+			req->stream_done(req->stream_ctx);
+			req->stream = NULL;
+		}
+		http_reply_empty(req, 304);
+	}
 	if (!req->replied) {
 		util_log("http: %s %s: handler gave no reply", req->method,
 			 req->path);
 		http_reply_problem(req, 500, "internal", "internal error");
+	} else if (req->cache_key) {
+		cache_put(req);
 	}
+out:
+	free(req->cache_key);
+	req->cache_key = NULL;
 }
 
 /* --- libmicrohttpd glue -------------------------------------------------- */
@@ -699,6 +873,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		req->conn = conn;
 		req->method = method;
 		req->path = url;
+		if (atomic_load(&srv->draining)) {
+			/* a keep-alive client's next request while stopping */
+			http_reply_problem(req, 503, "shutting_down",
+					   "the server is stopping; try again");
+			http_set_header(req, "Connection", "close");
+			return queue(req);
+		}
 		if (req->raw_bad) {
 			/* an encoded / or NUL would route as another path */
 			http_reply_problem(req, 404, "not_found",
@@ -887,6 +1068,7 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 	}
 	srv->cfg = *cfg;
 	atomic_init(&srv->inflight, 0);
+	pthread_mutex_init(&srv->cache_lock, NULL);
 	srv->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -902,6 +1084,7 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 		MHD_OPTION_END);
 	if (!srv->d) {
 		snprintf(msg, msglen, "cannot listen on %s", cfg->listen);
+		pthread_mutex_destroy(&srv->cache_lock);
 		free(srv);
 		return -1;
 	}
@@ -924,6 +1107,7 @@ void http_stop(struct http_server *srv)
 
 	if (!srv)
 		return;
+	atomic_store(&srv->draining, true);
 	fd = MHD_quiesce_daemon(srv->d);
 	while (atomic_load(&srv->inflight) > 0 && waited < DRAIN_LIMIT_MS) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -937,5 +1121,8 @@ void http_stop(struct http_server *srv)
 	MHD_stop_daemon(srv->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		cached_free(&srv->cache[i]);
+	pthread_mutex_destroy(&srv->cache_lock);
 	free(srv);
 }

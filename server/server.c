@@ -47,6 +47,7 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 	if (db_open(cfg->db_path, cfg->threads + STREAMS, &srv->db, msg,
 		    sizeof(msg)) < 0)
 		goto fail;
+	db_reserve(srv->db, STREAMS);
 	if (cfg->demo) {
 		struct db_conn *c = db_acquire(srv->db);
 		struct npo_err err = { 0 };

@@ -33,9 +33,12 @@ int db_schema_latest(void);
  * back with db_release. */
 struct db_conn *db_acquire(struct db *db);
 void db_release(struct db *db, struct db_conn *c);
-/* Takes a connection only when more than keep are free, without waiting
- * (for streamed replies, which hold one after their handler); else NULL. */
-struct db_conn *db_try_acquire(struct db *db, unsigned keep);
+/* Sets n of the free connections aside for streamed replies, which hold
+ * one after their handler; db_acquire never hands those out. */
+void db_reserve(struct db *db, unsigned n);
+/* One of the connections set aside, without waiting; NULL when all are in
+ * use. Give it back with db_release. */
+struct db_conn *db_try_acquire(struct db *db);
 
 /* The raw handle, for code that needs one call SQLite has and we do not. */
 sqlite3 *db_handle(struct db_conn *c);
@@ -56,7 +59,12 @@ int db_step(struct db_conn *c, sqlite3_stmt *st, struct npo_err *err);
 /* Runs sql without results; 0 or -1 with err filled. */
 int db_exec(struct db_conn *c, const char *sql, struct npo_err *err);
 
-/* BEGIN IMMEDIATE / BEGIN (a read snapshot) / COMMIT / ROLLBACK. */
+/*
+ * BEGIN IMMEDIATE / BEGIN (a read snapshot) / COMMIT / ROLLBACK. A write
+ * transaction first waits for the pool's write lock, so the writers of one
+ * process queue instead of polling SQLite's busy handler; COMMIT, ROLLBACK
+ * (also of a failed COMMIT) and db_release hand it on.
+ */
 int db_begin_write(struct db_conn *c, struct npo_err *err);
 int db_begin_read(struct db_conn *c, struct npo_err *err);
 int db_commit(struct db_conn *c, struct npo_err *err);
