@@ -702,9 +702,11 @@ static void dispatch(struct http_request *req)
 		return;
 	if (req->route->by_revision && revision_etag(req) < 0)
 		return;
-	if (req->cache_key && cache_get(req))
-		goto out;
-	req->route->handler(req);
+	if (!req->cache_key || !cache_get(req)) {
+		req->route->handler(req);
+		if (req->replied && req->cache_key)
+			cache_put(req);  /* before "*" below makes it a 304 */
+	}
 	if (req->route->by_revision && req->status == 200 &&
 	    is_star(http_header(req, "If-None-Match"))) {
 		/* the answer exists, and "*" names any that does */
@@ -718,10 +720,7 @@ static void dispatch(struct http_request *req)
 		util_log("http: %s %s: handler gave no reply", req->method,
 			 req->path);
 		http_reply_problem(req, 500, "internal", "internal error");
-	} else if (req->cache_key) {
-		cache_put(req);
 	}
-out:
 	free(req->cache_key);
 	req->cache_key = NULL;
 }

@@ -272,7 +272,11 @@ static void csv_push_field(struct csv_row *row, const char *s, size_t len)
 {
 	row->f = realloc(row->f, (row->n + 1) * sizeof(*row->f));
 	ck_assert_ptr_nonnull(row->f);
-	row->f[row->n++] = strndup(s, len);
+	/* s need not end after len bytes: no strndup, which may read on */
+	row->f[row->n] = malloc(len + 1);
+	ck_assert_ptr_nonnull(row->f[row->n]);
+	memcpy(row->f[row->n], s, len);
+	row->f[row->n++][len] = '\0';
 }
 
 /* Parses text (RFC 4180 with separator sep; LF or CRLF). */

@@ -1798,6 +1798,58 @@ START_TEST(front_page_csv_has_its_header_without_budgets)
 }
 END_TEST
 
+
+/*
+ * A status or list asked again, with nothing written in between, comes from
+ * the reply cache: the same bytes and headers as the first answer; "*" still
+ * gets its 304, and the first GET after a write is computed anew.
+ */
+START_TEST(repeated_gets_are_the_same_and_see_every_write)
+{
+	struct resp *r1, *r2;
+
+	start();
+	new_budget("GM0402", "NPO");
+	new_goal(1, "1");
+	new_goal(1, "2");
+	r1 = get1("/api/v1/budgets/1/status", a.read, NULL);
+	r2 = get1("/api/v1/budgets/1/status", a.read, NULL);
+	ck_assert_int_eq(r1->status, 200);
+	ck_assert_int_eq(r2->status, 200);
+	ck_assert_uint_eq(r1->len, r2->len);
+	ck_assert(memcmp(r1->body, r2->body, r1->len) == 0);
+	ck_assert_ptr_nonnull(resp_header(r1, "ETag"));
+	ck_assert_ptr_nonnull(resp_header(r2, "ETag"));
+	ck_assert_str_eq(resp_header(r1, "ETag"), resp_header(r2, "ETag"));
+	ck_assert_msg(strstr(r1->body, "\"allocated_cents\": 200000") != NULL,
+		      "%s", r1->body);
+	resp_free(r2);
+	r2 = get1("/api/v1/budgets/1/status", a.read, "If-None-Match: *");
+	ck_assert_int_eq(r2->status, 304);
+	resp_free(r2);
+
+	/* a page of a list keeps its Link header */
+	for (int i = 0; i < 2; i++) {
+		r2 = get1("/api/v1/goals?limit=1", a.read, NULL);
+		ck_assert_int_eq(r2->status, 200);
+		ck_assert_ptr_nonnull(resp_header(r2, "Link"));
+		ck_assert_str_eq(resp_header(r2, "Link"),
+				 "</api/v1/goals?limit=1&after=1>; rel=\"next\"");
+		resp_free(r2);
+	}
+
+	/* a write, and the next answer is computed from it */
+	new_goal(1, "3");
+	r2 = get1("/api/v1/budgets/1/status", a.read, NULL);
+	ck_assert_int_eq(r2->status, 200);
+	ck_assert_str_ne(resp_header(r1, "ETag"), resp_header(r2, "ETag"));
+	ck_assert_msg(strstr(r2->body, "\"allocated_cents\": 300000") != NULL,
+		      "%s", r2->body);
+	resp_free(r2);
+	resp_free(r1);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1829,6 +1881,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, head_of_a_csv_list);
 	tcase_add_test(tc, if_none_match_star_does_not_hide_errors);
 	tcase_add_test(tc, front_page_csv_has_its_header_without_budgets);
+	tcase_add_test(tc, repeated_gets_are_the_same_and_see_every_write);
 }
 
 CHECK_MAIN("pull")

@@ -95,9 +95,9 @@ WEAK void db_release(struct db *db, struct db_conn *c)
 	stub(__func__);
 }
 
-WEAK struct db_conn *db_try_acquire(struct db *db, unsigned keep)
+WEAK struct db_conn *db_try_acquire(struct db *db)
 {
-	(void)db, (void)keep;
+	(void)db;
 	stub(__func__);
 }
 
