@@ -67,13 +67,6 @@ void csv_text(enum csv_dialect d, struct csv_buf *b, const char *s)
 		put(b, "\"", 1);
 }
 
-static bool is_money(const char *key)
-{
-	size_t n = strlen(key);
-
-	return n > 6 && strcmp(key + n - 6, "_cents") == 0;
-}
-
 static void cell(enum csv_dialect d, struct csv_buf *b, const char *key,
 		 const json_t *v)
 {
@@ -86,7 +79,7 @@ static void cell(enum csv_dialect d, struct csv_buf *b, const char *key,
 		return;  /* a member this row does not have: an empty cell */
 	switch (json_typeof(v)) {
 	case JSON_INTEGER:
-		if (is_money(key))
+		if (money_is_cents_name(key))
 			put(b, num,
 			    money_format(json_integer_value(v),
 					 d == CSV_EXCEL_NL ? ',' : '.', num));
@@ -146,7 +139,7 @@ void csv_header(enum csv_dialect d, struct csv_buf *b, const json_t *template)
 		if (!first)
 			put(b, &(char){ sep_of(d) }, 1);
 		first = false;
-		if (is_money(key))
+		if (money_is_cents_name(key))
 			snprintf(name, sizeof(name), "%.*s_eur",
 				 (int)(strlen(key) - 6), key);
 		else

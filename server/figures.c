@@ -72,9 +72,10 @@ static int add(int64_t *sum, int64_t v, struct npo_err *err)
 	return err_set(err, 500, "overflow", "a sum is too large to compute");
 }
 
-static void derive(struct figures *f, int64_t grant_or_amount)
+/* The figures that follow from the others (DESIGN.md section 1). */
+static void derive(struct figures *f)
 {
-	f->unallocated = grant_or_amount - f->allocated;
+	f->unallocated = f->amount - f->allocated;
 	f->remaining = f->amount - f->spent_ever;
 	f->expected_return =
 		f->amount > f->committed ? f->amount - f->committed : 0;
@@ -250,10 +251,10 @@ static int sum_up(struct budget_figures *out, struct npo_err *err)
 			return -1;
 	}
 	for (size_t i = 0; i < out->nprogrammes; i++)
-		derive(&out->programmes[i], out->programmes[i].amount);
+		derive(&out->programmes[i]);
 	for (size_t i = 0; i < out->ngoals; i++)
-		derive(&out->goals[i], out->goals[i].amount);
-	derive(t, t->amount);
+		derive(&out->goals[i]);
+	derive(t);
 	return 0;
 }
 

@@ -506,26 +506,7 @@ static bool is_star(const char *inm)
 	return inm && strchr(inm, '*') && strspn(inm, " \t*") == strlen(inm);
 }
 
-/* FNV-1a over what the answer of a by-revision GET depends on. */
-struct fnv {
-	uint64_t h;
-};
-
-static void fnv_add(struct fnv *f, const char *s)
-{
-	for (; s && *s; s++)
-		f->h = (f->h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	f->h = (f->h ^ 0xff) * 0x100000001b3ULL;  /* separator */
-}
-
-static int fnv_arg(void *arg, const char *key, const char *value)
-{
-	fnv_add(arg, key);
-	fnv_add(arg, value);
-	return 0;
-}
-
-/* The same as a cache key: each part with its length, so none is ambiguous. */
+/* One part of a request's key, with its length, so none is ambiguous. */
 static void key_add(FILE *k, const char *s)
 {
 	fprintf(k, "%zu:%s\n", s ? strlen(s) : 0, s ? s : "");
@@ -538,18 +519,31 @@ static int key_arg(void *arg, const char *key, const char *value)
 	return 0;
 }
 
+/* FNV-1a, for an ETag short enough for a header. */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
 /*
  * Lists and status change only when the revision does (or the day, for the
- * deadline warnings): their ETag is the revision with a hash of the request.
- * Answers 304 itself when If-None-Match names it. Returns -1 when it replied.
+ * deadline warnings). So what their answer depends on, written out in full,
+ * is the key of the reply cache, and the revision with a hash of that key is
+ * their ETag. Answers 304 itself when If-None-Match names it. Returns -1
+ * when it replied.
  */
 static int revision_etag(struct http_request *req)
 {
 	const char *inm = http_header(req, "If-None-Match");
-	struct fnv f = { 0xcbf29ce484222325ULL };
 	struct npo_err err = { 0 };
 	char today[21];
+	size_t len = 0;
 	int64_t rev;
+	FILE *k;
 
 	if (db_revision(req->db, &rev, &err) < 0) {
 		http_reply_err(req, &err);
@@ -558,34 +552,29 @@ static int revision_etag(struct http_request *req)
 	}
 	util_now_iso(today);
 	today[10] = '\0';
-	fnv_add(&f, req->path);
-	http_query_foreach(req, fnv_arg, &f);
-	fnv_add(&f, http_header(req, "Accept"));
-	fnv_add(&f, today);
+	k = open_memstream(&req->cache_key, &len);
+	if (!k) {
+		http_reply_problem(req, 500, "internal", "out of memory");
+		return -1;
+	}
+	fprintf(k, "r%lld\n", (long long)rev);
+	key_add(k, req->path);
+	http_query_foreach(req, key_arg, k);
+	key_add(k, http_header(req, "Accept"));
+	key_add(k, today);
+	if (fclose(k) != 0) {
+		free(req->cache_key);
+		req->cache_key = NULL;
+		http_reply_problem(req, 500, "internal", "out of memory");
+		return -1;
+	}
 	snprintf(req->etag, sizeof(req->etag), "\"r%lld-%016llx\"",
-		 (long long)rev, (unsigned long long)f.h);
+		 (long long)rev, (unsigned long long)fnv1a(req->cache_key));
 	/* "*" matches any answer that exists: the handler must say whether
 	 * this one does, so only a named tag short-cuts it */
 	if (inm && !is_star(inm) && http_etag_matches(inm, req->etag)) {
 		http_reply_empty(req, 304);
 		return -1;
-	}
-	/* the key of the reply cache: the same parts in full, not hashed */
-	{
-		size_t len = 0;
-		FILE *k = open_memstream(&req->cache_key, &len);
-
-		if (!k)
-			return 0;  /* no key: the answer is made, not cached */
-		fprintf(k, "r%lld\n", (long long)rev);
-		key_add(k, req->path);
-		http_query_foreach(req, key_arg, k);
-		key_add(k, http_header(req, "Accept"));
-		key_add(k, today);
-		if (fclose(k) != 0) {
-			free(req->cache_key);
-			req->cache_key = NULL;
-		}
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 #include "npo/money.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int money_parse(const char *s, char decimal_sep, int64_t *cents)
 {
@@ -58,4 +59,11 @@ bool money_add(int64_t *sum, int64_t add)
 		return false;
 	*sum = r;
 	return true;
+}
+
+bool money_is_cents_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 6 && strcmp(name + n - 6, "_cents") == 0;
 }

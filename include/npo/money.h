@@ -27,6 +27,9 @@ int money_parse(const char *s, char decimal_sep, int64_t *cents);
 #define MONEY_BUF 32
 size_t money_format(int64_t cents, char decimal_sep, char out[MONEY_BUF]);
 
+/* True for a member that holds cents: its name ends in _cents. */
+bool money_is_cents_name(const char *name);
+
 /* *sum += add, refusing (false, *sum unchanged) what would overflow. */
 bool money_add(int64_t *sum, int64_t add);
 

@@ -13,6 +13,7 @@
 
 #include "npo/api.h"
 #include "npo/figures.h"
+#include "npo/money.h"
 
 struct book {
 	lxw_workbook *wb;
@@ -177,9 +178,8 @@ static int rows_sheet(struct book *b, struct db_conn *c,
 		while ((rc = store_next(&cur, &r, err)) == 1) {
 			for (int k = 0; k < ncols; k++) {
 				const json_t *v = json_object_get(r, keys[k]);
-				size_t len = strlen(keys[k]);
 
-				if (len > 6 && strcmp(keys[k] + len - 6, "_cents") == 0 &&
+				if (money_is_cents_name(keys[k]) &&
 				    json_is_integer(v))
 					put_money(b, ws, row, k,
 						  json_integer_value(v));
