@@ -710,8 +710,6 @@ static void dispatch(struct http_request *req)
 			 req->path);
 		http_reply_problem(req, 500, "internal", "internal error");
 	}
-	free(req->cache_key);
-	req->cache_key = NULL;
 }
 
 /* --- libmicrohttpd glue -------------------------------------------------- */
@@ -982,6 +980,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		db_release(srv->cfg.db, req->db);
 	json_decref(req->json);
 	free(req->body);
+	free(req->cache_key);
 	free(req->reply);
 	for (size_t i = 0; i < req->nheaders; i++) {
 		free(req->headers[i].name);
