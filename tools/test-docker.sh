@@ -53,6 +53,15 @@ if ! docker info >/dev/null 2>&1; then
 	done
 fi
 
+# A base image made by an earlier version of this script may have / with
+# mode 0700 (that of its mktemp directory), which locks the user npo out of
+# everything: such an image is made again.
+if docker image inspect debian:bookworm-slim >/dev/null 2>&1 &&
+	[ "$(docker run --rm --network none debian:bookworm-slim \
+		stat -c %a / 2>/dev/null)" != 755 ]; then
+	echo "# debian:bookworm-slim has / not 0755: making it again" >&2
+	docker rmi -f debian:bookworm-slim >/dev/null 2>&1
+fi
 if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1 &&
 	! docker pull -q debian:bookworm-slim >/dev/null 2>&1; then
 	# no registry: the same Debian, from the configured apt mirror
@@ -61,6 +70,9 @@ if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1 &&
 		sed -n 's/^URIs: *//p; s/^deb  *\(\[[^]]*\] *\)\{0,1\}//p' |
 		awk '{print $1}' | grep -E '/debian/?$' | head -n 1)
 	root=$(mktemp -d /tmp/npo-rootfs-XXXXXX)
+	# mktemp makes it 0700, and the mode of the directory becomes the
+	# mode of / in the image: other users could reach nothing
+	chmod 0755 "$root"
 	echo "# making debian:bookworm-slim with debootstrap from $mirror" >&2
 	$sudo debootstrap --variant=minbase bookworm "$root" "$mirror" \
 		>/tmp/npo-debootstrap.log 2>&1 &&
@@ -77,6 +89,12 @@ if ! docker build --network host -f docker/Dockerfile -t "$image" . \
 	exit 1
 fi
 ok 0 "the image builds"
+
+# / must be reachable for the user npo (a base image made from a 0700
+# directory once had / at 0700, and nothing in it could be run)
+mode=$(docker run --rm --network none --entrypoint stat "$image" -c %a /)
+[ "$mode" = 755 ]
+ok $? "/ in the image has mode 0755 (got $mode)"
 
 docker volume create "$volume" >/dev/null
 token=$(docker run --rm -v "$volume:/data" "$image" token add ci --role write 2>/dev/null)
