@@ -223,6 +223,19 @@ fail:
 	err_clear(&err);
 }
 
+/* The summary row of a budget whose figures cannot be computed: who it is
+ * and why, without figures. */
+static json_t *unavailable_row(const json_t *b, const struct npo_err *err)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:[], s:{s:s, s:s}}",
+			 "budget_id", (json_int_t)util_jint(b, "id"),
+			 "municipality_code", util_jstr(b, "municipality_code"),
+			 "municipality_name", util_jstr(b, "municipality_name"),
+			 "name", util_jstr(b, "name"), "spend_until",
+			 util_jstr(b, "spend_until"), "warnings", "error",
+			 "code", err->code, "detail", err->detail);
+}
+
 /* One summary row per budget. */
 void status_all(struct http_request *req)
 {
@@ -246,7 +259,17 @@ void status_all(struct http_request *req)
 		if (figures_budget(c, util_jint(b, "id"), q.from, q.until,
 				   q.today, &f, &err) < 0) {
 			json_decref(codes);
-			goto fail_tx;
+			figures_free(&f);
+			if (strcmp(err.code, "overflow") != 0)
+				goto fail_tx;
+			/* one budget whose figures cannot be counted (written
+			 * before writes were refused for it) does not take the
+			 * front page of every other one down with it */
+			util_log("status: budget %lld: %s",
+				 (long long)util_jint(b, "id"), err.detail);
+			json_array_append_new(items, unavailable_row(b, &err));
+			err_clear(&err);
+			continue;
 		}
 		for (size_t k = 0; k < f.nwarnings; k++)
 			json_array_append_new(codes,

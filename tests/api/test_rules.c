@@ -4,6 +4,9 @@
  * over-commitment under concurrency, and the audit trail of it all. */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2152,6 +2155,190 @@ START_TEST(audit_has_a_row_for_each_kind_of_change)
 }
 END_TEST
 
+/* --- figures that cannot be counted ------------------------------------ */
+
+#define MAX_CENTS 1000000000000000LL  /* the largest amount a field takes */
+/* how many of MAX_CENTS fit in int64 together: 9223 (and 0.37e15 more) */
+#define FIT (INT64_MAX / MAX_CENTS)
+
+/*
+ * Runs sql (a format with %lld for ids) on the daemon's database file from
+ * another connection, and bumps the revision as every write does: a state
+ * that thousands of single writes would make, made in one step.
+ */
+static void sql_exec(const char *fmt, ...)
+{
+	sqlite3 *h;
+	char *sql, *msg = NULL;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	sql = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	ck_assert_int_eq(sqlite3_open(a.db_path, &h), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "");
+	ck_assert_int_eq(sqlite3_exec(h, "UPDATE meta SET value = value + 1"
+				      " WHERE key = 'revision'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_free(sql);
+	sqlite3_close(h);
+}
+
+/* n programmes of MAX_CENTS under goal (of budget) */
+static void fill_programmes(long long budget, long long goal, int n)
+{
+	sql_exec("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+		 " FROM s WHERE i < %d) INSERT INTO programmes (created_at,"
+		 " updated_at, goal_id, budget_id, name, budget_cents)"
+		 " SELECT 'x', 'x', %lld, %lld, 'p', %lld FROM s",
+		 n, goal, budget, MAX_CENTS);
+}
+
+/* n approved expenditures of MAX_CENTS on programme */
+static void fill_expenditures(long long programme, int n)
+{
+	sql_exec("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+		 " FROM s WHERE i < %d) INSERT INTO expenditures (created_at,"
+		 " updated_at, programme_id, amount_cents, spent_on,"
+		 " description, status)"
+		 " SELECT 'x', 'x', %lld, %lld, '2023-03-01', 'f', 'approved'"
+		 " FROM s",
+		 n, programme, MAX_CENTS);
+}
+
+static void assert_overflow(struct resp *r, const char *what)
+{
+	ck_assert_msg(r->status == 422 && strcmp(jstr(r, "code"), "overflow") == 0,
+		      "%s: %ld %s", what, r->status, r->body);
+	resp_free(r);
+}
+
+/* Every view of the figures still answers. */
+static void assert_figures_answer(long long budget)
+{
+	static const char *const paths[] = {
+		"/api/v1/budgets/%lld/status",
+		"/api/v1/budgets/%lld/status?format=csv",
+		"/api/v1/budgets/%lld/overview.xlsx",
+		"/api/v1/status",
+		"/api/v1/status?format=csv",
+	};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct resp *r = get(paths[i], budget);
+
+		ck_assert_msg(r->status == 200, "%s: %ld %s", paths[i],
+			      r->status, r->body);
+		resp_free(r);
+	}
+}
+
+START_TEST(writes_that_make_a_figure_uncountable_are_refused)
+{
+	long long b = mk_budget(MAX_CENTS, "warn");
+	long long g1 = mk_goal(b, "1", MAX_CENTS), g2 = mk_goal(b, "2", 0);
+	long long p1, p2, plan, audit;
+	struct resp *r;
+
+	/* programmes: each goal's sum fits, the budget's would not */
+	fill_programmes(b, g1, FIT / 2);
+	fill_programmes(b, g2, FIT / 2);
+	mk_programme(g1, MAX_CENTS);  /* FIT of them: still fits */
+	audit = audit_total();
+	assert_overflow(send_json("POST", "/api/v1/programmes",
+				  json_pack("{s:I, s:s, s:I}", "goal_id",
+					    (json_int_t)g2, "name", "Eén te veel",
+					    "budget_cents", (json_int_t)MAX_CENTS)),
+			"a programme past the budget's programmed sum");
+	ck_assert_int_eq(count_of("/api/v1/programmes?count=true&limit=1"),
+			 FIT + 0);
+	ck_assert_int_eq(audit_total(), audit);
+	assert_figures_answer(b);
+
+	/* expenditures: each programme's sum fits, the budget's would not */
+	b = mk_budget(MAX_CENTS, "warn");
+	g1 = mk_goal(b, "1", MAX_CENTS);
+	p1 = mk_programme(g1, MAX_CENTS);
+	p2 = mk_programme(g1, 0);
+	fill_expenditures(p1, FIT / 2);
+	fill_expenditures(p2, FIT / 2);
+	mk_exp(p1, 0, MAX_CENTS);
+	assert_overflow(send_json("POST", "/api/v1/expenditures",
+				  json_pack("{s:I, s:I, s:s, s:s}",
+					    "programme_id", (json_int_t)p2,
+					    "amount_cents", (json_int_t)MAX_CENTS,
+					    "spent_on", "2023-04-01",
+					    "description", "Eén te veel")),
+			"an expenditure past the budget's spent sum");
+	assert_figures_answer(b);
+
+	/* a plan's approval: committed is plans and expenditures together */
+	plan = mk_plan(p2, mk_school(), MAX_CENTS);
+	move_ok("plans", plan, "submitted", -1);
+	assert_overflow(move("plans", plan, "approved", MAX_CENTS, NULL),
+			"an approval past the budget's committed sum");
+	r = get("/api/v1/plans/%lld", plan);
+	ck_assert_str_eq(jstr(r, "status"), "submitted");
+	resp_free(r);
+	/* a PATCH that raises an amount is refused the same way */
+	{
+		char path[64];
+		long long e = mk_exp(p2, 0, 1);
+
+		snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", e);
+		assert_overflow(send_json("PATCH", path,
+					  json_pack("{s:I}", "amount_cents",
+						    (json_int_t)MAX_CENTS)),
+				"a PATCH raising an amount past the sum");
+		r = get("/api/v1/expenditures/%lld", e);
+		ck_assert_int_eq(jint(r, "amount_cents"), 1);
+		resp_free(r);
+	}
+	assert_figures_answer(b);
+}
+END_TEST
+
+START_TEST(one_uncountable_budget_leaves_the_front_page_standing)
+{
+	long long good = mk_budget(213850964, "warn");
+	long long bad = mk_budget(MAX_CENTS, "warn");
+	long long g1 = mk_goal(bad, "1", 0), g2 = mk_goal(bad, "2", 0);
+	struct resp *r;
+	json_t *items, *row;
+	size_t i;
+
+	/* as a database written before such writes were refused holds it */
+	fill_programmes(bad, g1, FIT / 2 + 1);
+	fill_programmes(bad, g2, FIT / 2 + 1);
+	r = get("/api/v1/status", 0);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	items = json_object_get(r->json, "items");
+	ck_assert_int_eq(json_array_size(items), 2);
+	json_array_foreach(items, i, row) {
+		if (jget(row, "budget_id") == good) {
+			ck_assert_int_eq(jget(row, "grant_cents"), 213850964);
+			ck_assert_ptr_null(json_object_get(row, "error"));
+		} else {
+			ck_assert_int_eq(jget(row, "budget_id"), bad);
+			ck_assert_ptr_null(json_object_get(row, "grant_cents"));
+			ck_assert_str_eq(json_string_value(json_object_get(
+						 json_object_get(row, "error"),
+						 "code")),
+					 "overflow");
+		}
+	}
+	resp_free(r);
+	r = get("/api/v1/status?format=csv", 0);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "\r\n1,GM0402,"));
+	resp_free(r);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -2189,6 +2376,8 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, concurrent_plan_approvals_never_over_commit);
 	tcase_add_test(tc, concurrent_expenditure_approvals_never_over_spend_a_plan);
 	tcase_add_test(tc, audit_has_a_row_for_each_kind_of_change);
+	tcase_add_test(tc, writes_that_make_a_figure_uncountable_are_refused);
+	tcase_add_test(tc, one_uncountable_budget_leaves_the_front_page_standing);
 }
 
 CHECK_MAIN("rules")
