@@ -1,9 +1,11 @@
 #include "npo/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "npo/embedded.h"
@@ -42,7 +44,56 @@ struct db {
 	struct db_conn *conns;
 	unsigned nconn;
 	struct db_conn *free_list;
+	/*
+	 * The files that are open, by device and inode: when the file at the
+	 * path is no longer the one open (deleted, or replaced by another),
+	 * a commit would go into a file nobody will ever open again, so
+	 * writes are refused from then on (db_begin_write, db_ready).
+	 */
+	char *path;
+	struct file_id {
+		bool known;
+		dev_t dev;
+		ino_t ino;
+	} main_file, wal_file;
+	atomic_bool gone;
 };
+
+/* The device and inode of the file at path now (known false: none). */
+static struct file_id file_id_of(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return (struct file_id){ 0 };
+	return (struct file_id){ true, st.st_dev, st.st_ino };
+}
+
+static bool same_file(struct file_id a, struct file_id b)
+{
+	return a.known == b.known && (!a.known || (a.dev == b.dev &&
+						   a.ino == b.ino));
+}
+
+/* True (and logged the first time) once the database file or its WAL at
+ * the path is not the one this process has open. */
+static bool files_gone(struct db *db)
+{
+	char wal[4200];
+
+	if (atomic_load(&db->gone))
+		return true;
+	snprintf(wal, sizeof(wal), "%s-wal", db->path);
+	if (same_file(file_id_of(db->path), db->main_file) &&
+	    (!db->wal_file.known || same_file(file_id_of(wal), db->wal_file)))
+		return false;
+	if (!atomic_exchange(&db->gone, true))
+		util_log("db: %s was deleted or replaced while open: refusing "
+			 "every write from now on (they would be lost); "
+			 "restart the daemon",
+			 db->path);
+	return true;
+}
 
 int db_schema_latest(void)
 {
@@ -254,6 +305,19 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 		db->conns[i].next_free = db->free_list;
 		db->free_list = &db->conns[i];
 	}
+	if (!(db->path = strdup(path))) {
+		snprintf(msg, msglen, "out of memory");
+		db_close(db);
+		return -1;
+	}
+	/* the WAL stays while a connection is open (read-only: there is none) */
+	db->main_file = file_id_of(path);
+	if (!readonly) {
+		char wal[4200];
+
+		snprintf(wal, sizeof(wal), "%s-wal", path);
+		db->wal_file = file_id_of(wal);
+	}
 	*out = db;
 	return 0;
 }
@@ -276,6 +340,7 @@ void db_close(struct db *db)
 	pthread_mutex_destroy(&db->lock);
 	pthread_mutex_destroy(&db->write_lock);
 	free(db->conns);
+	free(db->path);
 	free(db);
 }
 
@@ -421,6 +486,13 @@ int db_exec(struct db_conn *c, const char *sql, struct npo_err *err)
 	return rc == SQLITE_OK ? 0 : db_error(c, rc, err);
 }
 
+static int gone(struct npo_err *err)
+{
+	return err_set(err, 503, "database_gone",
+		       "the database file was deleted or replaced while the "
+		       "daemon ran; nothing was changed (restart the daemon)");
+}
+
 /* The write transaction has ended: the next writer may begin. */
 static void end_write(struct db_conn *c)
 {
@@ -441,6 +513,8 @@ int db_begin_write(struct db_conn *c, struct npo_err *err)
 	 * (503 busy) after BUSY_TIMEOUT_MS, as it would with SQLite alone */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += BUSY_TIMEOUT_MS / 1000;
+	if (files_gone(c->db))
+		return gone(err);
 	if (pthread_mutex_clocklock(&c->db->write_lock, CLOCK_MONOTONIC,
 				    &deadline) != 0)
 		return err_set(err, 503, "busy",
@@ -465,6 +539,10 @@ int db_begin_read(struct db_conn *c, struct npo_err *err)
 
 int db_commit(struct db_conn *c, struct npo_err *err)
 {
+	if (c->writing && files_gone(c->db)) {
+		db_rollback(c);
+		return gone(err);
+	}
 	if (db_exec(c, "COMMIT", err) == 0) {
 		end_write(c);
 		return 0;
@@ -521,7 +599,8 @@ bool db_ready(struct db_conn *c)
 {
 	int64_t v;
 
-	return c && query_int(c->h, "PRAGMA user_version", &v) == 0 &&
+	return c && !files_gone(c->db) &&
+	       query_int(c->h, "PRAGMA user_version", &v) == 0 &&
 	       v == embedded_migrations_count;
 }
 

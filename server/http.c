@@ -15,6 +15,14 @@
 #include <unistd.h>
 
 #define MAX_HEADERS 8
+/*
+ * The daemon's own limits of a request's URL and headers, answered with
+ * problem+json. They lie well inside libmicrohttpd's, which answers 414 or
+ * 431 itself, in HTML, for what does not fit its connection's memory (64
+ * KiB, MHD_OPTION_CONNECTION_MEMORY_LIMIT) at all.
+ */
+#define URI_MAX (16 * 1024)
+#define HEADERS_MAX (32 * 1024)
 #define DRAIN_LIMIT_MS 10000
 #define CACHE_SLOTS 16
 #define CACHE_MAX_BODY (64 * 1024)
@@ -50,6 +58,7 @@ struct http_request {
 	struct MHD_Connection *conn;
 	bool started;     /* the access handler has seen it */
 	bool raw_bad;     /* the raw path had %2F or %00 */
+	size_t uri_len;   /* of the raw request target, query included */
 	const char *method;
 	const char *path;
 	struct timespec start;
@@ -228,8 +237,10 @@ static const char *status_title(int status)
 	case 409: return "Conflict";
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
+	case 431: return "Request Header Fields Too Large";
 	case 503: return "Service Unavailable";
 	case 507: return "Insufficient Storage";
 	default: return "Internal Server Error";
@@ -268,17 +279,21 @@ void http_reply_problem(struct http_request *req, int status,
 	http_reply_err(req, &err);
 }
 
-bool http_etag_matches(const char *list, const char *etag)
+bool http_etag_matches(const char *list, const char *etag, bool weak)
 {
 	size_t n = strlen(etag);
 
 	for (const char *p = list; *p;) {
+		bool is_weak = false;
+
 		p += strspn(p, " \t,");
 		if (*p == '*')
 			return true;
-		if (strncmp(p, "W/", 2) == 0)
+		if (strncmp(p, "W/", 2) == 0) {
 			p += 2;
-		if (strncmp(p, etag, n) == 0 &&
+			is_weak = true;
+		}
+		if ((weak || !is_weak) && strncmp(p, etag, n) == 0 &&
 		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
 			return true;
 		p += strcspn(p, ",");
@@ -376,12 +391,58 @@ static void reply_unauthorized(struct http_request *req, const char *code,
 				: "Bearer realm=\"npo-budgetd\", error=\"invalid_token\"");
 }
 
-/* Sets req->actor, or answers 401/403 and returns -1. */
+struct header_count {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result count_one(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *value)
+{
+	struct header_count *h = cls;
+
+	(void)kind;
+	(void)value;
+	h->n += strcasecmp(key, h->name) == 0;
+	return MHD_YES;
+}
+
+/* How many times the request has header name. */
+static unsigned header_count(const struct http_request *req, const char *name)
+{
+	struct header_count h = { name, 0 };
+
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_one, &h);
+	return h.n;
+}
+
+static enum MHD_Result add_bytes(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *value)
+{
+	size_t *n = cls;
+
+	(void)kind;
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4;  /* ": " CRLF */
+	return MHD_YES;
+}
+
+/* The size of the request's header lines, about as they came. */
+static size_t header_bytes(const struct http_request *req)
+{
+	size_t n = 0;
+
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_bytes, &n);
+	return n;
+}
+
+/* Sets req->actor, or answers 400/401/403 and returns -1. */
 static int authenticate(struct http_request *req)
 {
 	const char *authz = http_header(req, "Authorization");
 	const char *in_query = http_query(req, "access_token");
 	const char *token = NULL;
+	/* one longer than any token, so a longer one stays unknown */
+	char trimmed[AUTH_TOKEN_LEN + 2];
 	struct npo_err err = { 0 };
 	enum role role;
 	int rc;
@@ -390,15 +451,32 @@ static int authenticate(struct http_request *req)
 		snprintf(req->actor, sizeof(req->actor), "-");
 		return 0;
 	}
+	if (authz && header_count(req, "Authorization") > 1) {
+		/* which one counts would be a guess, and a proxy may have
+		 * checked the other */
+		http_reply_problem(req, 400, "bad_header",
+				   "the request has more than one "
+				   "Authorization header; send one");
+		return -1;
+	}
 	if (authz) {
+		size_t len;
+
 		if (strncasecmp(authz, "Bearer ", 7) != 0) {
 			reply_unauthorized(req, "bad_token",
 					   "the Authorization header must be "
 					   "'Bearer <token>'");
 			return -1;
 		}
-		for (token = authz + 7; *token == ' '; token++)
+		/* blanks around a header value are not part of it (RFC
+		 * 9110 section 5.5) */
+		token = authz + 7 + strspn(authz + 7, " \t");
+		for (len = strlen(token);
+		     len && (token[len - 1] == ' ' || token[len - 1] == '\t');
+		     len--)
 			;
+		snprintf(trimmed, sizeof(trimmed), "%.*s", (int)len, token);
+		token = trimmed;
 	} else if (in_query) {
 		token = in_query;
 	}
@@ -572,7 +650,7 @@ static int revision_etag(struct http_request *req)
 		 (long long)rev, (unsigned long long)fnv1a(req->cache_key));
 	/* "*" matches any answer that exists: the handler must say whether
 	 * this one does, so only a named tag short-cuts it */
-	if (inm && !is_star(inm) && http_etag_matches(inm, req->etag)) {
+	if (inm && !is_star(inm) && http_etag_matches(inm, req->etag, true)) {
 		http_reply_empty(req, 304);
 		return -1;
 	}
@@ -679,13 +757,111 @@ static void cache_put(struct http_request *req)
 		cached_free(&e);
 }
 
+/*
+ * HEAD of a streamed reply: libmicrohttpd 0.9.75 still sends the last chunk
+ * of a chunked answer to HEAD ("0\r\n\r\n"), which the client reads as the
+ * start of the next answer on the connection. So the stream is read to its
+ * end here and answered as a buffer, whose body libmicrohttpd leaves out
+ * while its Content-Length stays what GET would send (RFC 9110 9.3.2).
+ */
+static void stream_to_buffer(struct http_request *req)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	long n = 1;
+
+	while (n > 0) {
+		if (cap - len < 16384) {
+			char *b = realloc(buf, cap = cap * 2 + 65536);
+
+			if (!b) {
+				n = -1;
+				break;
+			}
+			buf = b;
+		}
+		n = req->stream(req->stream_ctx, buf + len, cap - len);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	req->stream_done(req->stream_ctx);
+	req->stream = NULL;
+	if (n < 0) {
+		free(buf);
+		http_reply_problem(req, 500, "internal",
+				   "the answer could not be made");
+		return;
+	}
+	req->reply = buf;
+	req->reply_len = len;
+}
+
+struct query_keys {
+	const char **k;
+	size_t n, cap;
+};
+
+static int key_collect(void *arg, const char *key, const char *value)
+{
+	struct query_keys *q = arg;
+
+	(void)value;
+	if (q->n == q->cap) {
+		size_t cap = q->cap * 2 + 16;
+		const char **k = realloc(q->k, cap * sizeof(*k));
+
+		if (!k)
+			return -1;
+		q->k = k;
+		q->cap = cap;
+	}
+	q->k[q->n++] = key;
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * One rule for every route: a query parameter given twice is 400, never
+ * "the last one wins" (or the first), whichever parameter it is.
+ */
+static int single_query_keys(struct http_request *req)
+{
+	struct query_keys q = { 0 };
+	int rc = 0;
+
+	if (http_query_foreach(req, key_collect, &q) < 0) {
+		http_reply_problem(req, 500, "internal", "out of memory");
+		rc = -1;
+		goto out;
+	}
+	if (q.n > 1)
+		qsort(q.k, q.n, sizeof(*q.k), key_cmp);
+	for (size_t i = 1; i < q.n; i++) {
+		if (strcmp(q.k[i - 1], q.k[i]) != 0)
+			continue;
+		http_reply_problem(req, 400, "bad_query",
+				   "%.100s is given twice; give each query "
+				   "parameter once",
+				   q.k[i]);
+		rc = -1;
+		break;
+	}
+out:
+	free(q.k);
+	return rc;
+}
+
 static void dispatch(struct http_request *req)
 {
 	req->route = find_route(req);
 	if (!req->route)
 		return;
 	req->db = db_acquire(req->srv->cfg.db);
-	if (authenticate(req) < 0)
+	if (authenticate(req) < 0 || single_query_keys(req) < 0)
 		return;
 	if (has_body(req->method) && parse_body(req) < 0)
 		return;
@@ -710,6 +886,8 @@ static void dispatch(struct http_request *req)
 			 req->path);
 		http_reply_problem(req, 500, "internal", "internal error");
 	}
+	if (req->stream && strcmp(req->method, "HEAD") == 0)
+		stream_to_buffer(req);
 }
 
 /* --- libmicrohttpd glue -------------------------------------------------- */
@@ -873,10 +1051,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 					   "'/' or NUL is not part of any)");
 			return queue(req);
 		}
+		if (req->uri_len > URI_MAX) {
+			http_reply_problem(req, 414, "uri_too_long",
+					   "the URL is longer than %d bytes",
+					   URI_MAX);
+			return queue(req);
+		}
+		if (header_bytes(req) > HEADERS_MAX) {
+			http_reply_problem(req, 431, "headers_too_large",
+					   "the request's headers are larger than "
+					   "%d bytes",
+					   HEADERS_MAX);
+			return queue(req);
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Length");
-		if (cl && util_parse_int64(cl, &len) == 0 &&
-		    (uint64_t)len > srv->cfg.max_body) {
+		/* digits too many for int64 are too large too (libmicrohttpd
+		 * takes any that fit in 64 bits, up to 2^64 - 1, and waits) */
+		if (cl && *cl && strspn(cl, "0123456789") == strlen(cl) &&
+		    (util_parse_int64(cl, &len) < 0 ||
+		     (uint64_t)len > srv->cfg.max_body)) {
 			req->too_large = true;
 			http_reply_problem(req, 413, "too_large",
 					   "the body is larger than %zu bytes",
@@ -950,6 +1144,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->path = "-";
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	atomic_fetch_add(&srv->inflight, 1);
+	req->uri_len = strlen(uri);
 	for (size_t i = 0; i + 2 < end; i++)
 		if (uri[i] == '%' &&
 		    ((uri[i + 1] == '2' && (uri[i + 2] | 0x20) == 'f') ||
@@ -1013,9 +1208,18 @@ static int parse_listen(const char *listen, struct sockaddr_storage *sa,
 	size_t hlen;
 	int64_t port;
 
-	if (!colon || util_parse_int64(colon + 1, &port) < 0 || port < 0 ||
-	    port > 65535 || (size_t)(colon - listen) >= sizeof(host)) {
-		snprintf(msg, msglen, "listen address %s is not ADDR:PORT",
+	if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
+		snprintf(msg, msglen,
+			 "the listen address '%s' is not ADDR:PORT (such as "
+			 "127.0.0.1:8080 or [::1]:8080)",
+			 listen);
+		return -1;
+	}
+	if (util_parse_int64(colon + 1, &port) < 0 || port < 0 ||
+	    port > 65535) {
+		snprintf(msg, msglen,
+			 "the port of the listen address '%s' must be a number "
+			 "from 0 to 65535",
 			 listen);
 		return -1;
 	}
@@ -1032,6 +1236,13 @@ static int parse_listen(const char *listen, struct sockaddr_storage *sa,
 	memcpy(sa, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
 	return 0;
+}
+
+int http_listen_check(const char *listen, char *msg, size_t msglen)
+{
+	struct sockaddr_storage sa;
+
+	return parse_listen(listen, &sa, msg, msglen);
 }
 
 int http_start(const struct http_config *cfg, struct http_server **out,

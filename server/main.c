@@ -284,6 +284,7 @@ int main(int argc, char **argv)
 	struct cli cli = { 0 };
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	const unsigned db_only = 1u << O_DB;
+	char msg[512];
 	int rc;
 
 	from_env(&cli);
@@ -304,6 +305,8 @@ int main(int argc, char **argv)
 				    1u << O_TIMEOUT);
 		if (optind + 1 < argc)
 			die_usage("unexpected argument %s", argv[optind + 1]);
+		if (http_listen_check(cli.cfg.listen, msg, sizeof(msg)) < 0)
+			die_usage("%s", msg);
 		for (size_t i = 0; i < cli.cfg.ncors_origins; i++)
 			if (strcmp(cli.origins[i], "*") == 0 &&
 			    !cli.cfg.public_read)

@@ -51,6 +51,10 @@ struct http_config {
 
 struct http_server;
 
+/* 0 when listen is a numeric ADDR:PORT the daemon can listen on; else -1
+ * with a one-line message in msg (for the command line, before start). */
+int http_listen_check(const char *listen, char *msg, size_t msglen);
+
 /* Starts listening; on failure writes a message to msg and returns -1. */
 int http_start(const struct http_config *cfg, struct http_server **out,
 	       char *msg, size_t msglen);
@@ -114,9 +118,11 @@ void http_reply_problem(struct http_request *req, int status,
 void http_set_header(struct http_request *req, const char *name,
 		     const char *value);
 
-/* True when an If-Match / If-None-Match list names etag (a quoted tag; a
- * weak W/ prefix is ignored) or is "*". */
-bool http_etag_matches(const char *list, const char *etag);
+/* True when an If-Match / If-None-Match list names etag (a quoted strong
+ * tag) or is "*". With weak (If-None-Match, RFC 9110 section 13.1.2), a W/
+ * tag in the list matches too; without (If-Match, which compares strongly,
+ * section 13.1.1) it never does. */
+bool http_etag_matches(const char *list, const char *etag, bool weak);
 
 /* The problem+json body for err: type, title, status, detail, code and the
  * members of err->extra. New reference. */

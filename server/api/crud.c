@@ -29,12 +29,13 @@ static void set_etag(struct http_request *req, int64_t version)
 	http_set_header(req, "ETag", etag);
 }
 
-static bool version_matches(const char *list, int64_t version)
+/* weak for If-None-Match, strong for If-Match */
+static bool version_matches(const char *list, int64_t version, bool weak)
 {
 	char etag[32];
 
 	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)version);
-	return http_etag_matches(list, etag);
+	return http_etag_matches(list, etag, weak);
 }
 
 void crud_reply_invalid(struct http_request *req, json_t *errors_new)
@@ -66,7 +67,7 @@ void crud_get(struct http_request *req)
 	}
 	if (!res->plain)
 		set_etag(req, version_of(row));
-	if (!res->plain && inm && version_matches(inm, version_of(row))) {
+	if (!res->plain && inm && version_matches(inm, version_of(row), true)) {
 		json_decref(row);
 		http_reply_empty(req, 304);
 		return;
@@ -99,14 +100,10 @@ static int list_arg(void *arg, const char *key, const char *value)
 
 	if (rc)
 		return rc < 0 ? -1 : 0;
-	for (unsigned i = 0; i < 5; i++) {
-		if (strcmp(key, paging[i]) != 0)
-			continue;
-		if (q->seen & (1u << i))
-			return err_set(q->err, 400, "bad_query",
-				       "%s is given twice", key);
-		q->seen |= 1u << i;
-	}
+	/* a parameter given twice never gets here (http.c answers 400) */
+	for (unsigned i = 0; i < 5; i++)
+		if (strcmp(key, paging[i]) == 0)
+			q->seen |= 1u << i;
 	if (strcmp(key, "limit") == 0) {
 		if (util_parse_int64(value, &q->limit) < 0 || q->limit < 1 ||
 		    q->limit > LIMIT_MAX)
@@ -129,10 +126,9 @@ static int list_arg(void *arg, const char *key, const char *value)
 		q->token = value;
 	} else if ((f = validate_find(q->res->fields, q->res->nfields, key)) &&
 		   (f->flags & F_FILTER)) {
-		for (size_t i = 0; i < q->nfilters; i++)
-			if (q->filters[i].field == f)
-				return err_set(q->err, 400, "bad_query",
-					       "filter %s is given twice", key);
+		if (q->nfilters == MAX_FILTERS)
+			return err_set(q->err, 400, "bad_query",
+				       "at most %d filters", MAX_FILTERS);
 		q->filters[q->nfilters++] =
 			(struct store_filter){ .field = f, .value = value };
 	} else {
@@ -582,7 +578,8 @@ void crud_write(struct http_request *req, const struct resource *res,
 		goto fail;
 	if (id && store_get(c, res, id, &before, &err) < 0)
 		goto fail;
-	if (before && if_match && !version_matches(if_match, version_of(before))) {
+	if (before && if_match &&
+	    !version_matches(if_match, version_of(before), false)) {
 		err_set_new(&err,
 			    json_pack("{s:I}", "current_version",
 				      (json_int_t)version_of(before)),

@@ -118,9 +118,14 @@ START_TEST(patch_with_if_match_and_stale_version_is_412)
 	ck_assert_int_eq(jint(r, "grant_cents"), 213850965);
 	ck_assert_int_eq(jint(r, "version"), 2);
 	resp_free(r);
-	/* a weak tag, a list and * all name the current version */
+	/* If-Match compares strongly (RFC 9110 13.1.1): a weak tag never
+	 * matches; the tag, a list holding it and * name the current version */
 	r = api_req(&a, "PATCH", "/api/v1/budgets/1", a.write,
 		    "{\"name\":\"NPO\"}", if_match("W/\"2\""));
+	ck_assert_int_eq(r->status, 412);
+	resp_free(r);
+	r = api_req(&a, "PATCH", "/api/v1/budgets/1", a.write,
+		    "{\"name\":\"NPO\"}", if_match("\"2\""));
 	ck_assert_int_eq(r->status, 200);
 	resp_free(r);
 	r = api_req(&a, "PATCH", "/api/v1/budgets/1", a.write,

@@ -1353,6 +1353,37 @@ START_TEST(overview_xlsx_refusals)
 }
 END_TEST
 
+START_TEST(serve_with_a_bad_listen_address_is_exit_2)
+{
+	static const char *const bad[] = {
+		"127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1", "127.0.0.1:80x",
+		"nonsense:8080:",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *flag[] = { (char *)daemon_exe, "serve", "--db", a.db_path,
+				 "--listen", (char *)bad[i], NULL };
+		char env[128];
+		char *from_env[] = { "/usr/bin/env", env, (char *)daemon_exe,
+				     "serve", "--db", a.db_path, NULL };
+		struct run r = run(flag);
+
+		ck_assert_msg(r.code == 2, "--listen %s: exit %d: %s", bad[i],
+			      r.code, r.err);
+		/* a message that names the value, not a log of a start */
+		ck_assert_msg(strstr(r.err, bad[i]) != NULL &&
+				      strstr(r.err, "listen address") != NULL,
+			      "--listen %s: %s", bad[i], r.err);
+		run_free(&r);
+		snprintf(env, sizeof(env), "NPO_LISTEN=%s", bad[i]);
+		r = run(from_env);
+		ck_assert_msg(r.code == 2, "%s: exit %d: %s", env, r.code,
+			      r.err);
+		run_free(&r);
+	}
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_set_timeout(tc, 150);
@@ -1373,6 +1404,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, overview_xlsx_of_hilversum);
 	tcase_add_test(tc, overview_xlsx_of_huizen_adds_up);
 	tcase_add_test(tc, overview_xlsx_refusals);
+	tcase_add_test(tc, serve_with_a_bad_listen_address_is_exit_2);
 }
 
 int main(int argc, char **argv)

@@ -2019,6 +2019,247 @@ START_TEST(idle_client_is_cut)
 }
 END_TEST
 
+/* --- HTTP at its edges ---------------------------------------------------- */
+
+/* The bytes of a HEAD to target followed by a GET /healthz on one
+ * keep-alive connection: the second answer must begin right after the
+ * first one's header block. */
+START_TEST(head_never_has_a_body)
+{
+	static const char *const heads[] = {
+		"/api/v1/budgets?format=csv",
+		"/api/v1/expenditures?format=csv&dialect=excel-nl",
+		"/api/v1/status?format=csv",
+		"/api/v1/budgets/1/status?format=csv",
+		"/api/v1/budgets",
+		"/api/v1/budgets/1",
+		"/api/v1/budgets/1/status",
+		"/api/v1/budgets/1/overview.xlsx",
+		"/api/v1/openapi.yaml",
+		"/healthz",
+		"/api/v1/nothing",
+	};
+
+	for (size_t i = 0; i < N(heads); i++) {
+		char *req;
+		struct resp *r, *g;
+		const char *cl;
+		int n;
+
+		n = asprintf(&req,
+			     "HEAD %s HTTP/1.1\r\nHost: x\r\n"
+			     "Authorization: Bearer %s\r\n\r\n"
+			     "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+			     "Connection: close\r\n\r\n",
+			     heads[i], a.read);
+		ck_assert_int_ge(n, 0);
+		r = raw(req, (size_t)n);
+		free(req);
+		ncases++;
+		if (strncmp(r->body, "HTTP/1.1 200", 12) != 0) {
+			fail_case("HEAD %s: the next answer does not follow its "
+				  "header block: %.40s",
+				  heads[i], r->body);
+			resp_free(r);
+			continue;
+		}
+		/* the length GET would send, or none (RFC 9110 9.3.2) */
+		cl = resp_header(r, "Content-Length");
+		g = hreq("GET", heads[i], a.read, NULL, 0, NULL, 0);
+		if (cl && strtoull(cl, NULL, 10) != g->len)
+			fail_case("HEAD %s: Content-Length %s, GET sends %zu",
+				  heads[i], cl, g->len);
+		resp_free(g);
+		resp_free(r);
+	}
+	report("HEAD");
+}
+END_TEST
+
+START_TEST(repeated_query_parameters_are_400)
+{
+	static const char *const paths[] = {
+		"/api/v1/budgets?format=csv&format=json",
+		"/api/v1/budgets?format=csv&format=csv",
+		"/api/v1/budgets?dialect=excel-nl&dialect=rfc4180",
+		"/api/v1/budgets/1/status?as_of=2024-01-01&as_of=2025-01-01",
+		"/api/v1/budgets/1/status?format=json&format=csv",
+		"/api/v1/status?dialect=excel-nl&dialect=excel-nl",
+		"/api/v1/status?as_of=2024-01-01&as_of=2024-01-01",
+		"/api/v1/budgets/1/status?year=2024&year=2023",
+		"/api/v1/budgets?limit=1&limit=2",
+		"/api/v1/goals?budget_id=1&budget_id=2",
+		"/api/v1/goals?fields=id&fields=code",
+		"/api/v1/budgets?access_token=x&format=csv&access_token=y",
+	};
+
+	for (size_t i = 0; i < N(paths); i++)
+		expect_problem(paths[i],
+			       hreq("GET", paths[i], a.read, NULL, 0, NULL, 0),
+			       400, "bad_query", NULL, NULL);
+	report("repeated parameters");
+}
+END_TEST
+
+START_TEST(authorization_header_edges)
+{
+	char extra[256];
+	struct fp before;
+	struct resp *r;
+
+	fp_take(&before);
+	/* two: 400, whichever they are */
+	snprintf(extra, sizeof(extra), "Authorization: Bearer %s\r\n", a.read);
+	expect_problem("two Authorization headers, the same",
+		       raw_line("GET", "/api/v1/budgets", a.read, extra), 400,
+		       "bad_header", NULL, NULL);
+	snprintf(extra, sizeof(extra), "Authorization: Bearer %s\r\n", a.write);
+	expect_problem("two Authorization headers, read then write",
+		       raw_line("DELETE", "/api/v1/budgets/2", a.read, extra),
+		       400, "bad_header", NULL, NULL);
+	snprintf(extra, sizeof(extra), "authorization: Bearer nonsense\r\n");
+	expect_problem("two Authorization headers, in other cases",
+		       raw_line("GET", "/api/v1/budgets", a.read, extra), 400,
+		       "bad_header", NULL, NULL);
+	fp_check(&before, "two Authorization headers");
+	/* blanks around the value are not part of it */
+	static const char *const tails[] = { " ", "\t", "  \t ", " \t" };
+	for (size_t i = 0; i < N(tails); i++) {
+		char tok[AUTH_TOKEN_LEN + 16];
+
+		snprintf(tok, sizeof(tok), "%s%s", a.read, tails[i]);
+		r = raw_line("GET", "/api/v1/budgets", tok, "");
+		ncases++;
+		if (r->status != 200)
+			fail_case("a token with trailing blank %zu: %ld %s", i,
+				  r->status, short_body(r));
+		resp_free(r);
+		snprintf(tok, sizeof(tok), "\t%s%s", a.read, tails[i]);
+		r = raw_line("GET", "/api/v1/budgets", tok, "");
+		ncases++;
+		if (r->status != 200)
+			fail_case("a token with blanks around %zu: %ld %s", i,
+				  r->status, short_body(r));
+		resp_free(r);
+	}
+	report("Authorization");
+}
+END_TEST
+
+START_TEST(if_match_compares_strongly)
+{
+	static const char body[] = "{\"name\":\"NPO 2\"}";
+	const char *weak[] = { "If-Match: W/\"1\"", NULL };
+	const char *weak_list[] = { "If-Match: \"7\", W/\"1\"", NULL };
+	const char *strong[] = { "If-Match: \"1\"", NULL };
+	const char *inm_weak[] = { "If-None-Match: W/\"2\"", NULL };
+	struct resp *r;
+
+	expect_problem("If-Match: W/\"1\"",
+		       hreq("PATCH", "/api/v1/budgets/1", a.write, body,
+			    strlen(body), weak, 0),
+		       412, "version_mismatch", NULL, NULL);
+	expect_problem("If-Match: \"7\", W/\"1\"",
+		       hreq("PATCH", "/api/v1/budgets/1", a.write, body,
+			    strlen(body), weak_list, 0),
+		       412, "version_mismatch", NULL, NULL);
+	r = hreq("PATCH", "/api/v1/budgets/1", a.write, body, strlen(body),
+		 strong, 0);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	resp_free(r);
+	/* If-None-Match compares weakly: W/"2" names version 2 */
+	r = hreq("GET", "/api/v1/budgets/1", a.read, NULL, 0, inm_weak, 0);
+	ck_assert_int_eq(r->status, 304);
+	resp_free(r);
+	report("If-Match");
+}
+END_TEST
+
+START_TEST(content_length_past_int64_is_413_at_once)
+{
+	static const char *const lengths[] = {
+		"18446744073709551615", "9223372036854775808",
+		"9223372036854775807",
+	};
+
+	for (size_t i = 0; i < N(lengths); i++) {
+		char *req;
+		double start = now_s();
+		int n = asprintf(&req,
+				 "POST /api/v1/budgets HTTP/1.1\r\nHost: x\r\n"
+				 "Authorization: Bearer %s\r\n"
+				 "Content-Type: application/json\r\n"
+				 "Content-Length: %s\r\n"
+				 "Connection: close\r\n\r\n{}",
+				 a.write, lengths[i]);
+
+		ck_assert_int_ge(n, 0);
+		expect_problem(lengths[i], raw(req, (size_t)n), 413,
+			       "too_large", NULL, NULL);
+		free(req);
+		if (now_s() - start > 2.0)
+			fail_case("Content-Length %s: answered after %.1f s",
+				  lengths[i], now_s() - start);
+	}
+	report("Content-Length");
+}
+END_TEST
+
+START_TEST(long_urls_and_headers_are_problems)
+{
+	char *big = repeat(20 * 1024, 'a'), *target, *extra;
+
+	ck_assert_int_ge(asprintf(&target, "/api/v1/budgets?x=%s", big), 0);
+	expect_problem("a 20 KiB URL", raw_line("GET", target, a.read, ""),
+		       414, "uri_too_long", NULL, NULL);
+	ck_assert_int_ge(asprintf(&extra, "X-Big: %s%s\r\n", big, big), 0);
+	expect_problem("40 KiB of headers",
+		       raw_line("GET", "/api/v1/budgets", a.read, extra), 431,
+		       "headers_too_large", NULL, NULL);
+	free(extra);
+	free(target);
+	free(big);
+	/* what still fits is answered as ever */
+	big = repeat(6 * 1024, 'a');
+	ck_assert_int_ge(asprintf(&target, "/api/v1/budgets?x=%s", big), 0);
+	expect_problem("a 6 KiB URL", raw_line("GET", target, a.read, ""), 400,
+		       "bad_query", NULL, NULL);
+	free(target);
+	free(big);
+	report("long requests");
+}
+END_TEST
+
+START_TEST(a_deleted_database_refuses_writes)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	struct resp *r;
+	char path[160];
+
+	r = api_req(&a, "GET", "/readyz", NULL, NULL, NULL);
+	ck_assert_int_eq(r->status, 200);
+	resp_free(r);
+	for (size_t i = 0; i < N(suffixes); i++) {
+		snprintf(path, sizeof(path), "%s%s", a.db_path, suffixes[i]);
+		ck_assert_msg(unlink(path) == 0, "%s: %s", path,
+			      strerror(errno));
+	}
+	expect_problem("a write after the file was deleted",
+		       post("/api/v1/budgets", HILVERSUM_BUDGET), 503,
+		       "database_gone", NULL, NULL);
+	expect_problem("/readyz after the file was deleted",
+		       api_req(&a, "GET", "/readyz", NULL, NULL, NULL), 503,
+		       "not_ready", NULL, NULL);
+	/* a new file at the path is not the one open either */
+	snprintf(path, sizeof(path), "%s", a.db_path);
+	fclose(fopen(path, "w"));
+	expect_problem("a write after the file was replaced",
+		       post("/api/v1/budgets", HILVERSUM_BUDGET), 503,
+		       "database_gone", NULL, NULL);
+	report("deleted database");
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -2037,6 +2278,13 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, hostile_tokens_are_401);
 	tcase_add_test(tc, slow_client_is_cut_and_others_are_served);
 	tcase_add_test(tc, idle_client_is_cut);
+	tcase_add_test(tc, head_never_has_a_body);
+	tcase_add_test(tc, repeated_query_parameters_are_400);
+	tcase_add_test(tc, authorization_header_edges);
+	tcase_add_test(tc, if_match_compares_strongly);
+	tcase_add_test(tc, content_length_past_int64_is_413_at_once);
+	tcase_add_test(tc, long_urls_and_headers_are_problems);
+	tcase_add_test(tc, a_deleted_database_refuses_writes);
 }
 
 CHECK_MAIN("hostile")

@@ -85,8 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(!matched[j] ||
 			      strcmp(api_routes[j].method, r->method) != 0);
 	}
-	(void)http_etag_matches(path, "\"r12-00000000deadbeef\"");
-	(void)http_etag_matches(path, "");
+	(void)http_etag_matches(path, "\"r12-00000000deadbeef\"", true);
+	(void)http_etag_matches(path, "\"r12-00000000deadbeef\"", false);
+	(void)http_etag_matches(path, "", true);
 	free(path);
 	return 0;
 }
