@@ -44,10 +44,39 @@ void csv_buf_free(struct csv_buf *b)
 	*b = (struct csv_buf){ 0 };
 }
 
+bool csv_is_formula(const char *s)
+{
+	/* UTF-8 of the blanks skipped and of the full-width signs */
+	static const char *const blanks[] = { " ", "\xc2\xa0", "\xe3\x80\x80" };
+	static const char *const wide[] = {
+		"\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d", "\xef\xbc\xa0",
+	};
+	bool skipped = true;
+
+	if (*s == '\t' || *s == '\r')
+		return true;
+	while (skipped) {
+		skipped = false;
+		for (size_t i = 0; i < sizeof(blanks) / sizeof(blanks[0]); i++) {
+			size_t n = strlen(blanks[i]);
+
+			if (strncmp(s, blanks[i], n) == 0) {
+				s += n;
+				skipped = true;
+			}
+		}
+	}
+	if (*s && strchr("=+-@", *s))
+		return true;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (strncmp(s, wide[i], 3) == 0)
+			return true;
+	return false;
+}
+
 void csv_text(enum csv_dialect d, struct csv_buf *b, const char *s)
 {
-	/* a leading = + - @ tab or CR makes a spreadsheet run a formula */
-	bool formula = s[0] && strchr("=+-@\t\r", s[0]);
+	bool formula = csv_is_formula(s);
 	bool quote = formula || strpbrk(s, "\"\r\n") || strchr(s, sep_of(d));
 
 	if (quote)

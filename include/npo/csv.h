@@ -34,6 +34,15 @@ void csv_header(enum csv_dialect d, struct csv_buf *b, const json_t *template);
 void csv_row(enum csv_dialect d, struct csv_buf *b, const json_t *template,
 	     const json_t *obj);
 
+/*
+ * True for text a spreadsheet would take for a formula: its first character
+ * after any blanks (spaces, no-break and ideographic spaces, which
+ * spreadsheets skip) is = + - or @, ASCII or full-width (＝ ＋ － ＠), or it
+ * begins with a tab or CR. The one rule for CSV, the export and the
+ * workbook.
+ */
+bool csv_is_formula(const char *s);
+
 /* Appends one text cell's content as it would be written (exposed for the
  * unit tests). */
 void csv_text(enum csv_dialect d, struct csv_buf *b, const char *s);

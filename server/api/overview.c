@@ -32,11 +32,49 @@ static void put_money(struct book *b, lxw_worksheet *ws, int row, int col,
 			       (double)cents / 100.0, b->money);
 }
 
-static void put_text(lxw_worksheet *ws, int row, int col, const char *s,
-		     lxw_format *f)
+/* The start of an _xHHHH_ escape. */
+static bool xlsx_escape_at(const char *p)
 {
-	if (s)
-		worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)col, s, f);
+	return p[0] == '_' && p[1] == 'x' &&
+	       strspn(p + 2, "0123456789abcdefABCDEF") >= 4 && p[6] == '_';
+}
+
+/*
+ * The one place text goes into a cell. Excel and LibreOffice read _xHHHH_
+ * in a cell's text as the escape of the character U+HHHH, and libxlsxwriter
+ * 1.1 writes it as it is: so each "_x" that begins such a sequence is
+ * written as _x005F_x (an escaped '_'). Text a spreadsheet would take for a
+ * formula gets a leading apostrophe, as in CSV (csv_is_formula).
+ */
+static void put_text(lxw_worksheet *ws, int row, int col,
+		     const char *s, lxw_format *f)
+{
+	static const char esc[] = "_x005F";
+	size_t n = 0, len = 0;
+	char *text;
+
+	if (!s)
+		return;
+	for (const char *p = s; *p; p++)
+		n += xlsx_escape_at(p);
+	if (!(text = malloc(strlen(s) + n * (sizeof(esc) - 1) + 2))) {
+		util_log("overview: out of memory");
+		return;
+	}
+	if (csv_is_formula(s))
+		text[len++] = '\'';
+	for (const char *p = s; *p; p++) {
+		if (xlsx_escape_at(p)) {
+			memcpy(text + len, esc, sizeof(esc) - 1);
+			len += sizeof(esc) - 1;
+		}
+		text[len++] = *p;
+	}
+	text[len] = '\0';
+	if (worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)col, text,
+				   f) != LXW_NO_ERROR)
+		util_log("overview: cannot write a cell at %d,%d", row, col);
+	free(text);
 }
 
 static void put_int(lxw_worksheet *ws, int row, int col, const json_t *v)

@@ -1353,6 +1353,76 @@ START_TEST(overview_xlsx_refusals)
 }
 END_TEST
 
+/* Text that would be a formula, or that holds _xHHHH_ (which Excel and
+ * LibreOffice read as an escaped character), in the export and the workbook
+ * alike. */
+START_TEST(formulas_and_escapes_in_export_and_workbook)
+{
+	static const char *const wanted[] = {
+		/* the workbook's shared strings */
+		"_x005F_x0041_ plan",
+		"'  =1+1",
+		"' =cmd|' /C calc'!A0",
+		"'\xef\xbc\x9d" "SUM(A1)",
+	};
+	char dir[128], file[256], *text;
+	struct resp *r;
+	struct run x;
+
+	api_start(&a);
+	r = api_json(&a, "POST", "/api/v1/budgets", a.write,
+		     "{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "municipality_code",
+		     "GM0402", "municipality_name", "Hilversum", "name",
+		     "_x0041_ plan", "grant_cents", (json_int_t)100000,
+		     "spend_from", "2021-07-01", "spend_until", "2025-07-31",
+		     "decision_ref", "  =1+1");
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	resp_free(r);
+	r = api_json(&a, "POST", "/api/v1/goals", a.write,
+		     "{s:i, s:s, s:s, s:i}", "budget_id", 1, "code", "1", "name",
+		     " =cmd|' /C calc'!A0", "allocated_cents", 1000);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	resp_free(r);
+	r = api_json(&a, "POST", "/api/v1/programmes", a.write,
+		     "{s:i, s:s, s:i}", "goal_id", 1, "name",
+		     "\xef\xbc\x9d" "SUM(A1)", "budget_cents", 100);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	resp_free(r);
+
+	snprintf(dir, sizeof(dir), "%s/export", a.dir);
+	x = export_to(dir, NULL);
+	ck_assert_msg(x.code == 0, "export: exit %d: %s", x.code, x.err);
+	run_free(&x);
+	snprintf(file, sizeof(file), "%s/budgets.csv", dir);
+	text = slurp(file, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, ",\"'  =1+1\"") != NULL, "%s", text);
+	free(text);
+	snprintf(file, sizeof(file), "%s/goals.csv", dir);
+	text = slurp(file, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, ",\"' =cmd|' /C calc'!A0\"") != NULL, "%s",
+		      text);
+	free(text);
+	snprintf(file, sizeof(file), "%s/programmes.csv", dir);
+	text = slurp(file, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, ",\"'\xef\xbc\x9d" "SUM(A1)\"") != NULL, "%s",
+		      text);
+	free(text);
+
+	snprintf(file, sizeof(file), "%s/b.xlsx", a.dir);
+	fetch_xlsx("/api/v1/budgets/1/overview.xlsx", file);
+	text = unzip_member(file, "xl/sharedStrings.xml");
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+		ck_assert_msg(strstr(text, wanted[i]) != NULL,
+			      "no %s in the shared strings: %s", wanted[i], text);
+	/* and never the escape unescaped, which reads as "A" */
+	ck_assert_ptr_null(strstr(text, ">_x0041_"));
+	free(text);
+}
+END_TEST
+
 START_TEST(serve_with_a_bad_listen_address_is_exit_2)
 {
 	static const char *const bad[] = {
@@ -1404,6 +1474,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, overview_xlsx_of_hilversum);
 	tcase_add_test(tc, overview_xlsx_of_huizen_adds_up);
 	tcase_add_test(tc, overview_xlsx_refusals);
+	tcase_add_test(tc, formulas_and_escapes_in_export_and_workbook);
 	tcase_add_test(tc, serve_with_a_bad_listen_address_is_exit_2);
 }
 

@@ -83,10 +83,35 @@ static char *read_cell(const char **p, const char *limit, char sep, bool *end)
 	return out;
 }
 
+/* Whether a spreadsheet reads s as a formula: a tab or CR first, or, after
+ * spaces (ASCII, no-break, ideographic), = + - @ in ASCII or full width
+ * (U+FF1D, U+FF0B, U+FF0D, U+FF20). Written apart from csv.c on purpose. */
+static bool formula_start(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (*u == '\t' || *u == '\r')
+		return true;
+	for (;;) {
+		if (u[0] == ' ')
+			u++;
+		else if (u[0] == 0xc2 && u[1] == 0xa0)
+			u += 2;
+		else if (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
+			u += 3;
+		else
+			break;
+	}
+	if (*u == '=' || *u == '+' || *u == '-' || *u == '@')
+		return true;
+	return u[0] == 0xef && u[1] == 0xbc &&
+	       (u[2] == 0x9d || u[2] == 0x8b || u[2] == 0x8d || u[2] == 0xa0);
+}
+
 /* A text cell as it must read back: s, with ' before a formula start. */
 static void check_text(const char *cell, const char *s)
 {
-	if (s[0] && strchr("=+-@\t\r", s[0])) {
+	if (formula_start(s)) {
 		CHECK(cell[0] == '\'');
 		cell++;
 	}
