@@ -2123,22 +2123,19 @@ START_TEST(authorization_header_edges)
 		       "bad_header", NULL, NULL);
 	fp_check(&before, "two Authorization headers");
 	/* blanks around the value are not part of it */
-	static const char *const tails[] = { " ", "\t", "  \t ", " \t" };
-	for (size_t i = 0; i < N(tails); i++) {
+	static const char *const around[][2] = {
+		{ "", " " }, { "", "\t" }, { "", "  \t " }, { "\t", " \t" },
+		{ " ", " " },
+	};
+	for (size_t i = 0; i < N(around); i++) {
 		char tok[AUTH_TOKEN_LEN + 16];
 
-		snprintf(tok, sizeof(tok), "%s%s", a.read, tails[i]);
+		snprintf(tok, sizeof(tok), "%s%s%s", around[i][0], a.read,
+			 around[i][1]);
 		r = raw_line("GET", "/api/v1/budgets", tok, "");
 		ncases++;
 		if (r->status != 200)
-			fail_case("a token with trailing blank %zu: %ld %s", i,
-				  r->status, short_body(r));
-		resp_free(r);
-		snprintf(tok, sizeof(tok), "\t%s%s", a.read, tails[i]);
-		r = raw_line("GET", "/api/v1/budgets", tok, "");
-		ncases++;
-		if (r->status != 200)
-			fail_case("a token with blanks around %zu: %ld %s", i,
+			fail_case("a token with blanks around (%zu): %ld %s", i,
 				  r->status, short_body(r));
 		resp_free(r);
 	}

@@ -1073,6 +1073,19 @@ START_TEST(csv_neutralises_formulas_and_quotes_rfc4180)
 		{ "28AB00", "regel 1\nregel 2", "\"regel 1\nregel 2\"" },
 		{ "29AB00", "a;b", "a;b" },
 		{ "30AB00", "1+1=2", "1+1=2" },
+		/* spreadsheets skip leading blanks and read full-width signs */
+		{ "40AB00", "  =1+1", "\"'  =1+1\"" },
+		{ "41AB00", " =cmd|' /C calc'!A0", "\"' =cmd|' /C calc'!A0\"" },
+		{ "42AB00", "\xef\xbc\x9d" "1+1", "\"'\xef\xbc\x9d" "1+1\"" },
+		{ "43AB00", "\xef\xbc\x8b" "31", "\"'\xef\xbc\x8b" "31\"" },
+		{ "44AB00", "\xef\xbc\x8d" "5", "\"'\xef\xbc\x8d" "5\"" },
+		{ "45AB00", "\xef\xbc\xa0" "SUM(A1)", "\"'\xef\xbc\xa0" "SUM(A1)\"" },
+		{ "46AB00", "\xc2\xa0=1", "\"'\xc2\xa0=1\"" },
+		{ "47AB00", "\xe3\x80\x80+1", "\"'\xe3\x80\x80+1\"" },
+		{ "48AB00", "   @x", "\"'   @x\"" },
+		{ "49AB00", "  De Kring", "  De Kring" },
+		{ "50AB00", "a = b", "a = b" },
+		{ "51AB00", "\xef\xbc\xa1" "B", "\xef\xbc\xa1" "B" },
 	};
 	enum { N = sizeof(schools) / sizeof(schools[0]) };
 	long long ids[N];
@@ -1158,52 +1171,6 @@ START_TEST(csv_neutralises_formulas_and_quotes_rfc4180)
 	ck_assert_msg(strstr(r->body, ",\"'=HYPERLINK(") != NULL, "%s",
 		      r->body);
 	json_decref(rows);
-	resp_free(r);
-}
-END_TEST
-
-/* Spreadsheets skip leading blanks, and read full-width signs as formula
- * signs too: text that begins so is neutralised as well. */
-START_TEST(csv_neutralises_formulas_behind_blanks_and_in_full_width)
-{
-	static const struct {
-		const char *code, *name, *cell;  /* cell as written, rfc4180 */
-		bool formula;
-	} schools[] = {
-		{ "40AB00", "  =1+1", "\"'  =1+1\"", true },
-		{ "41AB00", " =cmd|' /C calc'!A0", "\"' =cmd|' /C calc'!A0\"", true },
-		{ "42AB00", "\xef\xbc\x9d" "1+1", "\"'\xef\xbc\x9d" "1+1\"", true },
-		{ "43AB00", "\xef\xbc\x8b" "31", "\"'\xef\xbc\x8b" "31\"", true },
-		{ "44AB00", "\xef\xbc\x8d" "5", "\"'\xef\xbc\x8d" "5\"", true },
-		{ "45AB00", "\xef\xbc\xa0" "SUM(A1)", "\"'\xef\xbc\xa0" "SUM(A1)\"",
-		  true },
-		{ "46AB00", "\xc2\xa0=1", "\"'\xc2\xa0=1\"", true },
-		{ "47AB00", "\xe3\x80\x80+1", "\"'\xe3\x80\x80+1\"", true },
-		{ "48AB00", "   @x", "\"'   @x\"", true },
-		{ "49AB00", "  De Kring", "  De Kring", false },
-		{ "50AB00", "a = b", "a = b", false },
-		{ "51AB00", "\xef\xbc\xa1" "B", "\xef\xbc\xa1" "B", false },
-	};
-	enum { N = sizeof(schools) / sizeof(schools[0]) };
-	long long ids[N];
-	struct resp *r;
-	char want[256];
-
-	api_start(&a);
-	for (size_t i = 0; i < N; i++)
-		ids[i] = new_school(schools[i].code, schools[i].name);
-	r = api_req(&a, "GET", "/api/v1/schools?format=csv&fields=id,name",
-		    a.read, NULL, NULL);
-	assert_csv_answer(r, "schools.csv");
-	for (size_t i = 0; i < N; i++) {
-		snprintf(want, sizeof(want), "\r\n%lld,%s\r\n", ids[i],
-			 schools[i].cell);
-		ck_assert_msg(strstr(r->body, want) != NULL,
-			      "school %s (%s): no line %s in\n%s",
-			      schools[i].code,
-			      schools[i].formula ? "formula" : "text", want,
-			      r->body);
-	}
 	resp_free(r);
 }
 END_TEST
@@ -1917,7 +1884,6 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, csv_fields_filters_and_limit);
 	tcase_add_test(tc, csv_without_limit_has_every_row);
 	tcase_add_test(tc, csv_neutralises_formulas_and_quotes_rfc4180);
-	tcase_add_test(tc, csv_neutralises_formulas_behind_blanks_and_in_full_width);
 	tcase_add_test(tc, budget_status_as_csv);
 	tcase_add_test(tc, front_page_status_as_csv_for_dutch_excel);
 	tcase_add_test(tc, a_large_csv_streams_complete_and_chunked);
