@@ -380,31 +380,25 @@ void figures_free(struct budget_figures *f)
 
 static const struct {
 	const char *code, *entity, *sql;
-	const char *budget_sql;  /* the budget the level belongs to */
 } levels[] = {
 	[LEVEL_BUDGET] = { "over_allocated", "budget",
 		"SELECT b.grant_cents, (SELECT coalesce(sum(allocated_cents), 0)"
 		" FROM goals WHERE budget_id = b.id), b.overrun_policy, 1"
-		" FROM budgets b WHERE b.id = ?",
-		"SELECT id FROM budgets WHERE id = ?" },
+		" FROM budgets b WHERE b.id = ?" },
 	[LEVEL_GOAL] = { "goal_over_programmed", "goal",
 		"SELECT g.allocated_cents, (SELECT coalesce(sum(budget_cents), 0)"
 		" FROM programmes WHERE goal_id = g.id AND status != 'stopped'),"
 		" b.overrun_policy, 1"
-		" FROM goals g JOIN budgets b ON b.id = g.budget_id WHERE g.id = ?",
-		"SELECT budget_id FROM goals WHERE id = ?" },
+		" FROM goals g JOIN budgets b ON b.id = g.budget_id WHERE g.id = ?" },
 	[LEVEL_PROGRAMME] = { "programme_over_committed", "programme",
 		"SELECT pr.budget_cents, " PROGRAMME_COMMITTED("pr") ","
 		" b.overrun_policy, 1 FROM programmes pr"
-		" JOIN budgets b ON b.id = pr.budget_id WHERE pr.id = ?",
-		"SELECT budget_id FROM programmes WHERE id = ?" },
+		" JOIN budgets b ON b.id = pr.budget_id WHERE pr.id = ?" },
 	[LEVEL_PLAN] = { "plan_over_spent", "plan",
 		"SELECT coalesce(p.approved_cents, 0), " PLAN_SPENT("p") ","
 		" b.overrun_policy, " PLAN_COMMITS " FROM plans p"
 		" JOIN programmes pr ON pr.id = p.programme_id"
-		" JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?",
-		"SELECT pr.budget_id FROM plans p"
-		" JOIN programmes pr ON pr.id = p.programme_id WHERE p.id = ?" },
+		" JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?" },
 };
 
 const char *figures_level_code(enum level_kind kind)
@@ -438,74 +432,6 @@ int figures_level(struct db_conn *c, const struct level *l,
 	}
 	db_done(c, st);
 	return rc < 0 ? -1 : 0;
-}
-
-/* The budget level l belongs to in *budget; 0 when there is none. */
-static int budget_of(struct db_conn *c, const struct level *l, int64_t *budget,
-		     struct npo_err *err)
-{
-	sqlite3_stmt *st = db_prepare(c, levels[l->kind].budget_sql, err);
-	int rc;
-
-	if (!st)
-		return -1;
-	*budget = 0;
-	sqlite3_bind_int64(st, 1, l->id);
-	rc = db_step(c, st, err);
-	if (rc == SQLITE_ROW)
-		*budget = sqlite3_column_int64(st, 0);
-	db_done(c, st);
-	return rc < 0 ? -1 : 0;
-}
-
-int figures_fit(struct db_conn *c, const struct level *l, size_t n,
-		struct npo_err *err)
-{
-	/* sum() raises "integer overflow" rather than wrap (db_error makes
-	 * that 422 overflow); abs() bounds negative amounts too */
-	static const char fit_sql[] =
-		"SELECT (SELECT sum(allocated_cents) FROM goals"
-		"  WHERE budget_id = ?1),"
-		" (SELECT sum(budget_cents) FROM programmes WHERE budget_id = ?1),"
-		" (SELECT sum(v) FROM ("
-		"  SELECT abs(p.approved_cents) AS v FROM plans p"
-		"  JOIN programmes pr ON pr.id = p.programme_id"
-		"  WHERE pr.budget_id = ?1"
-		"  UNION ALL SELECT abs(e.amount_cents) FROM expenditures e"
-		"  JOIN programmes pr ON pr.id = e.programme_id"
-		"  WHERE pr.budget_id = ?1))";
-	int64_t done[8];
-	size_t ndone = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st;
-		int64_t budget;
-		bool seen = false;
-		int rc;
-
-		if (budget_of(c, &l[i], &budget, err) < 0)
-			return -1;
-		for (size_t j = 0; j < ndone; j++)
-			seen |= done[j] == budget;
-		if (!budget || seen)
-			continue;
-		if (ndone < sizeof(done) / sizeof(done[0]))
-			done[ndone++] = budget;
-		if (!(st = db_prepare(c, fit_sql, err)))
-			return -1;
-		sqlite3_bind_int64(st, 1, budget);
-		rc = db_step(c, st, err);
-		db_done(c, st);
-		if (rc >= 0)
-			continue;
-		if (strcmp(err->code, "overflow") == 0)
-			err_set(err, 422, "overflow",
-				"the figures of budget %lld would add up to "
-				"more than can be counted; nothing was changed",
-				(long long)budget);
-		return -1;
-	}
-	return 0;
 }
 
 int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,

@@ -82,18 +82,6 @@ int figures_level(struct db_conn *c, const struct level *l,
 const char *figures_level_code(enum level_kind kind);
 const char *figures_level_entity(enum level_kind kind);
 
-/*
- * Refuses (422 overflow, -1) a state in which any figure of the budgets that
- * the n levels l belong to could not be represented: every figure, for the whole
- * time or any year, is a sum of at most all the goals' allocations, all the
- * programmes' budgets, or all the plans' approved amounts and expenditures
- * together, so those three sums must fit in int64. For the write path, after
- * a write and before its commit. 0 when they fit (a level that is gone has
- * no budget to check).
- */
-int figures_fit(struct db_conn *c, const struct level *l, size_t n,
-		struct npo_err *err);
-
 /* Committed and spent under a goal or programme (for reallocations). */
 int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 		 int64_t *committed, int64_t *spent, struct npo_err *err);

@@ -613,9 +613,6 @@ void crud_write(struct http_request *req, const struct resource *res,
 	if (row && res->after_write &&
 	    res->after_write(c, http_actor(req), id, row, &err) < 0)
 		goto fail;
-	/* before the overrun rule, which reads the sums this refuses */
-	if (row && figures_fit(c, levels, nlevels, &err) < 0)
-		goto fail;
 	for (size_t i = 0; i < nlevels; i++)
 		if (check_overrun(c, &levels[i], &pre[i], &err) < 0)
 			goto fail;

@@ -2311,9 +2311,20 @@ START_TEST(one_uncountable_budget_leaves_the_front_page_standing)
 	json_t *items, *row;
 	size_t i;
 
-	/* as a database written before such writes were refused holds it */
+	/* as a database written before such writes were refused holds it,
+	 * with the bounds its migration gives it (migrations/0003) */
+	sql_exec("DELETE FROM budget_bounds WHERE budget_id = %lld", bad);
 	fill_programmes(bad, g1, FIT / 2 + 1);
 	fill_programmes(bad, g2, FIT / 2 + 1);
+	sql_exec("INSERT INTO budget_bounds VALUES (%lld, %lld, %lld, %lld)",
+		 bad, (long long)INT64_MAX, (long long)INT64_MAX,
+		 (long long)INT64_MAX);
+	/* nothing more is added to it */
+	assert_overflow(send_json("POST", "/api/v1/programmes",
+				  json_pack("{s:I, s:s, s:I}", "goal_id",
+					    (json_int_t)g1, "name", "Nog één",
+					    "budget_cents", (json_int_t)1)),
+			"a programme in a budget that cannot be counted");
 	r = get("/api/v1/status", 0);
 	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
 	items = json_object_get(r->json, "items");

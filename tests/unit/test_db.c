@@ -662,11 +662,111 @@ START_TEST(not_ready_without_connection)
 }
 END_TEST
 
+/*
+ * A database of schema 2 (before the bounds of migration 3) whose budget 2
+ * already holds more than int64 can count migrates, with the sums of budget
+ * 1 as they are and budget 2 at the largest bound, so nothing more is added
+ * to it; from then on the triggers keep the bounds.
+ */
+START_TEST(migration_3_bounds_what_is_there)
+{
+	static const char *const fill =
+		"INSERT INTO budgets (created_at, updated_at, municipality_code,"
+		" municipality_name, name, grant_cents, spend_from, spend_until)"
+		" VALUES ('x', 'x', 'GM0402', 'H', 'NPO', 100, '2021-07-01',"
+		" '2025-07-31'), ('x', 'x', 'GM0406', 'H', 'NPO', 100,"
+		" '2021-07-01', '2025-07-31');"
+		"INSERT INTO goals (created_at, updated_at, budget_id, code, name,"
+		" allocated_cents) VALUES ('x', 'x', 1, '1', 'g', 70),"
+		" ('x', 'x', 1, '2', 'g', 30), ('x', 'x', 2, '1', 'g', 0);"
+		"INSERT INTO programmes (created_at, updated_at, goal_id,"
+		" budget_id, name, budget_cents) VALUES ('x', 'x', 1, 1, 'p', 60),"
+		" ('x', 'x', 3, 2, 'p', 9000000000000000000),"
+		" ('x', 'x', 3, 2, 'p', 9000000000000000000);"
+		"INSERT INTO expenditures (created_at, updated_at, programme_id,"
+		" amount_cents, spent_on, description) VALUES"
+		" ('x', 'x', 1, 25, '2023-01-01', 'f'),"
+		" ('x', 'x', 1, 5, '2023-01-01', 'f');";
+	struct tmp t;
+	struct db *db;
+	struct db_conn *c;
+
+	tmp_make(&t);
+	db = open_ok(&t, 1);
+	c = db_acquire(db);
+	/* back to schema 2: migration 3 undone */
+	exec_ok(c, "DROP TABLE budget_bounds");
+	for (sqlite3_stmt *st = NULL;;) {
+		char name[64] = "";
+		char sql[96];
+
+		ck_assert_int_eq(sqlite3_prepare_v2(db_handle(c),
+						    "SELECT name FROM sqlite_schema"
+						    " WHERE type = 'trigger' AND"
+						    " name LIKE 'bounds_%'",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(name, sizeof(name), "%s",
+				 sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		if (!name[0])
+			break;
+		snprintf(sql, sizeof(sql), "DROP TRIGGER %s", name);
+		exec_ok(c, sql);
+	}
+	exec_ok(c, fill);
+	exec_ok(c, "PRAGMA user_version = 2");
+	db_release(db, c);
+	db_close(db);
+
+	db = open_ok(&t, 1);
+	c = db_acquire(db);
+	ck_assert_int_eq(query_int(c, "PRAGMA user_version"),
+			 db_schema_latest());
+	ck_assert_int_eq(query_int(c, "SELECT allocated FROM budget_bounds"
+				      " WHERE budget_id = 1"),
+			 100);
+	ck_assert_int_eq(query_int(c, "SELECT programmed FROM budget_bounds"
+				      " WHERE budget_id = 1"),
+			 60);
+	ck_assert_int_eq(query_int(c, "SELECT money FROM budget_bounds"
+				      " WHERE budget_id = 1"),
+			 30);
+	ck_assert_int_eq(query_int(c, "SELECT programmed FROM budget_bounds"
+				      " WHERE budget_id = 2"),
+			 INT64_MAX);
+	/* the triggers: an expenditure adds, a change replaces, a delete
+	 * takes away */
+	exec_ok(c, "INSERT INTO expenditures (created_at, updated_at,"
+		   " programme_id, amount_cents, spent_on, description)"
+		   " VALUES ('x', 'x', 1, 7, '2023-01-01', 'f')");
+	exec_ok(c, "UPDATE expenditures SET amount_cents = 20 WHERE id = 1");
+	exec_ok(c, "DELETE FROM expenditures WHERE id = 2");
+	ck_assert_int_eq(query_int(c, "SELECT money FROM budget_bounds"
+				      " WHERE budget_id = 1"),
+			 27);
+	/* past int64 is refused: the sum would turn into a REAL */
+	ck_assert_int_eq(sqlite3_exec(db_handle(c),
+				      "UPDATE programmes SET budget_cents = 1"
+				      " WHERE id = 1; INSERT INTO programmes"
+				      " (created_at, updated_at, goal_id,"
+				      " budget_id, name, budget_cents) VALUES"
+				      " ('x', 'x', 3, 2, 'p', 1)",
+				      NULL, NULL, NULL),
+			 SQLITE_CONSTRAINT_CHECK);
+	db_release(db, c);
+	db_close(db);
+	tmp_remove(&t);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_add_unchecked_fixture(tc, base_make, base_remove);
 	tcase_add_test(tc, open_migrates_fresh_file);
 	tcase_add_test(tc, open_again_is_idempotent);
+	tcase_add_test(tc, migration_3_bounds_what_is_there);
 	tcase_add_test(tc, pool_hands_out_each_connection);
 	tcase_add_test(tc, refuses_newer_schema);
 	tcase_add_test(tc, refuses_garbage_file);
