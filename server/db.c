@@ -48,10 +48,10 @@ struct db {
 	 * The file that is open, by device and inode: when the file at the
 	 * path is no longer the one open (deleted, or replaced by another),
 	 * a commit would go into a file nobody will ever open again, so
-	 * writes are refused from then on (db_begin_write, db_commit,
-	 * db_ready). The main file only: a stat() of the WAL, which every
-	 * commit appends to and syncs, cost a fifth of the write rate
-	 * (bench/run), and whoever deletes the WAL deletes the file with it.
+	 * writes are refused from then on (db_commit, db_ready). One stat()
+	 * of the main file per write; one of the WAL, which every commit
+	 * appends to and syncs, cost a fifth of the write rate (bench/run),
+	 * and whoever deletes the WAL deletes the file with it.
 	 */
 	char *path;
 	struct file_id {
@@ -505,8 +505,6 @@ int db_begin_write(struct db_conn *c, struct npo_err *err)
 	 * (503 busy) after BUSY_TIMEOUT_MS, as it would with SQLite alone */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += BUSY_TIMEOUT_MS / 1000;
-	if (file_gone(c->db))
-		return gone(err);
 	if (pthread_mutex_clocklock(&c->db->write_lock, CLOCK_MONOTONIC,
 				    &deadline) != 0)
 		return err_set(err, 503, "busy",
