@@ -151,11 +151,11 @@ int auth_token_add(struct db_conn *c, const char *name, enum role role,
 	int rc;
 
 	if (!name_ok(name))
-		return err_set(err, 422, "bad_name",
+		return err_set(err, NPO_E_BAD_NAME,
 			       "a token name is 1 to %d letters, digits or ._-@",
 			       AUTH_NAME_MAX);
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		return err_set(err, 500, "internal", "no random numbers");
+		return err_set(err, NPO_E_INTERNAL, "no random numbers");
 	memcpy(token, "npo_", 4);
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(token + 4 + 2 * i, 3, "%02x", raw[i]);
@@ -174,7 +174,7 @@ int auth_token_add(struct db_conn *c, const char *name, enum role role,
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	if (rc < 0 && err->status == 409)
-		return err_set(err, 409, "name_taken",
+		return err_set(err, NPO_E_NAME_TAKEN,
 			       "a token called %s exists already", name);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -210,7 +210,7 @@ int auth_token_revoke(struct db_conn *c, const char *name,
 	if (rc != SQLITE_DONE)
 		return -1;
 	if (sqlite3_changes(db_handle(c)) == 0)
-		return err_set(err, 404, "not_found", "there is no token called %s",
+		return err_set(err, NPO_E_NOT_FOUND, "there is no token called %s",
 			       name);
 	return 0;
 }

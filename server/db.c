@@ -428,7 +428,7 @@ sqlite3_stmt *db_prepare(struct db_conn *c, const char *sql,
 	}
 	if (!free_slot) {
 		util_log("db: statement cache exhausted");
-		err_set(err, 500, "internal", "internal error");
+		err_set(err, NPO_E_INTERNAL, "internal error");
 		return NULL;
 	}
 	rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -441,7 +441,7 @@ sqlite3_stmt *db_prepare(struct db_conn *c, const char *sql,
 	if (!free_slot->sql) {
 		sqlite3_finalize(free_slot->st);
 		free_slot->st = NULL;
-		err_set(err, 500, "internal", "out of memory");
+		err_set(err, NPO_E_INTERNAL, "out of memory");
 		return NULL;
 	}
 	free_slot->in_use = true;
@@ -480,7 +480,7 @@ int db_exec(struct db_conn *c, const char *sql, struct npo_err *err)
 
 static int gone(struct npo_err *err)
 {
-	return err_set(err, 503, "database_gone",
+	return err_set(err, NPO_E_DATABASE_GONE,
 		       "the database file was deleted or replaced while the "
 		       "daemon ran; nothing was changed (restart the daemon)");
 }
@@ -507,7 +507,7 @@ int db_begin_write(struct db_conn *c, struct npo_err *err)
 	deadline.tv_sec += BUSY_TIMEOUT_MS / 1000;
 	if (pthread_mutex_clocklock(&c->db->write_lock, CLOCK_MONOTONIC,
 				    &deadline) != 0)
-		return err_set(err, 503, "busy",
+		return err_set(err, NPO_E_BUSY,
 			       "the database is busy; try again");
 	c->writing = true;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -554,40 +554,40 @@ int db_error(struct db_conn *c, int rc, struct npo_err *err)
 
 	switch (rc & 0xff) {
 	case SQLITE_FULL:
-		return err_set(err, 507, "disk_full",
+		return err_set(err, NPO_E_DISK_FULL,
 			       "the disk is full; nothing was changed");
 	case SQLITE_READONLY:
-		return err_set(err, 503, "read_only",
+		return err_set(err, NPO_E_READ_ONLY,
 			       "the database is read-only; nothing was changed");
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return err_set(err, 503, "busy",
+		return err_set(err, NPO_E_BUSY,
 			       "the database is busy; try again");
 	case SQLITE_CONSTRAINT:
 		/* migrations/0003_bounds.sql: a sum past int64 became a REAL */
 		if (rc == SQLITE_CONSTRAINT_CHECK && strstr(m, "figures_fit"))
-			return err_set(err, 422, "overflow",
+			return err_set(err, NPO_E_OVERFLOW,
 				       "the figures of this budget would add up "
 				       "to more than can be counted; nothing was "
 				       "changed");
 		if (rc == SQLITE_CONSTRAINT_UNIQUE)
-			return err_set(err, 409, "duplicate",
+			return err_set(err, NPO_E_DUPLICATE,
 				       "one like it exists already (%s)", m);
-		return err_set(err, 409, "constraint",
+		return err_set(err, NPO_E_CONSTRAINT,
 			       "the change breaks a rule of the database: %s",
 			       m);
 	case SQLITE_TOOBIG:
-		return err_set(err, 413, "too_large", "a value is too large");
+		return err_set(err, NPO_E_TOO_LARGE, "a value is too large");
 	case SQLITE_ERROR:
 		/* sum() refuses to wrap: an amount too large to add up */
 		if (strcmp(m, "integer overflow") == 0)
-			return err_set(err, 422, "overflow",
+			return err_set(err, NPO_E_OVERFLOW,
 				       "the amounts would add up to more than "
 				       "can be counted; nothing was changed");
 		/* fall through */
 	default:
 		util_log("db: sqlite error %d: %s", rc, m);
-		return err_set(err, 500, "internal", "internal error");
+		return err_set(err, NPO_E_INTERNAL, "internal error");
 	}
 }
 
@@ -613,6 +613,6 @@ int db_revision(struct db_conn *c, int64_t *rev, struct npo_err *err)
 		*rev = sqlite3_column_int64(st, 0);
 	db_done(c, st);
 	if (rc == SQLITE_DONE)
-		return err_set(err, 500, "internal", "no revision");
+		return err_set(err, NPO_E_INTERNAL, "no revision");
 	return rc == SQLITE_ROW ? 0 : -1;
 }

@@ -56,7 +56,7 @@ static struct figures *grow(struct figures **rows, size_t *n,
 	struct figures *r = realloc(*rows, (*n + 1) * sizeof(*r));
 
 	if (!r) {
-		err_set(err, 500, "internal", "out of memory");
+		err_set(err, NPO_E_INTERNAL, "out of memory");
 		return NULL;
 	}
 	*rows = r;
@@ -69,7 +69,7 @@ static int add(int64_t *sum, int64_t v, struct npo_err *err)
 {
 	if (money_add(sum, v))
 		return 0;
-	return err_set(err, 500, "overflow", "a sum is too large to compute");
+	return err_set(err, NPO_E_FIGURES_OVERFLOW, "a sum is too large to compute");
 }
 
 /* The figures that follow from the others (DESIGN.md section 1). */
@@ -130,7 +130,7 @@ static int load_budget(struct db_conn *c, int64_t id,
 			 sqlite3_column_text(st, 3));
 		out->total.allocated = sqlite3_column_int64(st, 4);
 	} else if (rc == SQLITE_DONE) {
-		err_set(err, 404, "not_found", "there is no budget %lld",
+		err_set(err, NPO_E_NOT_FOUND, "there is no budget %lld",
 			(long long)id);
 	}
 	db_done(c, st);
@@ -233,7 +233,7 @@ static int sum_up(struct budget_figures *out, struct npo_err *err)
 			if (out->goals[j].id == p->parent_id)
 				g = &out->goals[j];
 		if (!g)
-			return err_set(err, 500, "internal",
+			return err_set(err, NPO_E_INTERNAL,
 				       "programme %lld has no goal",
 				       (long long)p->id);
 		if (add(&g->programmed, p->programmed, err) ||
@@ -459,7 +459,7 @@ int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 		*committed = sqlite3_column_int64(st, 1);
 		*spent = sqlite3_column_int64(st, 2);
 	} else if (rc == SQLITE_DONE) {
-		err_set(err, 404, "not_found", "there is no %s %lld",
+		err_set(err, NPO_E_NOT_FOUND, "there is no %s %lld",
 			goal ? "goal" : "programme", (long long)id);
 	}
 	db_done(c, st);

@@ -226,27 +226,6 @@ void http_reply_empty(struct http_request *req, int status)
 	reply(req, status, NULL, NULL, 0);
 }
 
-static const char *status_title(int status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 431: return "Request Header Fields Too Large";
-	case 503: return "Service Unavailable";
-	case 507: return "Insufficient Storage";
-	default: return "Internal Server Error";
-	}
-}
-
 json_t *http_problem_new(const struct npo_err *err)
 {
 	char type[128];
@@ -254,7 +233,7 @@ json_t *http_problem_new(const struct npo_err *err)
 
 	snprintf(type, sizeof(type), "urn:npo-budgetd:problem:%s", err->code);
 	p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title",
-		      status_title(err->status), "status", err->status,
+		      npo_error_def(err->e)->title, "status", err->status,
 		      "detail", err->detail, "code", err->code);
 	if (err->extra)
 		json_object_update(p, err->extra);
@@ -267,10 +246,11 @@ void http_reply_err(struct http_request *req, const struct npo_err *err)
 		      http_problem_new(err));
 }
 
-void http_reply_problem(struct http_request *req, int status,
-			const char *code, const char *fmt, ...)
+void http_reply_problem(struct http_request *req, enum npo_error e,
+			const char *fmt, ...)
 {
-	struct npo_err err = { .status = status, .code = code };
+	const struct npo_error_def *d = npo_error_def(e);
+	struct npo_err err = { .e = e, .status = d->status, .code = d->code };
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -365,7 +345,7 @@ static const struct route *find_route(struct http_request *req)
 					      ", HEAD");
 	}
 	if (n == 0) {
-		http_reply_problem(req, 404, "not_found", "there is no %s",
+		http_reply_problem(req, NPO_E_NOT_FOUND, "there is no %s",
 				   req->path);
 		return NULL;
 	}
@@ -373,7 +353,7 @@ static const struct route *find_route(struct http_request *req)
 		n += (size_t)snprintf(allow + n, sizeof(allow) - n, ", OPTIONS");
 		http_reply_empty(req, 204);
 	} else {
-		http_reply_problem(req, 405, "method_not_allowed",
+		http_reply_problem(req, NPO_E_METHOD_NOT_ALLOWED,
 				   "%s is not allowed on %s; allowed: %s",
 				   req->method, req->path, allow);
 	}
@@ -381,12 +361,12 @@ static const struct route *find_route(struct http_request *req)
 	return NULL;
 }
 
-static void reply_unauthorized(struct http_request *req, const char *code,
+static void reply_unauthorized(struct http_request *req, enum npo_error e,
 			       const char *detail)
 {
-	http_reply_problem(req, 401, code, "%s", detail);
+	http_reply_problem(req, e, "%s", detail);
 	http_set_header(req, "WWW-Authenticate",
-			strcmp(code, "no_token") == 0
+			e == NPO_E_NO_TOKEN
 				? "Bearer realm=\"npo-budgetd\""
 				: "Bearer realm=\"npo-budgetd\", error=\"invalid_token\"");
 }
@@ -454,7 +434,7 @@ static int authenticate(struct http_request *req)
 	if (authz && header_count(req, "Authorization") > 1) {
 		/* which one counts would be a guess, and a proxy may have
 		 * checked the other */
-		http_reply_problem(req, 400, "bad_header",
+		http_reply_problem(req, NPO_E_BAD_HEADER,
 				   "the request has more than one "
 				   "Authorization header; send one");
 		return -1;
@@ -463,7 +443,7 @@ static int authenticate(struct http_request *req)
 		size_t len;
 
 		if (strncasecmp(authz, "Bearer ", 7) != 0) {
-			reply_unauthorized(req, "bad_token",
+			reply_unauthorized(req, NPO_E_BAD_TOKEN,
 					   "the Authorization header must be "
 					   "'Bearer <token>'");
 			return -1;
@@ -485,7 +465,7 @@ static int authenticate(struct http_request *req)
 			snprintf(req->actor, sizeof(req->actor), "public");
 			return 0;
 		}
-		reply_unauthorized(req, "no_token",
+		reply_unauthorized(req, NPO_E_NO_TOKEN,
 				   "this needs a token: Authorization: Bearer "
 				   "<token>");
 		return -1;
@@ -497,19 +477,19 @@ static int authenticate(struct http_request *req)
 		return -1;
 	}
 	if (rc == 1) {
-		reply_unauthorized(req, "bad_token", "the token is not known");
+		reply_unauthorized(req, NPO_E_BAD_TOKEN, "the token is not known");
 		return -1;
 	}
 	if (!authz && role != ROLE_READ) {
 		/* URLs end up in logs and histories: only read tokens there */
-		reply_unauthorized(req, "token_in_query",
+		reply_unauthorized(req, NPO_E_TOKEN_IN_QUERY,
 				   "only a read token may be given as "
 				   "access_token; send this one in the "
 				   "Authorization header");
 		return -1;
 	}
 	if (role < req->route->role) {
-		http_reply_problem(req, 403, "forbidden",
+		http_reply_problem(req, NPO_E_FORBIDDEN,
 				   "token %s has role %s; this needs %s",
 				   req->actor, auth_role_name(role),
 				   auth_role_name(req->route->role));
@@ -536,13 +516,13 @@ static int parse_body(struct http_request *req)
 	json_error_t e;
 
 	if (req->too_large) {
-		http_reply_problem(req, 413, "too_large",
+		http_reply_problem(req, NPO_E_TOO_LARGE,
 				   "the body is larger than %zu bytes",
 				   req->srv->cfg.max_body);
 		return -1;
 	}
 	if (!is_json_type(http_header(req, "Content-Type"))) {
-		http_reply_problem(req, 415, "not_json",
+		http_reply_problem(req, NPO_E_NOT_JSON,
 				   "the body must be JSON, sent with "
 				   "Content-Type: application/json");
 		return -1;
@@ -555,7 +535,7 @@ static int parse_body(struct http_request *req)
 		err_set_new(&err,
 			    json_pack("{s:i, s:i}", "line", e.line, "column",
 				      e.column),
-			    400, "malformed_json",
+			    NPO_E_MALFORMED_JSON,
 			    "the body is not valid JSON: %s at line %d, "
 			    "column %d",
 			    e.text, e.line, e.column);
@@ -569,8 +549,7 @@ static int parse_body(struct http_request *req)
 
 		validate_add_error(errors, "", "type",
 				   "the body must be a JSON object");
-		err_set_new(&err, json_pack("{s:o}", "errors", errors), 422,
-			    "validation_failed", "the body is not an object");
+		err_set_new(&err, json_pack("{s:o}", "errors", errors), NPO_E_VALIDATION_FAILED, "the body is not an object");
 		http_reply_err(req, &err);
 		err_clear(&err);
 		return -1;
@@ -632,7 +611,7 @@ static int revision_etag(struct http_request *req)
 	today[10] = '\0';
 	k = open_memstream(&req->cache_key, &len);
 	if (!k) {
-		http_reply_problem(req, 500, "internal", "out of memory");
+		http_reply_problem(req, NPO_E_INTERNAL, "out of memory");
 		return -1;
 	}
 	fprintf(k, "r%lld\n", (long long)rev);
@@ -643,7 +622,7 @@ static int revision_etag(struct http_request *req)
 	if (fclose(k) != 0) {
 		free(req->cache_key);
 		req->cache_key = NULL;
-		http_reply_problem(req, 500, "internal", "out of memory");
+		http_reply_problem(req, NPO_E_INTERNAL, "out of memory");
 		return -1;
 	}
 	snprintf(req->etag, sizeof(req->etag), "\"r%lld-%016llx\"",
@@ -788,7 +767,7 @@ static void stream_to_buffer(struct http_request *req)
 	req->stream = NULL;
 	if (n < 0) {
 		free(buf);
-		http_reply_problem(req, 500, "internal",
+		http_reply_problem(req, NPO_E_INTERNAL,
 				   "the answer could not be made");
 		return;
 	}
@@ -834,7 +813,7 @@ static int single_query_keys(struct http_request *req)
 	int rc = 0;
 
 	if (http_query_foreach(req, key_collect, &q) < 0) {
-		http_reply_problem(req, 500, "internal", "out of memory");
+		http_reply_problem(req, NPO_E_INTERNAL, "out of memory");
 		rc = -1;
 		goto out;
 	}
@@ -843,7 +822,7 @@ static int single_query_keys(struct http_request *req)
 	for (size_t i = 1; i < q.n; i++) {
 		if (strcmp(q.k[i - 1], q.k[i]) != 0)
 			continue;
-		http_reply_problem(req, 400, "bad_query",
+		http_reply_problem(req, NPO_E_BAD_QUERY,
 				   "%.100s is given twice; give each query "
 				   "parameter once",
 				   q.k[i]);
@@ -884,7 +863,7 @@ static void dispatch(struct http_request *req)
 	if (!req->replied) {
 		util_log("http: %s %s: handler gave no reply", req->method,
 			 req->path);
-		http_reply_problem(req, 500, "internal", "internal error");
+		http_reply_problem(req, NPO_E_INTERNAL, "internal error");
 	}
 	if (req->stream && strcmp(req->method, "HEAD") == 0)
 		stream_to_buffer(req);
@@ -1039,26 +1018,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		req->path = url;
 		if (atomic_load(&srv->draining)) {
 			/* a keep-alive client's next request while stopping */
-			http_reply_problem(req, 503, "shutting_down",
+			http_reply_problem(req, NPO_E_SHUTTING_DOWN,
 					   "the server is stopping; try again");
 			http_set_header(req, "Connection", "close");
 			return queue(req);
 		}
 		if (req->raw_bad) {
 			/* an encoded / or NUL would route as another path */
-			http_reply_problem(req, 404, "not_found",
+			http_reply_problem(req, NPO_E_NOT_FOUND,
 					   "there is no such path (an encoded "
 					   "'/' or NUL is not part of any)");
 			return queue(req);
 		}
 		if (req->uri_len > URI_MAX) {
-			http_reply_problem(req, 414, "uri_too_long",
+			http_reply_problem(req, NPO_E_URI_TOO_LONG,
 					   "the URL is longer than %d bytes",
 					   URI_MAX);
 			return queue(req);
 		}
 		if (header_bytes(req) > HEADERS_MAX) {
-			http_reply_problem(req, 431, "headers_too_large",
+			http_reply_problem(req, NPO_E_HEADERS_TOO_LARGE,
 					   "the request's headers are larger than "
 					   "%d bytes",
 					   HEADERS_MAX);
@@ -1072,7 +1051,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		    (util_parse_int64(cl, &len) < 0 ||
 		     (uint64_t)len > srv->cfg.max_body)) {
 			req->too_large = true;
-			http_reply_problem(req, 413, "too_large",
+			http_reply_problem(req, NPO_E_TOO_LARGE,
 					   "the body is larger than %zu bytes",
 					   srv->cfg.max_body);
 			return queue(req);

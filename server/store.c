@@ -35,7 +35,7 @@ static sqlite3_stmt *sql_prepare(struct db_conn *c, struct sql *q,
 {
 	if (q->overflow) {
 		util_log("store: SQL text too long: %.80s", q->buf);
-		err_set(err, 500, "internal", "internal error");
+		err_set(err, NPO_E_INTERNAL, "internal error");
 		return NULL;
 	}
 	return db_prepare(c, q->buf, err);
@@ -158,7 +158,7 @@ int store_get(struct db_conn *c, const struct resource *res, int64_t id,
 	if (rc == SQLITE_ROW)
 		*row = row_to_json(res, st);
 	else if (rc == SQLITE_DONE)
-		err_set(err, 404, "not_found", "there is no %s %lld", res->name,
+		err_set(err, NPO_E_NOT_FOUND, "there is no %s %lld", res->name,
 			(long long)id);
 	db_done(c, st);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -299,8 +299,7 @@ int store_delete(struct db_conn *c, const struct resource *res, int64_t id,
 		const json_t *first = json_array_get(refs, 0);
 
 		return err_set_new(
-			err, json_pack("{s:o}", "referenced_by", refs), 409,
-			"referenced",
+			err, json_pack("{s:o}", "referenced_by", refs), NPO_E_REFERENCED,
 			"%s %lld cannot be deleted: %lld %s point to it",
 			res->name, (long long)id,
 			(long long)json_integer_value(
@@ -388,7 +387,7 @@ static int check_filter(const struct store_filter *f, struct npo_err *err)
 
 	if (is_integer_type(f->field->type)) {
 		if (util_parse_int64(f->value, &n) < 0)
-			return err_set(err, 400, "bad_query",
+			return err_set(err, NPO_E_BAD_QUERY,
 				       "filter %s must be an integer",
 				       f->field->name);
 		v = json_integer(n);
@@ -398,7 +397,7 @@ static int check_filter(const struct store_filter *f, struct npo_err *err)
 	msg = v ? validate_value(f->field, v, &code) : "is not valid UTF-8";
 	json_decref(v);
 	if (msg)
-		return err_set(err, 400, "bad_query", "filter %s %s",
+		return err_set(err, NPO_E_BAD_QUERY, "filter %s %s",
 			       f->field->name, msg);
 	return 0;
 }
@@ -520,7 +519,7 @@ int store_list(struct db_conn *c, const struct resource *res,
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (rc == SQLITE_DONE)
-		err_set(err, 500, "internal", "internal error");
+		err_set(err, NPO_E_INTERNAL, "internal error");
 fail:
 	json_decref(*items);
 	*items = NULL;

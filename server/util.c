@@ -1,5 +1,7 @@
 #include "npo/util.h"
 
+#include <assert.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,35 +56,50 @@ const char *util_jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-static int err_vset(struct npo_err *err, json_t *extra_new, int status,
-		    const char *code, const char *fmt, va_list ap)
+static const struct npo_error_def defs[NPO_E_COUNT] = {
+#define NPO_ERROR(name, status, code, title, meaning) \
+	[NPO_E_##name] = { status, code, title, meaning },
+#include "npo/errors.def"
+#undef NPO_ERROR
+};
+
+const struct npo_error_def *npo_error_def(enum npo_error e)
 {
+	assert(e >= NPO_E_NONE && e < NPO_E_COUNT);
+	return &defs[e];
+}
+
+static int err_vset(struct npo_err *err, json_t *extra_new, enum npo_error e,
+		    const char *fmt, va_list ap)
+{
+	const struct npo_error_def *d = npo_error_def(e);
+
 	json_decref(err->extra);
 	err->extra = extra_new;
-	err->status = status;
-	err->code = code;
+	err->e = e;
+	err->status = d->status;
+	err->code = d->code;
 	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
 	return -1;
 }
 
-int err_set(struct npo_err *err, int status, const char *code,
-	    const char *fmt, ...)
+int err_set(struct npo_err *err, enum npo_error e, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vset(err, NULL, status, code, fmt, ap);
+	err_vset(err, NULL, e, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-int err_set_new(struct npo_err *err, json_t *extra_new, int status,
-		const char *code, const char *fmt, ...)
+int err_set_new(struct npo_err *err, json_t *extra_new, enum npo_error e,
+		const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vset(err, extra_new, status, code, fmt, ap);
+	err_vset(err, extra_new, e, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -91,6 +108,7 @@ void err_clear(struct npo_err *err)
 {
 	json_decref(err->extra);
 	err->extra = NULL;
+	err->e = NPO_E_NONE;
 	err->status = 0;
 	err->code = NULL;
 	err->detail[0] = '\0';

@@ -31,8 +31,7 @@ int validate_fail(struct npo_err *err, const char *field, const char *code,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	validate_add_error(errors, field, code, msg);
-	return err_set_new(err, json_pack("{s:o}", "errors", errors), 422,
-			   "validation_failed", "%s %s", field, msg);
+	return err_set_new(err, json_pack("{s:o}", "errors", errors), NPO_E_VALIDATION_FAILED, "%s %s", field, msg);
 }
 
 void validate_add_error(json_t *errors, const char *field, const char *code,

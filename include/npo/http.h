@@ -111,9 +111,8 @@ void http_reply_stream(struct http_request *req, int status,
 
 /* An RFC 9457 problem from err (err is left as it was). */
 void http_reply_err(struct http_request *req, const struct npo_err *err);
-void http_reply_problem(struct http_request *req, int status,
-			const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void http_reply_problem(struct http_request *req, enum npo_error e,
+			const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Adds a header to the reply (copied). */
 void http_set_header(struct http_request *req, const char *name,
 		     const char *value);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "npo/errors.h"
+
 /* Writes the current UTC time as 2026-11-23T10:15:00Z (21 bytes with NUL). */
 void util_now_iso(char out[21]);
 
@@ -21,25 +23,26 @@ int64_t util_jint(const json_t *o, const char *key);
 const char *util_jstr(const json_t *o, const char *key);
 
 /*
- * An error as a value: what went wrong, and which HTTP status the API would
- * answer with. Functions that can fail take a struct npo_err * and return -1
- * after filling it; callers decide how to report it.
+ * An error as a value: which problem of the registry (errors.def) it is,
+ * with that entry's HTTP status and code, and what went wrong. Functions
+ * that can fail take a struct npo_err * and return -1 after filling it;
+ * callers decide how to report it.
  */
 struct npo_err {
-	int status;        /* HTTP status, e.g. 409 */
-	const char *code;  /* stable machine code, e.g. "version_mismatch" */
+	enum npo_error e;  /* NPO_E_NONE while nothing went wrong */
+	int status;        /* npo_error_def(e)->status, e.g. 409 */
+	const char *code;  /* npo_error_def(e)->code, e.g. "version_mismatch" */
 	char detail[512];  /* one sentence for a person */
 	json_t *extra;     /* owned: more members for the problem body, or NULL */
 };
 
 /* Fills err (freeing any earlier extra) and returns -1. */
-int err_set(struct npo_err *err, int status, const char *code,
-	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int err_set(struct npo_err *err, enum npo_error e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* As err_set, and takes over extra_new (an object merged into the problem). */
-int err_set_new(struct npo_err *err, json_t *extra_new, int status,
-		const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+int err_set_new(struct npo_err *err, json_t *extra_new, enum npo_error e,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Frees what err owns; err may then be reused. */
 void err_clear(struct npo_err *err);

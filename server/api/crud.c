@@ -43,8 +43,7 @@ void crud_reply_invalid(struct http_request *req, json_t *errors_new)
 	struct npo_err err = { 0 };
 	const json_t *first = json_array_get(errors_new, 0);
 
-	err_set_new(&err, json_pack("{s:o}", "errors", errors_new), 422,
-		    "validation_failed", "%s %s%s",
+	err_set_new(&err, json_pack("{s:o}", "errors", errors_new), NPO_E_VALIDATION_FAILED, "%s %s%s",
 		    json_string_value(json_object_get(first, "field")),
 		    json_string_value(json_object_get(first, "message")),
 		    json_array_size(errors_new) > 1 ? " (and more: see errors)"
@@ -107,16 +106,16 @@ static int list_arg(void *arg, const char *key, const char *value)
 	if (strcmp(key, "limit") == 0) {
 		if (util_parse_int64(value, &q->limit) < 0 || q->limit < 1 ||
 		    q->limit > LIMIT_MAX)
-			return err_set(q->err, 400, "bad_query",
+			return err_set(q->err, NPO_E_BAD_QUERY,
 				       "limit must be a whole number from 1 to %d",
 				       LIMIT_MAX);
 	} else if (strcmp(key, "after") == 0) {
 		if (util_parse_int64(value, &q->after) < 0 || q->after < 0)
-			return err_set(q->err, 400, "bad_query",
+			return err_set(q->err, NPO_E_BAD_QUERY,
 				       "after must be an id");
 	} else if (strcmp(key, "count") == 0) {
 		if (strcmp(value, "true") && strcmp(value, "false"))
-			return err_set(q->err, 400, "bad_query",
+			return err_set(q->err, NPO_E_BAD_QUERY,
 				       "count must be true or false");
 		q->count = strcmp(value, "true") == 0;
 	} else if (strcmp(key, "fields") == 0) {
@@ -127,12 +126,12 @@ static int list_arg(void *arg, const char *key, const char *value)
 	} else if ((f = validate_find(q->res->fields, q->res->nfields, key)) &&
 		   (f->flags & F_FILTER)) {
 		if (q->nfilters == MAX_FILTERS)
-			return err_set(q->err, 400, "bad_query",
+			return err_set(q->err, NPO_E_BAD_QUERY,
 				       "at most %d filters", MAX_FILTERS);
 		q->filters[q->nfilters++] =
 			(struct store_filter){ .field = f, .value = value };
 	} else {
-		return err_set(q->err, 400, "bad_query",
+		return err_set(q->err, NPO_E_BAD_QUERY,
 			       "unknown query parameter %s", key);
 	}
 	return 0;
@@ -215,7 +214,7 @@ static json_t *list_template(const struct resource *res, const char *fields,
 		char name[64];
 
 		if (!is_output_field(res, p, len)) {
-			err_set(err, 400, "bad_query",
+			err_set(err, NPO_E_BAD_QUERY,
 				"fields: %.*s is not a field of %s", (int)len, p,
 				res->name);
 			json_decref(t);
@@ -333,7 +332,7 @@ static void list_csv(struct http_request *req, const struct list_query *q,
 	if (!s || !(s->c = http_db_spare(req))) {
 		free(s);
 		json_decref(template_new);
-		http_reply_problem(req, 503, "busy",
+		http_reply_problem(req, NPO_E_BUSY,
 				   "too many exports at once; try again");
 		return;
 	}
@@ -358,7 +357,7 @@ int output_arg(struct output *out, const char *key, const char *value,
 {
 	if (strcmp(key, "format") == 0) {
 		if (strcmp(value, "csv") && strcmp(value, "json"))
-			return err_set(err, 400, "bad_query",
+			return err_set(err, NPO_E_BAD_QUERY,
 				       "format must be csv or json");
 		out->csv = strcmp(value, "csv") == 0;
 		out->format_given = true;
@@ -366,7 +365,7 @@ int output_arg(struct output *out, const char *key, const char *value,
 	}
 	if (strcmp(key, "dialect") == 0) {
 		if (csv_dialect_parse(value, &out->dialect) < 0)
-			return err_set(err, 400, "bad_query",
+			return err_set(err, NPO_E_BAD_QUERY,
 				       "dialect must be rfc4180 or excel-nl");
 		/* a dialect only means something for CSV */
 		if (!out->format_given)
@@ -433,7 +432,7 @@ void crud_list(struct http_request *req)
 					   "id")));
 		if (!url || asprintf(&link, "<%s>; rel=\"next\"", url) < 0) {
 			free(url);
-			err_set(&err, 500, "internal", "out of memory");
+			err_set(&err, NPO_E_INTERNAL, "out of memory");
 			goto fail;
 		}
 		json_decref(next);
@@ -493,8 +492,7 @@ static int check_refs(struct db_conn *c, const struct resource *res,
 		json_decref(errors);
 		return 0;
 	}
-	return err_set_new(err, json_pack("{s:o}", "errors", errors), 422,
-			   "validation_failed",
+	return err_set_new(err, json_pack("{s:o}", "errors", errors), NPO_E_VALIDATION_FAILED,
 			   "a referenced row does not exist (see errors)");
 }
 
@@ -553,7 +551,7 @@ static int check_overrun(struct db_conn *c, const struct level *l,
 			  "asked_cents",
 			  (json_int_t)(post.used - (pre->exists ? pre->used : 0)),
 			  "over_cents", (json_int_t)over),
-		409, "overrun",
+		NPO_E_OVERRUN,
 		"refused under overrun_policy stop: %s %lld would use %lld "
 		"cents of its %lld (%s)",
 		figures_level_entity(l->kind), (long long)l->id,
@@ -583,7 +581,7 @@ void crud_write(struct http_request *req, const struct resource *res,
 		err_set_new(&err,
 			    json_pack("{s:I}", "current_version",
 				      (json_int_t)version_of(before)),
-			    412, "version_mismatch",
+			    NPO_E_VERSION_MISMATCH,
 			    "%s %lld is at version %lld, not the one in "
 			    "If-Match (%s); nothing was changed",
 			    res->name, (long long)id,
@@ -682,7 +680,7 @@ static int change_delete(const struct resource *res, const json_t *before,
 	(void)arg;
 	*row = NULL;
 	if (res->workflow && strcmp(status, res->workflow->states[0]) != 0)
-		return err_set(err, 409, "not_deletable",
+		return err_set(err, NPO_E_NOT_DELETABLE,
 			       "%s %lld is %s; only a %s %s can be deleted",
 			       res->name,
 			       (long long)json_integer_value(
@@ -753,7 +751,7 @@ static int change_status(const struct resource *res, const json_t *before,
 	return err_set_new(err,
 			   json_pack("{s:s, s:o}", "current_status", from, "allowed",
 				     allowed),
-			   409, "transition_not_allowed",
+			   NPO_E_TRANSITION_NOT_ALLOWED,
 			   "a %s cannot move from %s to %s%s", res->name, from,
 			   to, n ? " (see allowed)" : "; it is final");
 }

@@ -26,7 +26,7 @@ static int add(struct db_conn *c, const struct resource *res,
 	int rc = -1;
 
 	if (!row)
-		return err_set(err, 500, "internal", "demo row not packed");
+		return err_set(err, NPO_E_INTERNAL, "demo row not packed");
 	if (store_insert(c, res, row, id, err) == 0 &&
 	    store_get(c, res, *id, &after, err) == 0)
 		rc = store_audit(c, ACTOR, "create", res->name, *id, NULL,

@@ -41,7 +41,7 @@ static int expenditure_check(struct db_conn *c, json_t *row,
 
 	if (before && strcmp(util_jstr(before, "status"), "submitted") != 0 &&
 	    (changed = validate_changed(row, before, locked, 4)))
-		return err_set(err, 409, "locked",
+		return err_set(err, NPO_E_LOCKED,
 			       "expenditure %lld is %s; its %s can no longer "
 			       "change",
 			       (long long)util_jint(before, "id"),
@@ -60,7 +60,7 @@ static int expenditure_check(struct db_conn *c, json_t *row,
 				   (long long)util_jint(plan, "programme_id"),
 				   (long long)util_jint(row, "programme_id"));
 	else if (strcmp(util_jstr(plan, "status"), "approved") != 0)
-		rc = err_set(err, 409, "plan_not_approved",
+		rc = err_set(err, NPO_E_PLAN_NOT_APPROVED,
 			     "plan %lld is %s; costs are declared only against "
 			     "an approved plan",
 			     (long long)json_integer_value(plan_id),

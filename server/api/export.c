@@ -67,7 +67,7 @@ static int export_table(struct db_conn *c, const struct resource *res,
 	snprintf(name, sizeof(name), "%s.csv", res->table);
 	if (!path_of(path, tmp, name) || !(f = fopen(path, "w"))) {
 		json_decref(template);
-		return err_set(err, 500, "io", "cannot write %s: %s", path,
+		return err_set(err, NPO_E_IO, "cannot write %s: %s", path,
 			       strerror(errno));
 	}
 	csv_header(d, &b, template);
@@ -95,7 +95,7 @@ static int export_table(struct db_conn *c, const struct resource *res,
 	csv_buf_free(&b);
 	json_decref(template);
 	if (close_synced(f) < 0 && rc == 0)
-		return err_set(err, 500, "io", "cannot write %s: %s", path,
+		return err_set(err, NPO_E_IO, "cannot write %s: %s", path,
 			       strerror(errno));
 	return rc < 0 ? -1 : 0;
 }
@@ -125,23 +125,23 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 	struct stat st;
 
 	if (strlen(dir) > 3000)
-		return err_set(err, 422, "too_long", "the path is too long");
+		return err_set(err, NPO_E_TOO_LONG, "the path is too long");
 	snprintf(path, sizeof(path), "%s", dir);
 	for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
 		path[n - 1] = '\0';  /* "out/" is the directory "out" */
 	dir = path_copy = strdup(path);
 	if (!dir)
-		return err_set(err, 500, "internal", "out of memory");
+		return err_set(err, NPO_E_INTERNAL, "out of memory");
 	if (stat(dir, &st) == 0)
-		return err_set(err, 409, "exists",
+		return err_set(err, NPO_E_EXISTS,
 			       "%s exists already; export into a new directory",
 			       dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dir);
 	if (!mkdtemp(tmp))
-		return err_set(err, 500, "io", "cannot make %s: %s", tmp,
+		return err_set(err, NPO_E_IO, "cannot make %s: %s", tmp,
 			       strerror(errno));
 	if (!path_of(path, tmp, "snapshot.json") || !(snap = fopen(path, "w"))) {
-		err_set(err, 500, "io", "cannot write %s: %s", path,
+		err_set(err, NPO_E_IO, "cannot write %s: %s", path,
 			strerror(errno));
 		goto fail;
 	}
@@ -161,13 +161,13 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 	fprintf(snap, "\n}\n}\n");
 	if (close_synced(snap) < 0) {
 		snap = NULL;
-		err_set(err, 500, "io", "cannot write %s: %s", path,
+		err_set(err, NPO_E_IO, "cannot write %s: %s", path,
 			strerror(errno));
 		goto fail;
 	}
 	snap = NULL;
 	if (sync_dir(tmp) < 0 || rename(tmp, dir) < 0) {
-		err_set(err, 500, "io", "cannot move %s to %s: %s", tmp, dir,
+		err_set(err, NPO_E_IO, "cannot move %s to %s: %s", tmp, dir,
 			strerror(errno));
 		goto fail;
 	}
@@ -196,17 +196,17 @@ int backup_run(struct db_conn *c, const char *file, struct npo_err *err)
 	int rc;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp))
-		return err_set(err, 422, "too_long", "the path is too long");
+		return err_set(err, NPO_E_TOO_LONG, "the path is too long");
 	unlink(tmp);
 	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			    NULL) != SQLITE_OK) {
-		err_set(err, 500, "io", "cannot write %s: %s", tmp,
+		err_set(err, NPO_E_IO, "cannot write %s: %s", tmp,
 			dst ? sqlite3_errmsg(dst) : "out of memory");
 		goto fail;
 	}
 	b = sqlite3_backup_init(dst, "main", db_handle(c), "main");
 	if (!b) {
-		err_set(err, 500, "io", "cannot back up: %s",
+		err_set(err, NPO_E_IO, "cannot back up: %s",
 			sqlite3_errmsg(dst));
 		goto fail;
 	}
@@ -220,13 +220,13 @@ int backup_run(struct db_conn *c, const char *file, struct npo_err *err)
 		sqlite3_sleep(20);
 	sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE) {
-		err_set(err, rc == SQLITE_FULL ? 507 : 500, "io",
+		err_set(err, rc == SQLITE_FULL ? 507 : NPO_E_IO,
 			"backup failed: %s", sqlite3_errstr(rc));
 		goto fail;
 	}
 	if (sqlite3_close(dst) != SQLITE_OK || rename(tmp, file) < 0) {
 		dst = NULL;
-		err_set(err, 500, "io", "cannot move %s to %s: %s", tmp, file,
+		err_set(err, NPO_E_IO, "cannot move %s to %s: %s", tmp, file,
 			strerror(errno));
 		goto fail;
 	}

@@ -12,7 +12,7 @@ void meta_healthz(struct http_request *req)
 void meta_readyz(struct http_request *req)
 {
 	if (!db_ready(http_db(req))) {
-		http_reply_problem(req, 503, "not_ready",
+		http_reply_problem(req, NPO_E_NOT_READY,
 				   "the database is not open or not migrated");
 		return;
 	}

@@ -315,13 +315,13 @@ void overview_xlsx(struct http_request *req)
 	/* libxlsxwriter 1.1.4 writes only to a file: a private temporary one */
 	fd = mkstemp(path);
 	if (fd < 0) {
-		err_set(&err, 500, "internal", "cannot make a temporary file");
+		err_set(&err, NPO_E_INTERNAL, "cannot make a temporary file");
 		goto fail;
 	}
 	close(fd);
 	b.wb = workbook_new(path);
 	if (!b.wb) {
-		err_set(&err, 500, "internal", "cannot start a workbook");
+		err_set(&err, NPO_E_INTERNAL, "cannot start a workbook");
 		goto fail_file;
 	}
 	b.bold = workbook_add_format(b.wb);
@@ -337,7 +337,7 @@ void overview_xlsx(struct http_request *req)
 	}
 	if (workbook_close(b.wb) != LXW_NO_ERROR ||
 	    !(data = slurp(path, &len))) {
-		err_set(&err, 500, "internal", "cannot write the workbook");
+		err_set(&err, NPO_E_INTERNAL, "cannot write the workbook");
 		goto fail_file;
 	}
 	unlink(path);

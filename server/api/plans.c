@@ -50,7 +50,7 @@ static int plan_check(struct db_conn *c, json_t *row, const json_t *before,
 		return 0;
 	changed = validate_changed(row, before, locked, 4);
 	if (changed)
-		return err_set(err, 409, "locked",
+		return err_set(err, NPO_E_LOCKED,
 			       "plan %lld is %s; its %s can no longer change",
 			       (long long)util_jint(before, "id"), status,
 			       changed);

@@ -117,7 +117,7 @@ static int reallocation_check(struct db_conn *c, json_t *row,
 			  "amount_cents", (json_int_t)amount, "committed_cents",
 			  (json_int_t)committed, "spent_cents", (json_int_t)spent,
 			  "asked_cents", (json_int_t)move),
-		409, "below_committed",
+		NPO_E_BELOW_COMMITTED,
 		"%s %lld holds %lld cents of which %lld are committed and %lld "
 		"spent; moving %lld would take it below that",
 		line_resource(from)->name, (long long)line_id(from),

@@ -27,13 +27,13 @@ static int status_arg(void *arg, const char *key, const char *value)
 		bool school = key[0] == 's';
 
 		if (q->period)
-			return err_set(q->err, 400, "bad_query",
+			return err_set(q->err, NPO_E_BAD_QUERY,
 				       "give year or school_year, not both");
 		if (school ? !validate_school_year(value)
 			   : strlen(value) != 4 ||
 				     util_parse_int64(value, &y) < 0 ||
 				     y < 1900)
-			return err_set(q->err, 400, "bad_query",
+			return err_set(q->err, NPO_E_BAD_QUERY,
 				       "%s must look like %s", key,
 				       school ? "2023-2024" : "2023");
 		/* a calendar year, or a school year: 1 August to 31 July */
@@ -47,11 +47,11 @@ static int status_arg(void *arg, const char *key, const char *value)
 				      q->from, "until", q->until);
 	} else if (strcmp(key, "as_of") == 0) {
 		if (!validate_date(value))
-			return err_set(q->err, 400, "bad_query",
+			return err_set(q->err, NPO_E_BAD_QUERY,
 				       "as_of must be a date YYYY-MM-DD");
 		snprintf(q->today, sizeof(q->today), "%s", value);
 	} else if (strcmp(key, "access_token") != 0) {
-		return err_set(q->err, 400, "bad_query",
+		return err_set(q->err, NPO_E_BAD_QUERY,
 			       "unknown query parameter %s", key);
 	}
 	return 0;
@@ -260,7 +260,7 @@ void status_all(struct http_request *req)
 				   q.today, &f, &err) < 0) {
 			json_decref(codes);
 			figures_free(&f);
-			if (strcmp(err.code, "overflow") != 0)
+			if (err.e != NPO_E_FIGURES_OVERFLOW)
 				goto fail_tx;
 			/* one budget whose figures cannot be counted (written
 			 * before writes were refused for it) does not take the

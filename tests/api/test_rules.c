@@ -2339,7 +2339,7 @@ START_TEST(one_uncountable_budget_leaves_the_front_page_standing)
 			ck_assert_str_eq(json_string_value(json_object_get(
 						 json_object_get(row, "error"),
 						 "code")),
-					 "overflow");
+					 "figures_overflow");
 		}
 	}
 	resp_free(r);
