@@ -1,6 +1,7 @@
 #include "npo/figures.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,43 @@
 #define PROGRAMME_SPENT(pr, extra)                                          \
 	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"     \
 	" WHERE e.programme_id = " pr ".id AND " extra ")"
+
+#define B FIG_BUDGET
+#define G FIG_GOAL
+#define P FIG_PROGRAMME
+#define S FIG_SUMMARY
+#define FIGURE(name, label, levels, member) \
+	{ name, label, levels, offsetof(struct figures, member) }
+const struct figure_def figure_defs[] = {
+	/* a goal's amount is its allocation: allocated_cents */
+	FIGURE("grant_cents", "Budget", B | S, amount),
+	FIGURE("allocated_cents", "Toegekend", B | G | S, allocated),
+	FIGURE("unallocated_cents", "Niet toegekend", B, unallocated),
+	FIGURE("budget_cents", "Budget", P, amount),
+	FIGURE("programmed_cents", "Geprogrammeerd", B | G, programmed),
+	FIGURE("committed_cents", "Verplicht", B | G | P | S, committed),
+	FIGURE("spent_cents", "Gerealiseerd", B | G | P | S, spent),
+	FIGURE("paid_cents", "Betaald", B | G | P | S, paid),
+	FIGURE("remaining_cents", "Resterend", B | G | P | S, remaining),
+	FIGURE("open_commitments_cents", "Openstaande verplichtingen",
+	       B | G | P | S, open_commitments),
+	FIGURE("expected_return_cents", "Verwachte terugbetaling", B | S,
+	       expected_return),
+};
+const size_t figure_ndefs = sizeof(figure_defs) / sizeof(figure_defs[0]);
+#undef FIGURE
+#undef B
+#undef G
+#undef P
+#undef S
+
+int64_t figures_value(const struct figures *f, const struct figure_def *d)
+{
+	int64_t v;
+
+	memcpy(&v, (const char *)f + d->offset, sizeof(v));
+	return v;
+}
 
 static char *dup_col(sqlite3_stmt *st, int i)
 {

@@ -27,6 +27,32 @@ struct figures {
 	int64_t unallocated, remaining, expected_return;
 };
 
+/*
+ * The table of figures, once: the member's name in JSON and CSV, the label in
+ * the workbook, the levels that show it, and where it sits in struct
+ * figures. The status (JSON and CSV), the front page and the workbook all
+ * walk it in its order.
+ */
+enum figure_level {
+	FIG_BUDGET = 1 << 0,     /* the totals of a budget's status */
+	FIG_GOAL = 1 << 1,       /* a goal's row */
+	FIG_PROGRAMME = 1 << 2,  /* a programme's row */
+	FIG_SUMMARY = 1 << 3,    /* a budget's row on the front page */
+};
+
+struct figure_def {
+	const char *name;   /* "committed_cents" */
+	const char *label;  /* "Verplicht" */
+	unsigned levels;    /* a set of enum figure_level */
+	size_t offset;      /* of its int64_t in struct figures */
+};
+
+extern const struct figure_def figure_defs[];
+extern const size_t figure_ndefs;
+
+/* The value of figure d in f. */
+int64_t figures_value(const struct figures *f, const struct figure_def *d);
+
 struct warning {
 	const char *code;    /* over_allocated, goal_over_programmed, … */
 	const char *entity;  /* budget, goal, programme, plan, expenditure */

@@ -8,6 +8,9 @@
 
 #include "npo/errors.h"
 
+/* The number of elements of array a (an array, not a pointer). */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Writes the current UTC time as 2026-11-23T10:15:00Z (21 bytes with NUL). */
 void util_now_iso(char out[21]);
 

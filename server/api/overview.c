@@ -99,80 +99,91 @@ static lxw_worksheet *sheet(struct book *b, const char *name,
 	return ws;
 }
 
-/* Totals, then one row per goal. */
+/* Writes at row the labels of the figures level shows, from column col;
+ * returns how many. */
+static int figure_heads(struct book *b, lxw_worksheet *ws, int row, int col,
+			unsigned level)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < figure_ndefs; i++)
+		if (figure_defs[i].levels & level)
+			put_text(ws, row, col + n++, figure_defs[i].label,
+				 b->bold);
+	return n;
+}
+
+/* Writes at row the figures of f that level shows, from column col. */
+static void figure_cells(struct book *b, lxw_worksheet *ws, int row, int col,
+			 const struct figures *f, unsigned level)
+{
+	for (size_t i = 0; i < figure_ndefs; i++)
+		if (figure_defs[i].levels & level)
+			put_money(b, ws, row, col++,
+				  figures_value(f, &figure_defs[i]));
+}
+
+/* Who and what, the totals (a label and an amount a row), then a row per
+ * goal. */
 static void overview_sheet(struct book *b, const json_t *budget,
 			   const struct budget_figures *f)
 {
-	static const char *const heads[] = {
-		"Code", "Bestedingsdoel", "Toegekend", "Geprogrammeerd",
-		"Verplicht", "Gerealiseerd", "Betaald", "Resterend",
-		"Openstaande verplichtingen",
-	};
-	static const char *const labels[] = {
-		"Gemeente", "Toekenning", "Besteedbaar van", "Besteedbaar tot",
-		"Besluit", "Budget", "Toegekend aan doelen", "Niet toegekend",
-		"Geprogrammeerd", "Verplicht", "Gerealiseerd", "Betaald",
-		"Resterend", "Openstaande verplichtingen", "Verwachte terugbetaling",
-	};
-	const struct figures *t = &f->total;
-	const int64_t money[] = { t->amount, t->allocated, t->unallocated,
-				  t->programmed, t->committed, t->spent,
-				  t->paid, t->remaining, t->open_commitments,
-				  t->expected_return };
 	lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Overzicht");
 	char who[128];
-	int row = 0;
+	const struct {
+		const char *label, *value;
+	} about[] = {
+		{ "Gemeente", who },
+		{ "Toekenning", util_jstr(budget, "name") },
+		{ "Besteedbaar van", f->spend_from },
+		{ "Besteedbaar tot", f->spend_until },
+		{ "Besluit", util_jstr(budget, "decision_ref") },
+	};
+	int row = 0, n;
 
 	worksheet_set_column(ws, 0, 0, 30, NULL);
 	worksheet_set_column(ws, 1, 1, 50, NULL);
-	worksheet_set_column(ws, 2, 8, 16, NULL);
 	snprintf(who, sizeof(who), "%s (%s)",
 		 util_jstr(budget, "municipality_name"),
 		 util_jstr(budget, "municipality_code"));
-	put_text(ws, row, 0, labels[0], b->bold);
-	put_text(ws, row++, 1, who, NULL);
-	put_text(ws, row, 0, labels[1], b->bold);
-	put_text(ws, row++, 1, util_jstr(budget, "name"), NULL);
-	put_text(ws, row, 0, labels[2], b->bold);
-	put_text(ws, row++, 1, f->spend_from, NULL);
-	put_text(ws, row, 0, labels[3], b->bold);
-	put_text(ws, row++, 1, f->spend_until, NULL);
-	put_text(ws, row, 0, labels[4], b->bold);
-	put_text(ws, row++, 1, util_jstr(budget, "decision_ref"), NULL);
-	for (int i = 0; i < 10; i++) {
-		put_text(ws, row, 0, labels[5 + i], b->bold);
-		put_money(b, ws, row++, 1, money[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(about); i++, row++) {
+		put_text(ws, row, 0, about[i].label, b->bold);
+		put_text(ws, row, 1, about[i].value, NULL);
+	}
+	for (size_t i = 0; i < figure_ndefs; i++) {
+		if (!(figure_defs[i].levels & FIG_BUDGET))
+			continue;
+		put_text(ws, row, 0, figure_defs[i].label, b->bold);
+		put_money(b, ws, row++, 1,
+			  figures_value(&f->total, &figure_defs[i]));
 	}
 	row++;
-	for (int i = 0; i < 9; i++)
-		put_text(ws, row, i, heads[i], b->bold);
-	row++;
+	put_text(ws, row, 0, "Code", b->bold);
+	put_text(ws, row, 1, "Bestedingsdoel", b->bold);
+	n = figure_heads(b, ws, row++, 2, FIG_GOAL);
+	worksheet_set_column(ws, 2, (lxw_col_t)(1 + n), 16, NULL);
 	for (size_t i = 0; i < f->ngoals; i++, row++) {
 		const struct figures *g = &f->goals[i];
-		const int64_t m[] = { g->allocated, g->programmed, g->committed,
-				      g->spent, g->paid, g->remaining,
-				      g->open_commitments };
 
 		put_text(ws, row, 0, g->code, NULL);
 		put_text(ws, row, 1, g->name, NULL);
-		for (int k = 0; k < 7; k++)
-			put_money(b, ws, row, 2 + k, m[k]);
+		figure_cells(b, ws, row, 2, g, FIG_GOAL);
 	}
 }
 
 static void programme_sheet(struct book *b, const struct budget_figures *f)
 {
-	static const char *const heads[] = {
-		"Id", "Doel", "Programma", "Status", "Budget", "Verplicht",
-		"Gerealiseerd", "Betaald", "Resterend",
-	};
-	static const int widths[] = { 6, 8, 50, 12, 16, 16, 16, 16, 16 };
-	lxw_worksheet *ws = sheet(b, "Programma's", heads, widths, 9);
+	static const char *const heads[] = { "Id", "Doel", "Programma", "Status" };
+	static const int widths[] = { 6, 8, 50, 12 };
+	lxw_worksheet *ws = sheet(b, "Programma's", heads, widths,
+				  (int)ARRAY_SIZE(heads));
+	int n = figure_heads(b, ws, 0, (int)ARRAY_SIZE(heads), FIG_PROGRAMME);
 
+	worksheet_set_column(ws, (lxw_col_t)ARRAY_SIZE(heads),
+			     (lxw_col_t)(ARRAY_SIZE(heads) + (size_t)n - 1), 16,
+			     NULL);
 	for (size_t i = 0; i < f->nprogrammes; i++) {
 		const struct figures *p = &f->programmes[i];
-		const int64_t m[] = { p->amount, p->committed, p->spent,
-				      p->paid, p->remaining };
 		const char *code = "";
 		int row = (int)i + 1;
 
@@ -184,8 +195,8 @@ static void programme_sheet(struct book *b, const struct budget_figures *f)
 		put_text(ws, row, 1, code, NULL);
 		put_text(ws, row, 2, p->name, NULL);
 		put_text(ws, row, 3, p->status, NULL);
-		for (int k = 0; k < 5; k++)
-			put_money(b, ws, row, 4 + k, m[k]);
+		figure_cells(b, ws, row, (int)ARRAY_SIZE(heads), p,
+			     FIG_PROGRAMME);
 	}
 }
 

@@ -76,39 +76,48 @@ static int parse_query(struct http_request *req, struct status_query *q,
 
 #define I(v) ((json_int_t)(v))
 
-static json_t *totals_json(const struct figures *t)
+/* Adds the figures of f that level shows to o, in the table's order. */
+static json_t *add_figures(json_t *o, const struct figures *f, unsigned level)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "grant_cents", I(t->amount), "allocated_cents",
-			 I(t->allocated), "unallocated_cents",
-			 I(t->unallocated), "programmed_cents",
-			 I(t->programmed), "committed_cents", I(t->committed),
-			 "spent_cents", I(t->spent), "paid_cents", I(t->paid),
-			 "remaining_cents", I(t->remaining),
-			 "open_commitments_cents", I(t->open_commitments),
-			 "expected_return_cents", I(t->expected_return));
+	for (size_t i = 0; i < figure_ndefs; i++)
+		if ((figure_defs[i].levels & level) &&
+		    json_object_set_new(o, figure_defs[i].name,
+					json_integer(figures_value(
+						f, &figure_defs[i]))) < 0)
+			util_log("status: cannot add %s", figure_defs[i].name);
+	return o;
 }
 
 static json_t *goal_json(const struct figures *g)
 {
-	return json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "id", I(g->id), "code", g->code, "name", g->name,
-			 "allocated_cents", I(g->allocated), "programmed_cents",
-			 I(g->programmed), "committed_cents", I(g->committed),
-			 "spent_cents", I(g->spent), "paid_cents", I(g->paid),
-			 "remaining_cents", I(g->remaining),
-			 "open_commitments_cents", I(g->open_commitments));
+	return add_figures(json_pack("{s:I, s:s, s:s}", "id", I(g->id), "code",
+				     g->code, "name", g->name),
+			   g, FIG_GOAL);
 }
 
 static json_t *programme_json(const struct figures *p)
 {
-	return json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "id", I(p->id), "goal_id", I(p->parent_id), "name",
-			 p->name, "status", p->status, "budget_cents",
-			 I(p->amount), "committed_cents", I(p->committed),
-			 "spent_cents", I(p->spent), "paid_cents", I(p->paid),
-			 "remaining_cents", I(p->remaining),
-			 "open_commitments_cents", I(p->open_commitments));
+	return add_figures(json_pack("{s:I, s:I, s:s, s:s}", "id", I(p->id),
+				     "goal_id", I(p->parent_id), "name",
+				     p->name, "status", p->status),
+			   p, FIG_PROGRAMME);
+}
+
+/* A CSV template: the members of head (a NULL-ended list), then every
+ * figure any of levels shows, then those of tail. */
+static json_t *csv_template(const char *const *head, unsigned levels,
+			    const char *const *tail)
+{
+	json_t *t = json_object();
+
+	for (; *head; head++)
+		json_object_set_new(t, *head, json_null());
+	for (size_t i = 0; i < figure_ndefs; i++)
+		if (figure_defs[i].levels & levels)
+			json_object_set_new(t, figure_defs[i].name, json_null());
+	for (; tail && *tail; tail++)
+		json_object_set_new(t, *tail, json_null());
+	return t;
 }
 
 static json_t *warnings_json(const struct budget_figures *f)
@@ -135,21 +144,17 @@ static void status_csv(struct http_request *req, const struct output *out,
 		       const struct budget_figures *f, json_t *goals,
 		       json_t *programmes)
 {
-	static const char *const columns[] = {
-		"level", "id", "goal_id", "code", "name", "status",
-		"grant_cents", "allocated_cents", "unallocated_cents",
-		"budget_cents", "programmed_cents", "committed_cents",
-		"spent_cents", "paid_cents", "remaining_cents",
-		"open_commitments_cents", "expected_return_cents",
+	static const char *const head[] = {
+		"level", "id", "goal_id", "code", "name", "status", NULL,
 	};
-	json_t *template = json_object(), *rows = json_array();
-	json_t *total = totals_json(&f->total);
+	json_t *template =
+		csv_template(head, FIG_BUDGET | FIG_GOAL | FIG_PROGRAMME, NULL);
+	json_t *rows = json_array();
+	json_t *total = add_figures(json_object(), &f->total, FIG_BUDGET);
 	char file[48];
 	size_t i;
 	json_t *r;
 
-	for (i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
-		json_object_set_new(template, columns[i], json_null());
 	json_object_set_new(total, "level", json_string("budget"));
 	json_object_set_new(total, "id", json_integer(f->total.id));
 	json_object_set_new(total, "name", json_string(f->total.name));
@@ -209,7 +214,9 @@ void status_budget(struct http_request *req)
 			json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}",
 				  "budget", budget, "as_of", q.today, "period",
 				  q.period ? q.period : json_null(), "totals",
-				  totals_json(&f.total), "goals", goals,
+				  add_figures(json_object(), &f.total,
+					      FIG_BUDGET),
+				  "goals", goals,
 				  "programmes", programmes, "warnings",
 				  warnings_json(&f)));
 	figures_free(&f);
@@ -254,7 +261,7 @@ void status_all(struct http_request *req)
 	json_array_foreach(budgets, i, b) {
 		struct budget_figures f;
 		const struct figures *t = &f.total;
-		json_t *codes = json_array();
+		json_t *codes = json_array(), *row;
 
 		if (figures_budget(c, util_jint(b, "id"), q.from, q.until,
 				   q.today, &f, &err) < 0) {
@@ -274,39 +281,29 @@ void status_all(struct http_request *req)
 		for (size_t k = 0; k < f.nwarnings; k++)
 			json_array_append_new(codes,
 					      json_string(f.warnings[k].code));
-		json_array_append_new(
-			items,
-			json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I,"
-				  " s:I, s:I, s:I, s:I, s:o}",
-				  "budget_id", I(t->id), "municipality_code",
+		row = add_figures(
+			json_pack("{s:I, s:s, s:s, s:s, s:s}", "budget_id",
+				  I(t->id), "municipality_code",
 				  util_jstr(b, "municipality_code"),
 				  "municipality_name",
 				  util_jstr(b, "municipality_name"), "name",
-				  t->name, "spend_until", f.spend_until,
-				  "grant_cents", I(t->amount), "allocated_cents",
-				  I(t->allocated), "committed_cents",
-				  I(t->committed), "spent_cents", I(t->spent),
-				  "paid_cents", I(t->paid), "remaining_cents",
-				  I(t->remaining), "open_commitments_cents",
-				  I(t->open_commitments), "expected_return_cents",
-				  I(t->expected_return), "warnings", codes));
+				  t->name, "spend_until", f.spend_until),
+			t, FIG_SUMMARY);
+		json_object_set_new(row, "warnings", codes);
+		json_array_append_new(items, row);
 		figures_free(&f);
 	}
 	db_rollback(c);
 	json_decref(budgets);
 	if (q.out.csv) {
 		/* the columns of a summary row, also when there is none */
-		static const char *const columns[] = {
+		static const char *const head[] = {
 			"budget_id", "municipality_code", "municipality_name",
-			"name", "spend_until", "grant_cents", "allocated_cents",
-			"committed_cents", "spent_cents", "paid_cents",
-			"remaining_cents", "open_commitments_cents",
-			"expected_return_cents", "warnings",
+			"name", "spend_until", NULL,
 		};
-		json_t *template = json_object();
+		static const char *const tail[] = { "warnings", NULL };
+		json_t *template = csv_template(head, FIG_SUMMARY, tail);
 
-		for (size_t k = 0; k < sizeof(columns) / sizeof(columns[0]); k++)
-			json_object_set_new(template, columns[k], json_null());
 		output_csv(req, &q.out, "status", template, items);
 		json_decref(template);
 		json_decref(items);
