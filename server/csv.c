@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "npo/money.h"
+#include "npo/util.h"
 
 int csv_dialect_parse(const char *s, enum csv_dialect *out)
 {
@@ -57,7 +58,7 @@ bool csv_is_formula(const char *s)
 		return true;
 	while (skipped) {
 		skipped = false;
-		for (size_t i = 0; i < sizeof(blanks) / sizeof(blanks[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(blanks); i++) {
 			size_t n = strlen(blanks[i]);
 
 			if (strncmp(s, blanks[i], n) == 0) {
@@ -68,7 +69,7 @@ bool csv_is_formula(const char *s)
 	}
 	if (*s && strchr("=+-@", *s))
 		return true;
-	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(wide); i++)
 		if (strncmp(s, wide[i], 3) == 0)
 			return true;
 	return false;

@@ -50,7 +50,7 @@ const struct figure_def figure_defs[] = {
 	FIGURE("expected_return_cents", "Verwachte terugbetaling", B | S,
 	       expected_return),
 };
-const size_t figure_ndefs = sizeof(figure_defs) / sizeof(figure_defs[0]);
+const size_t figure_ndefs = ARRAY_SIZE(figure_defs);
 #undef FIGURE
 #undef B
 #undef G

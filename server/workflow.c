@@ -2,7 +2,8 @@
 
 #include <string.h>
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
+#include "npo/util.h"
+
 
 const char *const plan_states[] = { "draft", "submitted", "approved",
 					   "rejected", "withdrawn", "settled",
@@ -13,7 +14,7 @@ static const struct move plan_moves[] = {
 	{ "submitted", "withdrawn" }, { "approved", "settled" },
 };
 const struct workflow plan_workflow = { plan_states, plan_moves,
-					N(plan_moves) };
+					ARRAY_SIZE(plan_moves) };
 
 const char *const expenditure_states[] = { "submitted", "approved",
 						  "rejected", "paid", NULL };
@@ -24,7 +25,7 @@ static const struct move expenditure_moves[] = {
 };
 const struct workflow expenditure_workflow = { expenditure_states,
 					       expenditure_moves,
-					       N(expenditure_moves) };
+					       ARRAY_SIZE(expenditure_moves) };
 
 const char *const programme_states[] = { "planned", "active",
 						"completed", "stopped", NULL };
@@ -36,7 +37,7 @@ static const struct move programme_moves[] = {
 };
 const struct workflow programme_workflow = { programme_states,
 					     programme_moves,
-					     N(programme_moves) };
+					     ARRAY_SIZE(programme_moves) };
 
 bool workflow_allows(const struct workflow *wf, const char *from,
 		     const char *to)

@@ -20,7 +20,7 @@ harnesses="validate router csv money"
 resources="server/validate.c server/util.c server/money.c server/workflow.c
 server/api/budgets.c server/api/goals.c server/api/programmes.c
 server/api/reallocations.c server/api/schools.c server/api/plans.c
-server/api/expenditures.c tests/fuzz/stubs.c"
+server/api/expenditures.c server/resources.c tests/fuzz/stubs.c"
 sources() {
 	case $1 in
 	validate) echo "$resources" ;;

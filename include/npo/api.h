@@ -11,18 +11,11 @@
 #include "npo/http.h"
 #include "npo/store.h"
 
-extern const struct route api_routes[];
-extern const size_t api_nroutes;
+/* The route table (routes.c): the service routes, the routes the
+ * registry's resources offer, and the figures. Complete before main(). */
+extern struct route api_routes[];
+extern size_t api_nroutes;
 
-/* Declared resources. */
-extern const struct resource budget_resource;
-extern const struct resource goal_resource;
-extern const struct resource programme_resource;
-extern const struct resource reallocation_resource;
-extern const struct resource school_resource;
-extern const struct resource plan_resource;
-extern const struct resource expenditure_resource;
-extern const struct resource audit_resource;
 
 /* Generic handlers; the route's ctx is the struct resource. */
 void crud_list(struct http_request *req);

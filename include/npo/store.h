@@ -10,43 +10,8 @@
 #include <stdint.h>
 
 #include "npo/db.h"
+#include "npo/resource.h"
 #include "npo/validate.h"
-
-struct workflow;
-struct level;
-
-struct resource {
-	const char *name;   /* singular, the audit entity: "budget" */
-	const char *table;  /* "budgets" */
-	const char *path;   /* collection path: "/api/v1/budgets" */
-	const struct field *fields;
-	size_t nfields;
-	/*
-	 * The rules of the resource that need the database, run inside the
-	 * write transaction on the row as it would be stored (before is NULL
-	 * on create). May fill derived fields of row. Returns 0, or -1 with
-	 * err filled to refuse the write. NULL when there are none.
-	 */
-	int (*check)(struct db_conn *c, json_t *row, const json_t *before,
-		     struct npo_err *err);
-	/* Turns a stored row into what the API shows, in place; or NULL. */
-	void (*present)(json_t *row);
-	/* The statuses the row moves through, or NULL (then no status). */
-	const struct workflow *workflow;
-	/* Fills out (at most max) with the levels a row counts in, which the
-	 * overrun rules check; returns how many. NULL when none. */
-	size_t (*levels)(const json_t *row, struct level *out, size_t max);
-	/* Changes other rows in the same transaction after row id is stored
-	 * (a reallocation moves money); NULL when none. */
-	int (*after_write)(struct db_conn *c, const char *actor, int64_t id,
-			   const json_t *row, struct npo_err *err);
-	/* Sets what a status move sets besides status (a plan's approval);
-	 * body is the move's request. NULL when none. */
-	int (*on_move)(json_t *row, const char *to, const json_t *body,
-		       struct npo_err *err);
-	/* The table has only id and the fields: no version or time stamps. */
-	bool plain;
-};
 
 /* Reads one row as a new JSON object; 404 in err when there is none. */
 int store_get(struct db_conn *c, const struct resource *res, int64_t id,

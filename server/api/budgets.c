@@ -55,9 +55,10 @@ const struct resource budget_resource = {
 	.table = "budgets",
 	.path = "/api/v1/budgets",
 	.fields = budget_fields,
-	.nfields = sizeof(budget_fields) / sizeof(budget_fields[0]),
+	.nfields = ARRAY_SIZE(budget_fields),
 	.check = budget_check,
 	.levels = budget_levels,
+	.ops = OPS_CRUD,
 };
 
 /* The audit trail: read-only, stored before/after shown as JSON values. */
@@ -92,7 +93,9 @@ const struct resource audit_resource = {
 	.table = "audit",
 	.path = "/api/v1/audit",
 	.fields = audit_fields,
-	.nfields = sizeof(audit_fields) / sizeof(audit_fields[0]),
+	.nfields = ARRAY_SIZE(audit_fields),
 	.present = audit_present,
 	.plain = true,
+	.ops = OP_LIST,
+	.read_role = ROLE_ADMIN,
 };

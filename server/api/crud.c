@@ -2,6 +2,7 @@
  * Generic handlers for declared resources: list, get, create, PATCH and
  * DELETE, with versions, ETags, If-Match and the audit trail.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -720,14 +721,13 @@ void crud_delete(struct http_request *req)
 		   NULL, NULL);
 }
 
-/* The body of a status move; approved_cents only where on_move takes it. */
+/* The body of a status move, before what the resource adds to it. */
 static const struct field move_fields[] = {
 	{ .name = "status", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
 	  .max = 32 },
 	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE, .max = 2000 },
-	{ .name = "approved_cents", .type = FIELD_CENTS, .min = 0,
-	  .max = MONEY_MAX_CENTS },
 };
+#define MAX_MOVE_FIELDS 8
 
 static int change_status(const struct resource *res, const json_t *before,
 			 json_t **row, const void *arg, struct npo_err *err)
@@ -760,11 +760,18 @@ void crud_status(struct http_request *req)
 {
 	const struct resource *res = http_ctx(req);
 	const json_t *body = http_body(req);
-	json_t *errors = validate_body(move_fields, res->on_move ? 3 : 2, body,
-				       true);
+	struct field fields[MAX_MOVE_FIELDS];
+	size_t n = ARRAY_SIZE(move_fields) + res->nmove_fields;
+	json_t *errors;
 	const char *to = json_string_value(json_object_get(body, "status"));
 	bool known = false;
 
+	assert(n <= MAX_MOVE_FIELDS);
+	memcpy(fields, move_fields, sizeof(move_fields));
+	if (res->nmove_fields)
+		memcpy(fields + ARRAY_SIZE(move_fields), res->move_fields,
+		       res->nmove_fields * sizeof(*fields));
+	errors = validate_body(fields, n, body, true);
 	for (const char *const *s = res->workflow->states; !errors && *s; s++)
 		known |= strcmp(*s, to) == 0;
 	if (!errors && !known) {

@@ -192,7 +192,6 @@ static const struct demo_cost {
 	{ 4, 4, 7380, "2024-12-12", "Declaratie bestedingsplan", "approved" },
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A reallocation between two programmes of Huizen, and its effect. */
 static int reallocate(struct db_conn *c, int64_t budget, int64_t from,
@@ -223,7 +222,7 @@ static int reallocate(struct db_conn *c, int64_t budget, int64_t from,
 static int huizen(struct db_conn *c, struct npo_err *err)
 {
 	static const int euros[5] = { 250000, 120000, 230901, 43000, 40000 };
-	int64_t id, goals[5], prog[NPROG], plans[N(huizen_schools)], school;
+	int64_t id, goals[5], prog[NPROG], plans[ARRAY_SIZE(huizen_schools)], school;
 
 	if (add_new(c, &budget_resource,
 		    budget("GM0406", "Huizen", EUR(683901), "Z.197762 – 1243357"),
@@ -256,7 +255,7 @@ static int huizen(struct db_conn *c, struct npo_err *err)
 	    move(c, &programme_resource, prog[P_SPEECH], "stopped", err) < 0 ||
 	    move(c, &programme_resource, prog[P_TRAININGS], "stopped", err) < 0)
 		return -1;
-	for (size_t i = 0; i < N(huizen_schools); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(huizen_schools); i++)
 		if (add_new(c, &school_resource,
 			    json_pack("{s:s, s:s, s:s, s:s}", "code",
 				      huizen_schools[i].code, "name",
@@ -280,7 +279,7 @@ static int huizen(struct db_conn *c, struct npo_err *err)
 				      "2024-10-15T14:00:00Z"),
 			    &plans[i], err) < 0)
 			return -1;
-	for (size_t i = 0; i < N(huizen_costs); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(huizen_costs); i++) {
 		const struct demo_cost *e = &huizen_costs[i];
 		json_t *row = json_pack(
 			"{s:I, s:I, s:s, s:s, s:s}", "programme_id",

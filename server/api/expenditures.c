@@ -88,8 +88,9 @@ const struct resource expenditure_resource = {
 	.table = "expenditures",
 	.path = "/api/v1/expenditures",
 	.fields = expenditure_fields,
-	.nfields = sizeof(expenditure_fields) / sizeof(expenditure_fields[0]),
+	.nfields = ARRAY_SIZE(expenditure_fields),
 	.check = expenditure_check,
 	.levels = expenditure_levels,
 	.workflow = &expenditure_workflow,
+	.ops = OPS_CRUD | OP_MOVE,
 };

@@ -5,6 +5,7 @@
  * `npo-budgetd backup FILE` copies the database with SQLite's online backup
  * while the daemon runs.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -16,12 +17,8 @@
 
 #include "npo/api.h"
 
-static const struct resource *const tables[] = {
-	&budget_resource, &goal_resource,   &programme_resource,
-	&reallocation_resource, &school_resource, &plan_resource,
-	&expenditure_resource, &audit_resource,
-};
-#define NTABLES (sizeof(tables) / sizeof(tables[0]))
+#define MAX_TABLES 16  /* at least nresources */
+
 
 /* dir/name into out; false when it does not fit. */
 static bool path_of(char out[4096], const char *dir, const char *name)
@@ -71,7 +68,7 @@ static int export_table(struct db_conn *c, const struct resource *res,
 			       strerror(errno));
 	}
 	csv_header(d, &b, template);
-	fprintf(snap, "%s\n  \"%s\": [", res == tables[0] ? "" : ",",
+	fprintf(snap, "%s\n  \"%s\": [", res == resources[0] ? "" : ",",
 		res->table);
 	*rows = 0;
 	rc = store_open(c, res, NULL, 0, 0, -1, &cur, err);
@@ -104,8 +101,8 @@ static int remove_tree(const char *dir)
 {
 	char path[4096], name[64];
 
-	for (size_t i = 0; i < NTABLES; i++) {
-		snprintf(name, sizeof(name), "%s.csv", tables[i]->table);
+	for (size_t i = 0; i < nresources; i++) {
+		snprintf(name, sizeof(name), "%s.csv", resources[i]->table);
 		if (path_of(path, dir, name))
 			unlink(path);
 	}
@@ -119,10 +116,12 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 {
 	char tmp[4096], path[4096], now[21];
 	char *path_copy = NULL;
-	size_t rows[NTABLES], total = 0;
+	size_t rows[MAX_TABLES] = { 0 }, total = 0;
 	int64_t rev = 0;
 	FILE *snap = NULL;
 	struct stat st;
+
+	assert(nresources <= MAX_TABLES);
 
 	if (strlen(dir) > 3000)
 		return err_set(err, NPO_E_TOO_LONG, "the path is too long");
@@ -152,8 +151,8 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 	fprintf(snap, "{\n\"exported_at\": \"%s\",\n\"schema_version\": %d,\n"
 		      "\"revision\": %lld,\n\"tables\": {",
 		now, db_schema_latest(), (long long)rev);
-	for (size_t i = 0; i < NTABLES; i++) {
-		if (export_table(c, tables[i], tmp, d, snap, &rows[i], err) < 0)
+	for (size_t i = 0; i < nresources; i++) {
+		if (export_table(c, resources[i], tmp, d, snap, &rows[i], err) < 0)
 			goto fail;
 		total += rows[i];
 	}
@@ -173,8 +172,8 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 	}
 	snprintf(path, sizeof(path), "%s", dir);
 	sync_dir(dirname(path));
-	for (size_t i = 0; i < NTABLES; i++)
-		fprintf(report, "%-14s %zu rows\n", tables[i]->table, rows[i]);
+	for (size_t i = 0; i < nresources; i++)
+		fprintf(report, "%-14s %zu rows\n", resources[i]->table, rows[i]);
 	fprintf(report, "exported %zu rows at revision %lld to %s\n", total,
 		(long long)rev, dir);
 	free(path_copy);

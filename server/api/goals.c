@@ -32,6 +32,7 @@ const struct resource goal_resource = {
 	.table = "goals",
 	.path = "/api/v1/goals",
 	.fields = goal_fields,
-	.nfields = sizeof(goal_fields) / sizeof(goal_fields[0]),
+	.nfields = ARRAY_SIZE(goal_fields),
 	.levels = goal_levels,
+	.ops = OPS_CRUD,
 };

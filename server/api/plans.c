@@ -57,6 +57,12 @@ static int plan_check(struct db_conn *c, json_t *row, const json_t *before,
 	return 0;
 }
 
+/* A move's body may name approved_cents (for the approval). */
+static const struct field plan_move_fields[] = {
+	{ .name = "approved_cents", .type = FIELD_CENTS, .min = 0,
+	  .max = MONEY_MAX_CENTS },
+};
+
 /* Approval sets approved_cents (at most requested) and decided_at. */
 static int plan_on_move(json_t *row, const char *to, const json_t *body,
 			struct npo_err *err)
@@ -108,9 +114,12 @@ const struct resource plan_resource = {
 	.table = "plans",
 	.path = "/api/v1/plans",
 	.fields = plan_fields,
-	.nfields = sizeof(plan_fields) / sizeof(plan_fields[0]),
+	.nfields = ARRAY_SIZE(plan_fields),
 	.check = plan_check,
 	.levels = plan_levels,
 	.workflow = &plan_workflow,
 	.on_move = plan_on_move,
+	.move_fields = plan_move_fields,
+	.nmove_fields = ARRAY_SIZE(plan_move_fields),
+	.ops = OPS_CRUD | OP_MOVE,
 };

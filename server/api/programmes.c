@@ -71,8 +71,9 @@ const struct resource programme_resource = {
 	.table = "programmes",
 	.path = "/api/v1/programmes",
 	.fields = programme_fields,
-	.nfields = sizeof(programme_fields) / sizeof(programme_fields[0]),
+	.nfields = ARRAY_SIZE(programme_fields),
 	.check = programme_check,
 	.levels = programme_levels,
 	.workflow = &programme_workflow,
+	.ops = OPS_CRUD | OP_MOVE,
 };

@@ -190,8 +190,9 @@ const struct resource reallocation_resource = {
 	.table = "reallocations",
 	.path = "/api/v1/reallocations",
 	.fields = reallocation_fields,
-	.nfields = sizeof(reallocation_fields) / sizeof(reallocation_fields[0]),
+	.nfields = ARRAY_SIZE(reallocation_fields),
 	.check = reallocation_check,
 	.levels = reallocation_levels,
 	.after_write = reallocation_apply,
+	.ops = OP_LIST | OP_CREATE | OP_GET,
 };

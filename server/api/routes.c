@@ -1,46 +1,97 @@
-/* The route table: every endpoint of the API, at a glance. */
+/*
+ * The route table. The service and figure routes are written out below; the
+ * routes of the declared resources follow from the registry (resource.h):
+ * each resource's path, the operations it offers and the role it needs, so
+ * a path is written once, in its resource. The table is complete before
+ * main() runs and never changes after.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "npo/api.h"
 
-/* The five routes of a declared resource with list, get, create, PATCH
- * and DELETE. */
-#define CRUD(p, r)                                                            \
-	{ .method = "GET", .path = p, .handler = crud_list,                   \
-	  .role = ROLE_READ, .ctx = r, .by_revision = true },                 \
-	{ .method = "POST", .path = p, .handler = crud_create,                \
-	  .role = ROLE_WRITE, .ctx = r },                                     \
-	{ .method = "GET", .path = p "/{id}", .handler = crud_get,            \
-	  .role = ROLE_READ, .ctx = r },                                      \
-	{ .method = "PATCH", .path = p "/{id}", .handler = crud_patch,        \
-	  .role = ROLE_WRITE, .ctx = r },                                     \
-	{ .method = "DELETE", .path = p "/{id}", .handler = crud_delete,      \
-	  .role = ROLE_WRITE, .ctx = r }
+#define MAX_ROUTES 64
 
-const struct route api_routes[] = {
+/* Service routes first, figure routes after the resources'. */
+static const struct route service[] = {
 	{ .method = "GET", .path = "/healthz", .handler = meta_healthz, .role = ROLE_NONE },
 	{ .method = "GET", .path = "/readyz", .handler = meta_readyz, .role = ROLE_NONE },
 	{ .method = "GET", .path = "/api/v1", .handler = meta_root, .role = ROLE_NONE },
 	{ .method = "GET", .path = "/api/v1/openapi.yaml", .handler = meta_openapi, .role = ROLE_NONE },
-
-	CRUD("/api/v1/budgets", &budget_resource),
+};
+static const struct route figures[] = {
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/status", .handler = status_budget, .role = ROLE_READ, .by_revision = true },
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/overview.xlsx", .handler = overview_xlsx, .role = ROLE_READ },
 	{ .method = "GET", .path = "/api/v1/status", .handler = status_all, .role = ROLE_READ, .by_revision = true },
-	CRUD("/api/v1/goals", &goal_resource),
-	CRUD("/api/v1/programmes", &programme_resource),
-	{ .method = "POST", .path = "/api/v1/programmes/{id}/status", .handler = crud_status, .role = ROLE_WRITE, .ctx = &programme_resource },
-
-	/* append-only: no PATCH, no DELETE */
-	{ .method = "GET", .path = "/api/v1/reallocations", .handler = crud_list, .role = ROLE_READ, .ctx = &reallocation_resource, .by_revision = true },
-	{ .method = "POST", .path = "/api/v1/reallocations", .handler = crud_create, .role = ROLE_WRITE, .ctx = &reallocation_resource },
-	{ .method = "GET", .path = "/api/v1/reallocations/{id}", .handler = crud_get, .role = ROLE_READ, .ctx = &reallocation_resource },
-
-	CRUD("/api/v1/schools", &school_resource),
-	CRUD("/api/v1/plans", &plan_resource),
-	{ .method = "POST", .path = "/api/v1/plans/{id}/status", .handler = crud_status, .role = ROLE_WRITE, .ctx = &plan_resource },
-	CRUD("/api/v1/expenditures", &expenditure_resource),
-	{ .method = "POST", .path = "/api/v1/expenditures/{id}/status", .handler = crud_status, .role = ROLE_WRITE, .ctx = &expenditure_resource },
-
-	{ .method = "GET", .path = "/api/v1/audit", .handler = crud_list, .role = ROLE_ADMIN, .ctx = &audit_resource, .by_revision = true },
 };
 
-const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+/* What each operation of a resource is: method, path after the
+ * resource's, handler, and whether it writes. */
+static const struct {
+	enum resource_op op;
+	const char *method, *suffix;
+	http_handler handler;
+	bool writes, by_revision;
+} operations[] = {
+	{ OP_LIST, "GET", "", crud_list, false, true },
+	{ OP_CREATE, "POST", "", crud_create, true, false },
+	{ OP_GET, "GET", "/{id}", crud_get, false, false },
+	{ OP_PATCH, "PATCH", "/{id}", crud_patch, true, false },
+	{ OP_DELETE, "DELETE", "/{id}", crud_delete, true, false },
+	{ OP_MOVE, "POST", "/{id}/status", crud_status, true, false },
+};
+
+struct route api_routes[MAX_ROUTES];
+size_t api_nroutes;
+
+static void add(const struct route *r)
+{
+	if (api_nroutes == MAX_ROUTES) {
+		fprintf(stderr, "npo-budgetd: more than %d routes\n", MAX_ROUTES);
+		abort();
+	}
+	api_routes[api_nroutes++] = *r;
+}
+
+static char *path_of(const char *base, const char *suffix)
+{
+	size_t n = strlen(base) + strlen(suffix) + 1;
+	char *p = malloc(n);
+
+	if (!p) {
+		fprintf(stderr, "npo-budgetd: out of memory\n");
+		abort();
+	}
+	snprintf(p, n, "%s%s", base, suffix);
+	return p;
+}
+
+/* The paths made here live as long as the process. */
+__attribute__((constructor)) static void routes_build(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(service); i++)
+		add(&service[i]);
+	for (size_t i = 0; i < nresources; i++) {
+		const struct resource *res = resources[i];
+		enum role read = res->read_role ? res->read_role : ROLE_READ;
+
+		for (size_t k = 0; k < ARRAY_SIZE(operations); k++) {
+			if (!(res->ops & operations[k].op))
+				continue;
+			add(&(struct route){
+				.method = operations[k].method,
+				.path = *operations[k].suffix
+						? path_of(res->path,
+							  operations[k].suffix)
+						: res->path,
+				.handler = operations[k].handler,
+				.role = operations[k].writes ? ROLE_WRITE : read,
+				.ctx = res,
+				.by_revision = operations[k].by_revision,
+			});
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(figures); i++)
+		add(&figures[i]);
+}

@@ -34,5 +34,6 @@ const struct resource school_resource = {
 	.table = "schools",
 	.path = "/api/v1/schools",
 	.fields = school_fields,
-	.nfields = sizeof(school_fields) / sizeof(school_fields[0]),
+	.nfields = ARRAY_SIZE(school_fields),
+	.ops = OPS_CRUD,
 };

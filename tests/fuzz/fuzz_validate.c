@@ -21,12 +21,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static const struct resource *const resources[] = {
-	&budget_resource,   &goal_resource,	  &programme_resource,
-	&reallocation_resource, &school_resource, &plan_resource,
-	&expenditure_resource, &audit_resource,
-};
-
 #define CHECK(cond)                                                        \
 	do {                                                                \
 		if (!(cond)) {                                              \
@@ -143,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(body);
 		return 0;
 	}
-	for (size_t r = 0; r < sizeof(resources) / sizeof(resources[0]); r++) {
+	for (size_t r = 0; r < nresources; r++) {
 		const struct resource *res = resources[r];
 		json_t *created = validate_body(res->fields, res->nfields, body,
 						true);
