@@ -23,6 +23,7 @@ static const char usage[] =
 	"       npo-budgetd token add NAME --role read|write|admin [--db PATH]\n"
 	"       npo-budgetd token list [--db PATH]\n"
 	"       npo-budgetd token revoke NAME [--db PATH]\n"
+	"       npo-budgetd routes\n"
 	"       npo-budgetd --help | --version\n"
 	"\n"
 	"Keeps the money of a national education grant (NPO) in SQLite and serves\n"
@@ -315,6 +316,15 @@ int main(int argc, char **argv)
 					  "otherwise",
 					  "*");
 		rc = serve(&cli);
+	} else if (strcmp(cmd, "routes") == 0) {
+		/* the route table, a line each: method, path, role needed */
+		if (argc > 2)
+			die_usage("routes takes no arguments (%s)", argv[2]);
+		for (size_t i = 0; i < api_nroutes; i++)
+			printf("%s %s %s\n", api_routes[i].method,
+			       api_routes[i].path,
+			       auth_role_name(api_routes[i].role));
+		rc = 0;
 	} else if (strcmp(cmd, "migrate") == 0) {
 		struct db *db;
 

@@ -7,7 +7,7 @@ Starts the daemon (fresh database in a temporary directory, a token of each
 role, 127.0.0.1 and an ephemeral port, --demo) and Stoplight Prism
 (tests/openapi/node_modules, see package.json) as a validating proxy in front
 of it, then replays a scripted tour with curl that hits every endpoint of
-server/api/routes.c with representative successful requests and errors.
+the route table (npo-budgetd routes) with representative successful requests and errors.
 
     prism proxy --errors docs/openapi.yaml http://127.0.0.1:DAEMONPORT
 
@@ -32,7 +32,7 @@ never pass malformed JSON on. A request without any token is answered by Prism
 itself (its security check), so the 401s asked are an unknown token and a
 write token given as access_token.
 
-Last, one TAP test checks that the tour asked every route of routes.c.
+Last, one TAP test checks that the tour asked every route of the table.
 
 Only the Python standard library and curl are used. Every process started here
 is stopped by its PID at the end.
@@ -343,21 +343,15 @@ def code_is(code, **members):
     return check
 
 
-def routes():
-    """(method, path) of every route in server/api/routes.c."""
-    with open(os.path.join(ROOT, "server", "api", "routes.c")) as f:
-        text = f.read()
-    found = []
-    for m in re.finditer(r'^\s*CRUD\("([^"]+)"', text, re.M):
-        p = m.group(1)
-        found += [("GET", p), ("POST", p), ("GET", p + "/{id}"),
-                  ("PATCH", p + "/{id}"), ("DELETE", p + "/{id}")]
-    found += re.findall(r'\.method = "([A-Z]+)", \.path = "([^"]+)"', text)
-    return found
+def routes(daemon):
+    """(method, path) of every route of the daemon (npo-budgetd routes)."""
+    out = subprocess.run([daemon, "routes"], check=True, capture_output=True,
+                         text=True).stdout
+    return [tuple(line.split()[:2]) for line in out.splitlines() if line]
 
 
-def every_route(t):
-    table = routes()
+def every_route(t, daemon):
+    table = routes(daemon)
     missed = []
     for method, path in table:
         rx = re.compile("^" + re.sub(r"\\{[a-z_]+\\}", "[^/]+",
@@ -365,7 +359,7 @@ def every_route(t):
         if not any(m == method and rx.match(p) for m, p in t.asked):
             missed.append("not asked: %s %s" % (method, path))
     t.ok(len(table) > 40 and not missed,
-         "the tour asks every endpoint of server/api/routes.c (%d)"
+         "the tour asks every route of npo-budgetd routes (%d)"
          % len(table), missed or ["only %d routes found" % len(table)])
 
 
@@ -831,7 +825,7 @@ def main():
         t = Tour("http://127.0.0.1:%d" % checked,
                  "http://127.0.0.1:%d" % unchecked, tokens)
         tour(t)
-        every_route(t)
+        every_route(t, daemon)
         print("1..%d" % t.n)
         diag("%d requests in %.1f s (slowest %.2f s), %d failed" % (
             t.n, sum(t.times), max(t.times), t.failed))
