@@ -23,21 +23,9 @@ void crud_get(struct http_request *req);
 void crud_create(struct http_request *req);
 void crud_patch(struct http_request *req);
 void crud_delete(struct http_request *req);
-/* POST …/{id}/status: a move of the resource's workflow. */
+/* POST …/{id}/status: a move of the resource's workflow. These four are
+ * adapters of the write path (write.h). */
 void crud_status(struct http_request *req);
-
-/*
- * The one write path. In one BEGIN IMMEDIATE transaction: reads row id
- * (none when id is 0, a create), answers 412 when If-Match names another
- * version, lets change() make the new row from the old one (NULL: delete),
- * runs the resource's rules, stores it, writes the audit row with action and
- * bumps the revision; then answers 201, 200 or 204, or the problem.
- */
-typedef int (*crud_change)(const struct resource *res, const json_t *before,
-			   json_t **row, const void *arg, struct npo_err *err);
-void crud_write(struct http_request *req, const struct resource *res,
-		int64_t id, const char *action, crud_change change,
-		const void *arg, const char *note);
 
 /* How the answer is written: JSON, or CSV in a dialect. */
 struct output {
@@ -56,9 +44,6 @@ void output_accept(struct output *out, const struct http_request *req);
  * as CSV named file.csv. */
 void output_csv(struct http_request *req, const struct output *out,
 		const char *file, const json_t *template, const json_t *items);
-
-/* Answers 422 validation_failed with errors_new as its errors. */
-void crud_reply_invalid(struct http_request *req, json_t *errors_new);
 
 /* Figures (status.c). */
 void status_budget(struct http_request *req);

@@ -11,11 +11,11 @@
 #include "npo/figures.h"
 #include "npo/money.h"
 #include "npo/workflow.h"
+#include "npo/write.h"
 
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX 1000
 #define MAX_FILTERS 8
-#define MAX_LEVELS 8
 
 static int64_t version_of(const json_t *row)
 {
@@ -37,20 +37,6 @@ static bool version_matches(const char *list, int64_t version, bool weak)
 
 	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)version);
 	return http_etag_matches(list, etag, weak);
-}
-
-void crud_reply_invalid(struct http_request *req, json_t *errors_new)
-{
-	struct npo_err err = { 0 };
-	const json_t *first = json_array_get(errors_new, 0);
-
-	err_set_new(&err, json_pack("{s:o}", "errors", errors_new), NPO_E_VALIDATION_FAILED, "%s %s%s",
-		    json_string_value(json_object_get(first, "field")),
-		    json_string_value(json_object_get(first, "message")),
-		    json_array_size(errors_new) > 1 ? " (and more: see errors)"
-						    : "");
-	http_reply_err(req, &err);
-	err_clear(&err);
 }
 
 void crud_get(struct http_request *req)
@@ -458,331 +444,73 @@ fail:
 	err_clear(&err);
 }
 
-/* --- writes ------------------------------------------------------------- */
+/* --- writes: the adapter of the write path (write.h) ----------------------- */
 
-/* 422 naming each reference field of row that points to no row. */
-static int check_refs(struct db_conn *c, const struct resource *res,
-		      const json_t *row, const json_t *before,
-		      struct npo_err *err)
+static bool if_match_names(int64_t version, const void *if_match)
 {
-	json_t *errors = json_array();
-	char msg[96];
-
-	for (size_t i = 0; i < res->nfields; i++) {
-		const struct field *f = &res->fields[i];
-		const json_t *v = json_object_get(row, f->name);
-		int rc;
-
-		if (!f->ref || !json_is_integer(v) ||
-		    (before && json_equal(v, json_object_get(before, f->name))))
-			continue;
-		rc = store_exists(c, f->ref, json_integer_value(v), err);
-		if (rc < 0) {
-			json_decref(errors);
-			return -1;
-		}
-		if (rc == 0) {
-			snprintf(msg, sizeof(msg), "there is no %s %lld",
-				 f->name, (long long)json_integer_value(v));
-			/* "budget_id" -> "there is no budget_id 9" reads well
-			 * enough and names the field exactly */
-			validate_add_error(errors, f->name, "not_found", msg);
-		}
-	}
-	if (json_array_size(errors) == 0) {
-		json_decref(errors);
-		return 0;
-	}
-	return err_set_new(err, json_pack("{s:o}", "errors", errors), NPO_E_VALIDATION_FAILED,
-			   "a referenced row does not exist (see errors)");
+	return version_matches(if_match, version, false);
 }
 
-/* The levels that rows before and after count in, each once. */
-static size_t touched_levels(const struct resource *res, const json_t *before,
-			     const json_t *row, struct level *out)
+/* Applies w for req: If-Match in; 201 with Location, 200 or 204, and the
+ * ETag, or the problem, out. */
+static void write_reply(struct http_request *req, struct write *w)
 {
-	struct level all[2 * MAX_LEVELS];
-	size_t n = 0, k = 0;
-
-	if (!res->levels)
-		return 0;
-	if (before)
-		n += res->levels(before, all, MAX_LEVELS);
-	if (row)
-		n += res->levels(row, all + n, MAX_LEVELS);
-	for (size_t i = 0; i < n; i++) {
-		bool seen = false;
-
-		for (size_t j = 0; j < k; j++)
-			seen |= out[j].kind == all[i].kind &&
-				out[j].id == all[i].id;
-		if (!seen && k < MAX_LEVELS)
-			out[k++] = all[i];
-	}
-	return k;
-}
-
-/*
- * The overrun rule: under the budget's policy stop, a write may not leave a
- * level using more than its parent holds, unless it leaves it less over
- * than before. Answers 409 with the parent's amount, what was used before
- * and what this write asked.
- */
-static int check_overrun(struct db_conn *c, const struct level *l,
-			 const struct level_use *pre, struct npo_err *err)
-{
-	struct level_use post;
-	int64_t over, was;
-
-	if (figures_level(c, l, &post, err) < 0)
-		return -1;
-	if (!post.exists || !post.applies || !post.stop)
-		return 0;
-	over = post.used - post.limit;
-	was = pre->exists && pre->applies ? pre->used - pre->limit : 0;
-	if (over <= 0 || over <= was)
-		return 0;
-	return err_set_new(
-		err,
-		json_pack("{s:s, s:{s:s, s:I}, s:I, s:I, s:I, s:I}", "rule",
-			  figures_level_code(l->kind), "parent", "entity",
-			  figures_level_entity(l->kind), "id", (json_int_t)l->id,
-			  "parent_cents", (json_int_t)post.limit, "used_cents",
-			  (json_int_t)(pre->exists ? pre->used : 0),
-			  "asked_cents",
-			  (json_int_t)(post.used - (pre->exists ? pre->used : 0)),
-			  "over_cents", (json_int_t)over),
-		NPO_E_OVERRUN,
-		"refused under overrun_policy stop: %s %lld would use %lld "
-		"cents of its %lld (%s)",
-		figures_level_entity(l->kind), (long long)l->id,
-		(long long)post.used, (long long)post.limit,
-		figures_level_code(l->kind));
-}
-
-void crud_write(struct http_request *req, const struct resource *res,
-		int64_t id, const char *action, crud_change change,
-		const void *arg, const char *note)
-{
-	struct db_conn *c = http_db(req);
 	const char *if_match = http_header(req, "If-Match");
 	struct npo_err err = { 0 };
-	json_t *before = NULL, *row = NULL, *after = NULL;
-	struct level levels[MAX_LEVELS];
-	struct level_use pre[MAX_LEVELS];
-	size_t nlevels;
+	struct write_result out;
 	char location[128];
 
-	if (db_begin_write(c, &err) < 0)
-		goto fail;
-	if (id && store_get(c, res, id, &before, &err) < 0)
-		goto fail;
-	if (before && if_match &&
-	    !version_matches(if_match, version_of(before), false)) {
-		err_set_new(&err,
-			    json_pack("{s:I}", "current_version",
-				      (json_int_t)version_of(before)),
-			    NPO_E_VERSION_MISMATCH,
-			    "%s %lld is at version %lld, not the one in "
-			    "If-Match (%s); nothing was changed",
-			    res->name, (long long)id,
-			    (long long)version_of(before), if_match);
-		goto fail;
+	w->actor = http_actor(req);
+	if (if_match) {
+		w->expects = if_match_names;
+		w->expects_arg = if_match;
+		w->expected = if_match;
 	}
-	if (change(res, before, &row, arg, &err) < 0)
-		goto fail;
-	if (row && (check_refs(c, res, row, before, &err) < 0 ||
-		    (res->check && res->check(c, row, before, &err) < 0)))
-		goto fail;
-	if (before && row && json_equal(before, row)) {
-		/* nothing changes: no new version, no audit row */
-		db_rollback(c);
-		set_etag(req, version_of(before));
-		http_reply_json(req, 200, json_incref(before));
-		goto out;
-	}
-	nlevels = touched_levels(res, before, row, levels);
-	for (size_t i = 0; i < nlevels; i++)
-		if (figures_level(c, &levels[i], &pre[i], &err) < 0)
-			goto fail;
-	if (!row ? store_delete(c, res, id, &err)
-	    : !id ? store_insert(c, res, row, &id, &err)
-		  : store_update(c, res, id, row, &err))
-		goto fail;
-	if (row && res->after_write &&
-	    res->after_write(c, http_actor(req), id, row, &err) < 0)
-		goto fail;
-	for (size_t i = 0; i < nlevels; i++)
-		if (check_overrun(c, &levels[i], &pre[i], &err) < 0)
-			goto fail;
-	if (row && store_get(c, res, id, &after, &err) < 0)
-		goto fail;
-	if (store_audit(c, http_actor(req), action, res->name, id, before,
-			after, note, &err) < 0 ||
-	    store_bump_revision(c, &err) < 0 || db_commit(c, &err) < 0)
-		goto fail;
-	if (!after) {
-		http_reply_empty(req, 204);
-		goto out;
-	}
-	set_etag(req, version_of(after));
-	if (!before) {
-		snprintf(location, sizeof(location), "%s/%lld", res->path,
-			 (long long)id);
-		http_set_header(req, "Location", location);
-	}
-	http_reply_json(req, before ? 200 : 201, json_incref(after));
-	goto out;
-fail:
-	db_rollback(c);
-	http_reply_err(req, &err);
-out:
-	json_decref(after);
-	json_decref(row);
-	json_decref(before);
-	err_clear(&err);
-}
-
-/* Create: the body with the defaults of absent fields. */
-static int change_create(const struct resource *res, const json_t *before,
-			 json_t **row, const void *arg, struct npo_err *err)
-{
-	(void)before;
-	(void)err;
-	*row = json_deep_copy(arg);
-	for (size_t i = 0; i < res->nfields; i++) {
-		const struct field *f = &res->fields[i];
-
-		if (!json_object_get(*row, f->name))
-			json_object_set_new(*row, f->name,
-					    f->def ? json_string(f->def)
-						   : json_null());
-	}
-	return 0;
-}
-
-/* PATCH: the stored row with the given fields replaced. */
-static int change_patch(const struct resource *res, const json_t *before,
-			json_t **row, const void *arg, struct npo_err *err)
-{
-	(void)res;
-	(void)err;
-	*row = json_deep_copy(before);
-	json_object_update(*row, (json_t *)arg);
-	return 0;
-}
-
-/* Delete; what has a workflow only while in its first status. */
-static int change_delete(const struct resource *res, const json_t *before,
-			 json_t **row, const void *arg, struct npo_err *err)
-{
-	const char *status = json_string_value(json_object_get(before, "status"));
-
-	(void)arg;
-	*row = NULL;
-	if (res->workflow && strcmp(status, res->workflow->states[0]) != 0)
-		return err_set(err, NPO_E_NOT_DELETABLE,
-			       "%s %lld is %s; only a %s %s can be deleted",
-			       res->name,
-			       (long long)json_integer_value(
-				       json_object_get(before, "id")),
-			       status, res->workflow->states[0], res->name);
-	return 0;
-}
-
-static void create_or_patch(struct http_request *req, bool create)
-{
-	const struct resource *res = http_ctx(req);
-	const json_t *body = http_body(req);
-	json_t *errors = validate_body(res->fields, res->nfields, body, create);
-
-	if (errors) {
-		crud_reply_invalid(req, errors);
+	if (write_apply(http_db(req), w, &out, &err) < 0) {
+		http_reply_err(req, &err);
+		err_clear(&err);
 		return;
 	}
-	crud_write(req, res, create ? 0 : http_id(req),
-		   create ? "create" : "update",
-		   create ? change_create : change_patch, body, NULL);
+	if (!out.row) {
+		http_reply_empty(req, 204);
+		return;
+	}
+	set_etag(req, version_of(out.row));
+	if (out.created) {
+		snprintf(location, sizeof(location), "%s/%lld", w->res->path,
+			 (long long)out.id);
+		http_set_header(req, "Location", location);
+	}
+	http_reply_json(req, out.created ? 201 : 200, json_incref(out.row));
+	write_result_free(&out);
 }
 
 void crud_create(struct http_request *req)
 {
-	create_or_patch(req, true);
+	write_reply(req, &(struct write){ .res = http_ctx(req),
+					  .op = WRITE_CREATE,
+					  .body = http_body(req) });
 }
 
 void crud_patch(struct http_request *req)
 {
-	create_or_patch(req, false);
+	write_reply(req, &(struct write){ .res = http_ctx(req),
+					  .op = WRITE_UPDATE,
+					  .id = http_id(req),
+					  .body = http_body(req) });
 }
 
 void crud_delete(struct http_request *req)
 {
-	crud_write(req, http_ctx(req), http_id(req), "delete", change_delete,
-		   NULL, NULL);
-}
-
-/* The body of a status move, before what the resource adds to it. */
-static const struct field move_fields[] = {
-	{ .name = "status", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
-	  .max = 32 },
-	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE, .max = 2000 },
-};
-#define MAX_MOVE_FIELDS 8
-
-static int change_status(const struct resource *res, const json_t *before,
-			 json_t **row, const void *arg, struct npo_err *err)
-{
-	const json_t *body = arg;
-	const char *from = json_string_value(json_object_get(before, "status"));
-	const char *to = json_string_value(json_object_get(body, "status"));
-	const char *next[8];
-	size_t n;
-	json_t *allowed;
-
-	if (workflow_allows(res->workflow, from, to)) {
-		*row = json_deep_copy(before);
-		json_object_set_new(*row, "status", json_string(to));
-		return res->on_move ? res->on_move(*row, to, body, err) : 0;
-	}
-	n = workflow_next(res->workflow, from, next, 8);
-	allowed = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(allowed, json_string(next[i]));
-	return err_set_new(err,
-			   json_pack("{s:s, s:o}", "current_status", from, "allowed",
-				     allowed),
-			   NPO_E_TRANSITION_NOT_ALLOWED,
-			   "a %s cannot move from %s to %s%s", res->name, from,
-			   to, n ? " (see allowed)" : "; it is final");
+	write_reply(req, &(struct write){ .res = http_ctx(req),
+					  .op = WRITE_DELETE,
+					  .id = http_id(req) });
 }
 
 void crud_status(struct http_request *req)
 {
-	const struct resource *res = http_ctx(req);
-	const json_t *body = http_body(req);
-	struct field fields[MAX_MOVE_FIELDS];
-	size_t n = ARRAY_SIZE(move_fields) + res->nmove_fields;
-	json_t *errors;
-	const char *to = json_string_value(json_object_get(body, "status"));
-	bool known = false;
-
-	assert(n <= MAX_MOVE_FIELDS);
-	memcpy(fields, move_fields, sizeof(move_fields));
-	if (res->nmove_fields)
-		memcpy(fields + ARRAY_SIZE(move_fields), res->move_fields,
-		       res->nmove_fields * sizeof(*fields));
-	errors = validate_body(fields, n, body, true);
-	for (const char *const *s = res->workflow->states; !errors && *s; s++)
-		known |= strcmp(*s, to) == 0;
-	if (!errors && !known) {
-		errors = json_array();
-		validate_add_error(errors, "status", "enum",
-				   "is not a status of this resource");
-	}
-	if (errors) {
-		crud_reply_invalid(req, errors);
-		return;
-	}
-	crud_write(req, res, http_id(req), "status", change_status, body,
-		   json_string_value(json_object_get(body, "note")));
+	write_reply(req, &(struct write){ .res = http_ctx(req),
+					  .op = WRITE_MOVE,
+					  .id = http_id(req),
+					  .body = http_body(req) });
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "npo/api.h"
+#include "npo/write.h"
 
 #define EUR(e) ((json_int_t)(e) * 100)
 #define ACTOR "demo"
@@ -22,17 +23,11 @@ static const char *const goal_names[] = {
 static int add(struct db_conn *c, const struct resource *res,
 	       const json_t *row, int64_t *id, struct npo_err *err)
 {
-	json_t *after = NULL;
-	int rc = -1;
-
 	if (!row)
 		return err_set(err, NPO_E_INTERNAL, "demo row not packed");
-	if (store_insert(c, res, row, id, err) == 0 &&
-	    store_get(c, res, *id, &after, err) == 0)
-		rc = store_audit(c, ACTOR, "create", res->name, *id, NULL,
-				 after, NULL, err);
-	json_decref(after);
-	return rc;
+	*id = 0;
+	return write_store(c, res, id, NULL, row, ACTOR, "create", NULL, NULL,
+			   err);
 }
 
 /* add(), taking over row_new. */
@@ -49,18 +44,15 @@ static int add_new(struct db_conn *c, const struct resource *res,
 static int move(struct db_conn *c, const struct resource *res, int64_t id,
 		const char *status, struct npo_err *err)
 {
-	json_t *before = NULL, *row = NULL, *after = NULL;
-	int rc = -1;
+	json_t *before = NULL, *row;
+	int rc;
 
 	if (store_get(c, res, id, &before, err) < 0)
 		return -1;
 	row = json_deep_copy(before);
 	json_object_set_new(row, "status", json_string(status));
-	if (store_update(c, res, id, row, err) == 0 &&
-	    store_get(c, res, id, &after, err) == 0)
-		rc = store_audit(c, ACTOR, "status", res->name, id, before,
-				 after, NULL, err);
-	json_decref(after);
+	rc = write_store(c, res, &id, before, row, ACTOR, "status", NULL, NULL,
+			 err);
 	json_decref(row);
 	json_decref(before);
 	return rc;

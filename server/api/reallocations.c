@@ -10,6 +10,7 @@
 #include "npo/api.h"
 #include "npo/figures.h"
 #include "npo/money.h"
+#include "npo/write.h"
 
 static const struct field reallocation_fields[] = {
 	{ .name = "budget_id", .type = FIELD_REF, .flags = F_REQUIRED | F_FILTER,
@@ -125,25 +126,24 @@ static int reallocation_check(struct db_conn *c, json_t *row,
 		(long long)move);
 }
 
-/* Adds delta to the line's amount, as an audited update of that row. */
+/* Adds delta to the line's amount, as an audited update of that row (the
+ * reallocation's own write checks the levels of both lines). */
 static int shift(struct db_conn *c, const char *actor, const json_t *line,
 		 int64_t delta, const char *note, struct npo_err *err)
 {
 	const struct resource *res = line_resource(line);
-	json_t *before = NULL, *after = NULL, *row;
-	int rc = -1;
+	int64_t id = line_id(line);
+	json_t *before = NULL, *row;
+	int rc;
 
-	if (store_get(c, res, line_id(line), &before, err) < 0)
+	if (store_get(c, res, id, &before, err) < 0)
 		return -1;
 	row = json_deep_copy(before);
 	json_object_set_new(row, line_amount(line),
 			    json_integer(util_jint(before, line_amount(line)) +
 					 delta));
-	if (store_update(c, res, line_id(line), row, err) == 0 &&
-	    store_get(c, res, line_id(line), &after, err) == 0)
-		rc = store_audit(c, actor, "update", res->name, line_id(line),
-				 before, after, note, err);
-	json_decref(after);
+	rc = write_store(c, res, &id, before, row, actor, "update", note, NULL,
+			 err);
 	json_decref(row);
 	json_decref(before);
 	return rc;

@@ -15,6 +15,7 @@
 #include "npo/db.h"
 #include "npo/figures.h"
 #include "npo/store.h"
+#include "npo/write.h"
 
 #define WEAK __attribute__((weak))
 
@@ -50,19 +51,13 @@ WEAK int store_get(struct db_conn *c, const struct resource *res, int64_t id,
 	stub(__func__);
 }
 
-WEAK int store_update(struct db_conn *c, const struct resource *res,
-		      int64_t id, const json_t *row, struct npo_err *err)
+WEAK int write_store(struct db_conn *c, const struct resource *res,
+		     int64_t *id, const json_t *before, const json_t *row,
+		     const char *actor, const char *action, const char *note,
+		     json_t **after, struct npo_err *err)
 {
-	(void)c, (void)res, (void)id, (void)row, (void)err;
-	stub(__func__);
-}
-
-WEAK int store_audit(struct db_conn *c, const char *actor, const char *action,
-		     const char *entity, int64_t id, const json_t *before,
-		     const json_t *after, const char *note, struct npo_err *err)
-{
-	(void)c, (void)actor, (void)action, (void)entity, (void)id;
-	(void)before, (void)after, (void)note, (void)err;
+	(void)c, (void)res, (void)id, (void)before, (void)row, (void)actor;
+	(void)action, (void)note, (void)after, (void)err;
 	stub(__func__);
 }
 
