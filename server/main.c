@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "npo/api.h"
+#include "npo/jobs.h"
 #include "npo/auth.h"
 #include "npo/db.h"
 #include "npo/server.h"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "npo/api.h"
+#include "npo/jobs.h"
 #include "npo/db.h"
 #include "npo/http.h"
 

@@ -5,7 +5,9 @@
  */
 #include <string.h>
 
-#include "npo/api.h"
+#include "npo/jobs.h"
+#include "npo/resource.h"
+#include "npo/store.h"
 #include "npo/write.h"
 
 #define EUR(e) ((json_int_t)(e) * 100)

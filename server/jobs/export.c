@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "npo/api.h"
+#include "npo/jobs.h"
+#include "npo/resource.h"
+#include "npo/store.h"
 
 #define MAX_TABLES 16  /* at least nresources */
 
