@@ -119,7 +119,7 @@ int auth_lookup(struct db_conn *c, const char *token,
 	if (!st)
 		return -1;
 	auth_sha256_hex(token, strlen(token), hash);
-	sqlite3_bind_text(st, 1, hash, 64, SQLITE_TRANSIENT);
+	db_bind_text(c, st, 1, hash, 64);
 	rc = db_step(c, st, err);
 	if (rc == SQLITE_ROW) {
 		snprintf(name, AUTH_NAME_MAX + 1, "%s",
@@ -167,10 +167,10 @@ int auth_token_add(struct db_conn *c, const char *name, enum role role,
 	if (!st)
 		return -1;
 	util_now_iso(now);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, auth_role_name(role), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, hash, 64, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+	db_bind_text(c, st, 1, name, -1);
+	db_bind_text(c, st, 2, auth_role_name(role), -1);
+	db_bind_text(c, st, 3, hash, 64);
+	db_bind_text(c, st, 4, now, -1);
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	if (rc < 0 && err->status == 409)
@@ -204,7 +204,7 @@ int auth_token_revoke(struct db_conn *c, const char *name,
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	db_bind_text(c, st, 1, name, -1);
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	if (rc != SQLITE_DONE)

@@ -24,6 +24,7 @@ struct db_conn {
 	struct db *db;
 	bool writing;  /* holds db->write_lock, from BEGIN IMMEDIATE to the end */
 	bool spare;    /* one of the connections set aside by db_reserve */
+	int bind_rc;   /* the first failed bind since the last step */
 	struct stmt_slot cache[STMT_CACHE];
 	unsigned next_evict;
 	struct db_conn *next_free;
@@ -454,6 +455,7 @@ void db_done(struct db_conn *c, sqlite3_stmt *st)
 		return;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	c->bind_rc = SQLITE_OK;
 	for (int i = 0; i < STMT_CACHE; i++)
 		if (c->cache[i].st == st) {
 			c->cache[i].in_use = false;
@@ -462,9 +464,39 @@ void db_done(struct db_conn *c, sqlite3_stmt *st)
 	util_log("db: db_done on a statement not from the cache");
 }
 
+static void bound(struct db_conn *c, int rc)
+{
+	if (rc != SQLITE_OK && c->bind_rc == SQLITE_OK)
+		c->bind_rc = rc;
+}
+
+void db_bind_int64(struct db_conn *c, sqlite3_stmt *st, int i, int64_t v)
+{
+	bound(c, sqlite3_bind_int64(st, i, v));
+}
+
+void db_bind_text(struct db_conn *c, sqlite3_stmt *st, int i, const char *s,
+		  int len)
+{
+	bound(c, s ? sqlite3_bind_text(st, i, s, len, SQLITE_TRANSIENT)
+		   : sqlite3_bind_null(st, i));
+}
+
+void db_bind_null(struct db_conn *c, sqlite3_stmt *st, int i)
+{
+	bound(c, sqlite3_bind_null(st, i));
+}
+
 int db_step(struct db_conn *c, sqlite3_stmt *st, struct npo_err *err)
 {
-	int rc = sqlite3_step(st);
+	int rc = c->bind_rc;
+
+	if (rc != SQLITE_OK) {
+		c->bind_rc = SQLITE_OK;
+		util_log("db: a bind failed: %s", sqlite3_errstr(rc));
+		return db_error(c, rc, err);
+	}
+	rc = sqlite3_step(st);
 
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc;

@@ -130,8 +130,10 @@ static int warn(struct budget_figures *out, const char *code,
 				    (out->nwarnings + 1) * sizeof(*w));
 	va_list ap;
 
-	if (!w)
+	if (!w) {
+		out->nomem = true;
 		return -1;
+	}
 	out->warnings = w;
 	w += out->nwarnings++;
 	*w = (struct warning){ .code = code, .entity = entity, .id = id,
@@ -156,7 +158,7 @@ static int load_budget(struct db_conn *c, int64_t id,
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(c, st, 1, id);
 	rc = db_step(c, st, err);
 	if (rc == SQLITE_ROW) {
 		out->total.id = id;
@@ -187,7 +189,7 @@ static int load_goals(struct db_conn *c, struct budget_figures *out,
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, out->total.id);
+	db_bind_int64(c, st, 1, out->total.id);
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
 		struct figures *g = grow(&out->goals, &out->ngoals, err);
 
@@ -229,9 +231,9 @@ static int load_programmes(struct db_conn *c, const char *from,
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, out->total.id);
-	sqlite3_bind_text(st, 2, from, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, until, -1, SQLITE_TRANSIENT);
+	db_bind_int64(c, st, 1, out->total.id);
+	db_bind_text(c, st, 2, from, -1);
+	db_bind_text(c, st, 3, until, -1);
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
 		struct figures *p = grow(&out->programmes, &out->nprogrammes,
 					 err);
@@ -315,7 +317,7 @@ static int row_warnings(struct db_conn *c, struct budget_figures *out,
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, out->total.id);
+	db_bind_int64(c, st, 1, out->total.id);
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
 		warn(out, "plan_over_spent", "plan", sqlite3_column_int64(st, 0),
 		     sqlite3_column_int64(st, 1),
@@ -325,9 +327,9 @@ static int row_warnings(struct db_conn *c, struct budget_figures *out,
 	db_done(c, st);
 	if (rc < 0 || !(st = db_prepare(c, exp_sql, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, out->total.id);
-	sqlite3_bind_text(st, 2, out->spend_from, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, out->spend_until, -1, SQLITE_TRANSIENT);
+	db_bind_int64(c, st, 1, out->total.id);
+	db_bind_text(c, st, 2, out->spend_from, -1);
+	db_bind_text(c, st, 3, out->spend_until, -1);
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
 		warn(out, "outside_period", "expenditure",
 		     sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
@@ -391,6 +393,8 @@ int figures_budget(struct db_conn *c, int64_t id, const char *from,
 	    sum_up(out, err) < 0 || row_warnings(c, out, err) < 0)
 		return -1;
 	level_warnings(out, today);
+	if (out->nomem)
+		return err_set(err, NPO_E_INTERNAL, "out of memory");
 	return 0;
 }
 
@@ -458,7 +462,7 @@ int figures_level(struct db_conn *c, const struct level *l,
 	if (!st)
 		return -1;
 	memset(out, 0, sizeof(*out));
-	sqlite3_bind_int64(st, 1, l->id);
+	db_bind_int64(c, st, 1, l->id);
 	rc = db_step(c, st, err);
 	if (rc == SQLITE_ROW) {
 		out->exists = true;
@@ -490,7 +494,7 @@ int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(c, st, 1, id);
 	rc = db_step(c, st, err);
 	if (rc == SQLITE_ROW) {
 		*amount = sqlite3_column_int64(st, 0);

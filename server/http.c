@@ -160,13 +160,20 @@ void http_set_header(struct http_request *req, const char *name,
 	}
 	req->headers[req->nheaders].name = strdup(name);
 	req->headers[req->nheaders].value = strdup(value);
+	if (!req->headers[req->nheaders].name ||
+	    !req->headers[req->nheaders].value) {
+		util_log("http: out of memory for header %s", name);
+		free(req->headers[req->nheaders].name);
+		free(req->headers[req->nheaders].value);
+		return;
+	}
 	req->nheaders++;
 }
 
 static void reply_json_as(struct http_request *req, int status,
 			  const char *content_type, json_t *body_new)
 {
-	char *text = json_dumps(body_new, JSON_INDENT(2));
+	char *text = json_dumps(body_new, JSON_INDENT(2)), *grown;
 	size_t len;
 
 	json_decref(body_new);
@@ -177,7 +184,14 @@ static void reply_json_as(struct http_request *req, int status,
 	}
 	len = strlen(text);
 	/* end with a newline, so a reply printed by curl ends a line */
-	text = realloc(text, len + 2);
+	grown = realloc(text, len + 2);
+	if (!grown) {
+		free(text);
+		util_log("http: out of memory for a reply");
+		reply(req, 500, "text/plain", NULL, 0);
+		return;
+	}
+	text = grown;
 	text[len++] = '\n';
 	text[len] = '\0';
 	reply(req, status, content_type, text, len);
@@ -871,6 +885,15 @@ static void dispatch(struct http_request *req)
 
 /* --- libmicrohttpd glue -------------------------------------------------- */
 
+/* Adds a header to a response; libmicrohttpd refuses only a bad or
+ * out-of-memory one, which is logged. */
+static void add_header(struct MHD_Response *resp, const char *name,
+		       const char *value)
+{
+	if (MHD_add_response_header(resp, name, value) != MHD_YES)
+		util_log("http: cannot add header %s", name);
+}
+
 /* The configured origin that allows origin ("*" or the same), or NULL. */
 static const char *allowed_origin(const struct http_config *cfg,
 				  const char *origin)
@@ -894,24 +917,24 @@ static void add_cors(struct http_request *req, struct MHD_Response *resp)
 	const char *allowed = allowed_origin(cfg, origin);
 
 	if (cfg->ncors_origins)
-		MHD_add_response_header(resp, "Vary", "Origin");
+		add_header(resp, "Vary", "Origin");
 	if (!allowed)
 		return;
-	MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+	add_header(resp, "Access-Control-Allow-Origin",
 				strcmp(allowed, "*") == 0 ? "*" : origin);
-	MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+	add_header(resp, "Access-Control-Expose-Headers",
 				"ETag, Link, Location");
 	if (strcmp(req->method, "OPTIONS") != 0)
 		return;
 	for (size_t i = 0; i < req->nheaders; i++)
 		if (strcmp(req->headers[i].name, "Allow") == 0)
-			MHD_add_response_header(resp,
+			add_header(resp,
 						"Access-Control-Allow-Methods",
 						req->headers[i].value);
-	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+	add_header(resp, "Access-Control-Allow-Headers",
 				"Authorization, Content-Type, If-Match, "
 				"If-None-Match");
-	MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+	add_header(resp, "Access-Control-Max-Age", "600");
 }
 
 struct stream {
@@ -977,20 +1000,15 @@ static enum MHD_Result queue(struct http_request *req)
 	}
 	if (!resp)
 		return MHD_NO;
-	if (req->content_type &&
-	    MHD_add_response_header(resp, "Content-Type", req->content_type) !=
-		    MHD_YES)
-		util_log("http: cannot add Content-Type");
+	if (req->content_type)
+		add_header(resp, "Content-Type", req->content_type);
 	for (size_t i = 0; i < req->nheaders; i++)
-		if (MHD_add_response_header(resp, req->headers[i].name,
-					    req->headers[i].value) != MHD_YES)
-			util_log("http: cannot add header %s",
-				 req->headers[i].name);
+		add_header(resp, req->headers[i].name, req->headers[i].value);
 	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
-		MHD_add_response_header(resp, "Cache-Control",
+		add_header(resp, "Cache-Control",
 					"private, no-cache");
 	if (req->etag[0] && (req->status == 200 || req->status == 304))
-		MHD_add_response_header(resp, "ETag", req->etag);
+		add_header(resp, "ETag", req->etag);
 	add_cors(req, resp);
 	ok = MHD_queue_response(req->conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);

@@ -130,15 +130,16 @@ out:
 }
 
 /* Binds a JSON value (integer, string or null) at index i. */
-static int bind_json(sqlite3_stmt *st, int i, const json_t *v)
+static void bind_json(struct db_conn *c, sqlite3_stmt *st, int i,
+		      const json_t *v)
 {
 	if (json_is_integer(v))
-		return sqlite3_bind_int64(st, i, json_integer_value(v));
-	if (json_is_string(v))
-		return sqlite3_bind_text(st, i, json_string_value(v),
-					 (int)json_string_length(v),
-					 SQLITE_TRANSIENT);
-	return sqlite3_bind_null(st, i);
+		db_bind_int64(c, st, i, json_integer_value(v));
+	else if (json_is_string(v))
+		db_bind_text(c, st, i, json_string_value(v),
+			     (int)json_string_length(v));
+	else
+		db_bind_null(c, st, i);
 }
 
 int store_get(struct db_conn *c, const struct resource *res, int64_t id,
@@ -153,7 +154,7 @@ int store_get(struct db_conn *c, const struct resource *res, int64_t id,
 	sql_add(&q, " FROM %s WHERE id = ?", res->table);
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(c, st, 1, id);
 	rc = db_step(c, st, err);
 	if (rc == SQLITE_ROW)
 		*row = row_to_json(res, st);
@@ -165,7 +166,7 @@ int store_get(struct db_conn *c, const struct resource *res, int64_t id,
 }
 
 /* Binds every declared field of row from index first on. */
-static void bind_fields(sqlite3_stmt *st, int first,
+static void bind_fields(struct db_conn *c, sqlite3_stmt *st, int first,
 			const struct resource *res, const json_t *row)
 {
 	int col = first;
@@ -174,10 +175,11 @@ static void bind_fields(sqlite3_stmt *st, int first,
 		const json_t *v = json_object_get(row, res->fields[i].name);
 
 		if (res->fields[i].type == FIELD_LINE) {
-			bind_json(st, col++, json_object_get(v, "goal_id"));
-			bind_json(st, col++, json_object_get(v, "programme_id"));
+			bind_json(c, st, col++, json_object_get(v, "goal_id"));
+			bind_json(c, st, col++,
+				  json_object_get(v, "programme_id"));
 		} else {
-			bind_json(st, col++, v);
+			bind_json(c, st, col++, v);
 		}
 	}
 }
@@ -200,8 +202,8 @@ int store_insert(struct db_conn *c, const struct resource *res,
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;
 	util_now_iso(now);
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	bind_fields(st, 2, res, row);
+	db_bind_text(c, st, 1, now, -1);
+	bind_fields(c, st, 2, res, row);
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	if (rc != SQLITE_DONE)
@@ -225,9 +227,9 @@ int store_update(struct db_conn *c, const struct resource *res, int64_t id,
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;
 	util_now_iso(now);
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	bind_fields(st, 2, res, row);
-	sqlite3_bind_int64(st, field_columns(res) + 2, id);
+	db_bind_text(c, st, 1, now, -1);
+	bind_fields(c, st, 2, res, row);
+	db_bind_int64(c, st, field_columns(res) + 2, id);
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -250,7 +252,7 @@ static int find_references(struct db_conn *c, const struct resource *res,
 	if (!fk)
 		return -1;
 	*refs = json_array();
-	sqlite3_bind_text(fk, 1, res->table, -1, SQLITE_STATIC);
+	db_bind_text(c, fk, 1, res->table, -1);
 	while ((rc = db_step(c, fk, err)) == SQLITE_ROW) {
 		struct sql q = { 0 };
 		sqlite3_stmt *cnt;
@@ -264,7 +266,7 @@ static int find_references(struct db_conn *c, const struct resource *res,
 			rc = -1;
 			break;
 		}
-		sqlite3_bind_int64(cnt, 1, id);
+		db_bind_int64(c, cnt, 1, id);
 		if ((rc = db_step(c, cnt, err)) == SQLITE_ROW)
 			n = sqlite3_column_int64(cnt, 0);
 		db_done(c, cnt);
@@ -310,7 +312,7 @@ int store_delete(struct db_conn *c, const struct resource *res, int64_t id,
 	sql_add(&q, "DELETE FROM %s WHERE id = ?", res->table);
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(c, st, 1, id);
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -332,14 +334,14 @@ int store_audit(struct db_conn *c, const char *actor, const char *action,
 	if (!st)
 		goto out;
 	util_now_iso(now);
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, action, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, entity, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, id);
-	sqlite3_bind_text(st, 6, b, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 7, a, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, note, -1, SQLITE_TRANSIENT);
+	db_bind_text(c, st, 1, now, -1);
+	db_bind_text(c, st, 2, actor, -1);
+	db_bind_text(c, st, 3, action, -1);
+	db_bind_text(c, st, 4, entity, -1);
+	db_bind_int64(c, st, 5, id);
+	db_bind_text(c, st, 6, b, -1);
+	db_bind_text(c, st, 7, a, -1);
+	db_bind_text(c, st, 8, note, -1);
 	rc = db_step(c, st, err) == SQLITE_DONE ? 0 : -1;
 	db_done(c, st);
 out:
@@ -358,7 +360,7 @@ int store_exists(struct db_conn *c, const char *table, int64_t id,
 	sql_add(&q, "SELECT 1 FROM %s WHERE id = ?", table);
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(c, st, 1, id);
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	return rc < 0 ? -1 : rc == SQLITE_ROW;
@@ -402,7 +404,7 @@ static int check_filter(const struct store_filter *f, struct npo_err *err)
 	return 0;
 }
 
-static void bind_filters(sqlite3_stmt *st, int first,
+static void bind_filters(struct db_conn *c, sqlite3_stmt *st, int first,
 			 const struct store_filter *filters, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -410,10 +412,10 @@ static void bind_filters(sqlite3_stmt *st, int first,
 
 		if (is_integer_type(filters[i].field->type) &&
 		    util_parse_int64(filters[i].value, &v) == 0)
-			sqlite3_bind_int64(st, first + (int)i, v);
+			db_bind_int64(c, st, first + (int)i, v);
 		else
-			sqlite3_bind_text(st, first + (int)i, filters[i].value,
-					  -1, SQLITE_TRANSIENT);
+			db_bind_text(c, st, first + (int)i, filters[i].value,
+					  -1);
 	}
 }
 
@@ -446,9 +448,9 @@ int store_open(struct db_conn *c, const struct resource *res,
 		res->table, where.buf, nfilters + 2);
 	if (!(cur->st = sql_prepare(c, &q, err)))
 		return -1;
-	sqlite3_bind_int64(cur->st, 1, after);
-	bind_filters(cur->st, 2, filters, nfilters);
-	sqlite3_bind_int64(cur->st, (int)nfilters + 2, limit);
+	db_bind_int64(c, cur->st, 1, after);
+	bind_filters(c, cur->st, 2, filters, nfilters);
+	db_bind_int64(c, cur->st, (int)nfilters + 2, limit);
 	return 0;
 }
 
@@ -511,8 +513,8 @@ int store_list(struct db_conn *c, const struct resource *res,
 		where.buf);
 	if (!(st = sql_prepare(c, &q, err)))
 		goto fail;
-	sqlite3_bind_int64(st, 1, 0);
-	bind_filters(st, 2, filters, nfilters);
+	db_bind_int64(c, st, 1, 0);
+	bind_filters(c, st, 2, filters, nfilters);
 	if ((rc = db_step(c, st, err)) == SQLITE_ROW)
 		*total = sqlite3_column_int64(st, 0);
 	db_done(c, st);

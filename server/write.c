@@ -84,6 +84,7 @@ static size_t touched_levels(const struct resource *res, const json_t *before,
 		n += res->levels(before, all, MAX_LEVELS);
 	if (row)
 		n += res->levels(row, all + n, MAX_LEVELS);
+	assert(n <= 2 * MAX_LEVELS);
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 

@@ -52,8 +52,19 @@ sqlite3_stmt *db_prepare(struct db_conn *c, const char *sql,
 			 struct npo_err *err);
 void db_done(struct db_conn *c, sqlite3_stmt *st);
 
-/* Steps st and maps any error into err: returns SQLITE_ROW, SQLITE_DONE or
- * -1 (err filled). */
+/*
+ * Binds a value to parameter i of st (text is copied; NULL text binds NULL).
+ * A failure (too big, out of memory, no such parameter) is kept in the
+ * connection and answered by the next db_step of it, so a call site binds
+ * in one line and still never steps a statement bound wrong.
+ */
+void db_bind_int64(struct db_conn *c, sqlite3_stmt *st, int i, int64_t v);
+void db_bind_text(struct db_conn *c, sqlite3_stmt *st, int i, const char *s,
+		  int len);
+void db_bind_null(struct db_conn *c, sqlite3_stmt *st, int i);
+
+/* Steps st and maps any error into err (also one of binding it): returns
+ * SQLITE_ROW, SQLITE_DONE or -1 (err filled). */
 int db_step(struct db_conn *c, sqlite3_stmt *st, struct npo_err *err);
 
 /* Runs sql without results; 0 or -1 with err filled. */

@@ -70,6 +70,7 @@ struct budget_figures {
 	size_t nprogrammes;
 	struct warning *warnings;
 	size_t nwarnings;
+	bool nomem;  /* a warning could not be kept: figures_budget fails */
 };
 
 /*

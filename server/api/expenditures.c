@@ -1,5 +1,6 @@
 /* Expenditures (bestedingen, declaraties): costs booked on a programme,
  * optionally against a school's approved plan. */
+#include <assert.h>
 #include <string.h>
 
 #include "npo/api.h"
@@ -75,7 +76,8 @@ static size_t expenditure_levels(const json_t *row, struct level *out,
 {
 	size_t n = 0;
 
-	(void)max;
+	/* the most it writes */
+	assert(max >= 2);
 	out[n++] = (struct level){ LEVEL_PROGRAMME,
 				   util_jint(row, "programme_id") };
 	if (util_jint(row, "plan_id"))

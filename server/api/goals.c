@@ -1,4 +1,5 @@
 /* Goals (bestedingsdoelen): the budget's spending goals and allocations. */
+#include <assert.h>
 #include "npo/api.h"
 #include "npo/figures.h"
 #include "npo/money.h"
@@ -20,7 +21,8 @@ static size_t goal_levels(const json_t *row, struct level *out, size_t max)
 {
 	size_t n = 0;
 
-	(void)max;
+	/* the most it writes */
+	assert(max >= 2);
 	out[n++] = (struct level){ LEVEL_BUDGET, util_jint(row, "budget_id") };
 	if (util_jint(row, "id"))
 		out[n++] = (struct level){ LEVEL_GOAL, util_jint(row, "id") };

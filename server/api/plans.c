@@ -1,5 +1,6 @@
 /* Plans (bestedingsplannen): what a school intends to do with money from
  * one programme in one school year, and its approval. */
+#include <assert.h>
 #include <string.h>
 
 #include "npo/api.h"
@@ -101,7 +102,8 @@ static size_t plan_levels(const json_t *row, struct level *out, size_t max)
 {
 	size_t n = 0;
 
-	(void)max;
+	/* the most it writes */
+	assert(max >= 2);
 	out[n++] = (struct level){ LEVEL_PROGRAMME,
 				   util_jint(row, "programme_id") };
 	if (util_jint(row, "id"))

@@ -1,4 +1,5 @@
 /* Programmes (uitvoeringsprogramma's): lines of execution under a goal. */
+#include <assert.h>
 #include <string.h>
 
 #include "npo/api.h"
@@ -59,7 +60,8 @@ static size_t programme_levels(const json_t *row, struct level *out,
 {
 	size_t n = 0;
 
-	(void)max;
+	/* the most it writes */
+	assert(max >= 2);
 	out[n++] = (struct level){ LEVEL_GOAL, util_jint(row, "goal_id") };
 	if (util_jint(row, "id"))
 		out[n++] = (struct level){ LEVEL_PROGRAMME, util_jint(row, "id") };

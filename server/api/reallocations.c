@@ -4,6 +4,7 @@
  * same transaction, never below what is committed or spent under the line
  * it takes from.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -171,7 +172,8 @@ static size_t reallocation_levels(const json_t *row, struct level *out,
 	static const char *const goals[] = { "from_goal", "to_goal" };
 	size_t n = 0;
 
-	(void)max;
+	/* the most it writes */
+	assert(max >= 4);
 	for (int i = 0; i < 2; i++) {
 		const json_t *line = json_object_get(row, fields[i]);
 
