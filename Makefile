@@ -3,7 +3,7 @@
 BUILD := build
 ASAN := build-asan
 
-.PHONY: all deps build run test test-docker clean
+.PHONY: all deps build run test test-docker format clean
 
 all: build
 
@@ -44,6 +44,10 @@ SOAK_KILLS ?= 1000
 .PHONY: soak
 soak: build
 	@$(BUILD)/tests/fault_crash $(BUILD)/npo-budgetd --kills $(SOAK_KILLS)
+
+# Formats every C file by .clang-format (make test fails on a file off it).
+format: deps
+	@sh tools/format.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN) build-fuzz

@@ -34,7 +34,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		*upload_size = 0;  /* bodies are read and dropped */
+		*upload_size = 0; /* bodies are read and dropped */
 		return MHD_YES;
 	}
 	return MHD_queue_response(conn, MHD_HTTP_OK, fixed);
@@ -88,17 +88,17 @@ int main(int argc, char **argv)
 	MHD_add_response_header(fixed, "Content-Type",
 				"application/json; charset=utf-8");
 	/* the daemon's flags and options (server/http.c, http_start) */
-	d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
-		MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-		MHD_OPTION_CONNECTION_LIMIT, 512u,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-		MHD_OPTION_END);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+				     MHD_USE_ITC | MHD_USE_ERROR_LOG,
+			     0, NULL, NULL, on_request, NULL,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_THREAD_POOL_SIZE,
+			     threads > 1 ? threads : 0,
+			     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+			     MHD_OPTION_CONNECTION_LIMIT, 512u,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			     (size_t)64 * 1024, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "bare: cannot listen on %s:%s\n", argv[1],
 			argv[2]);

@@ -57,8 +57,9 @@ int main(int argc, char **argv)
 	}
 	seconds = atof(argv[2]);
 	programme = argc == 4 ? atol(argv[3]) : 2;
-	if (sqlite3_open_v2(argv[1], &h, SQLITE_OPEN_READWRITE |
-				    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(argv[1], &h,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK)
 		die(h, "open");
 	sqlite3_busy_timeout(h, 5000);
 	exec(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"

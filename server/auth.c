@@ -57,9 +57,11 @@ static void sha256_block(struct sha256 *s)
 		       (uint32_t)s->block[4 * i + 1] << 16 |
 		       (uint32_t)s->block[4 * i + 2] << 8 | s->block[4 * i + 3];
 	for (int i = 16; i < 64; i++)
-		w[i] = (ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10)) +
+		w[i] = (ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^
+			(w[i - 2] >> 10)) +
 		       w[i - 7] +
-		       (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
+		       (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^
+			(w[i - 15] >> 3)) +
 		       w[i - 16];
 	memcpy(a, s->h, sizeof(a));
 	for (int i = 0; i < 64; i++) {
@@ -111,8 +113,8 @@ int auth_lookup(struct db_conn *c, const char *token,
 		char name[AUTH_NAME_MAX + 1], enum role *role,
 		struct npo_err *err)
 {
-	sqlite3_stmt *st =
-		db_prepare(c, "SELECT name, role FROM tokens WHERE hash = ?", err);
+	sqlite3_stmt *st = db_prepare(
+		c, "SELECT name, role FROM tokens WHERE hash = ?", err);
 	char hash[65];
 	int rc;
 
@@ -151,9 +153,10 @@ int auth_token_add(struct db_conn *c, const char *name, enum role role,
 	int rc;
 
 	if (!name_ok(name))
-		return err_set(err, NPO_E_BAD_NAME,
-			       "a token name is 1 to %d letters, digits or ._-@",
-			       AUTH_NAME_MAX);
+		return err_set(
+			err, NPO_E_BAD_NAME,
+			"a token name is 1 to %d letters, digits or ._-@",
+			AUTH_NAME_MAX);
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return err_set(err, NPO_E_INTERNAL, "no random numbers");
 	memcpy(token, "npo_", 4);
@@ -195,8 +198,7 @@ int auth_token_list(struct db_conn *c, FILE *out, struct npo_err *err)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int auth_token_revoke(struct db_conn *c, const char *name,
-		      struct npo_err *err)
+int auth_token_revoke(struct db_conn *c, const char *name, struct npo_err *err)
 {
 	sqlite3_stmt *st =
 		db_prepare(c, "DELETE FROM tokens WHERE name = ?", err);
@@ -210,7 +212,7 @@ int auth_token_revoke(struct db_conn *c, const char *name,
 	if (rc != SQLITE_DONE)
 		return -1;
 	if (sqlite3_changes(db_handle(c)) == 0)
-		return err_set(err, NPO_E_NOT_FOUND, "there is no token called %s",
-			       name);
+		return err_set(err, NPO_E_NOT_FOUND,
+			       "there is no token called %s", name);
 	return 0;
 }

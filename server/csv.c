@@ -30,7 +30,7 @@ static void put(struct csv_buf *b, const char *s, size_t n)
 		char *p = realloc(b->p, cap);
 
 		if (!p)
-			abort();  /* out of memory: nothing sensible is left */
+			abort(); /* out of memory: nothing sensible is left */
 		b->p = p;
 		b->cap = cap;
 	}
@@ -50,7 +50,10 @@ bool csv_is_formula(const char *s)
 	/* UTF-8 of the blanks skipped and of the full-width signs */
 	static const char *const blanks[] = { " ", "\xc2\xa0", "\xe3\x80\x80" };
 	static const char *const wide[] = {
-		"\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d", "\xef\xbc\xa0",
+		"\xef\xbc\x9d",
+		"\xef\xbc\x8b",
+		"\xef\xbc\x8d",
+		"\xef\xbc\xa0",
 	};
 	bool skipped = true;
 
@@ -106,7 +109,7 @@ static void cell(enum csv_dialect d, struct csv_buf *b, const char *key,
 	json_t *e;
 
 	if (!v)
-		return;  /* a member this row does not have: an empty cell */
+		return; /* a member this row does not have: an empty cell */
 	switch (json_typeof(v)) {
 	case JSON_INTEGER:
 		if (money_is_cents_name(key))
@@ -129,7 +132,8 @@ static void cell(enum csv_dialect d, struct csv_buf *b, const char *key,
 	case JSON_ARRAY: {
 		struct csv_buf joined = { 0 };
 
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			if (i)
 				put(&joined, " ", 1);
 			if (json_is_string(e))
@@ -145,7 +149,7 @@ static void cell(enum csv_dialect d, struct csv_buf *b, const char *key,
 		csv_text(d, b, text ? text : "");
 		free(text);
 		break;
-	default:  /* null: an empty cell */
+	default: /* null: an empty cell */
 		break;
 	}
 }
@@ -163,7 +167,8 @@ void csv_header(enum csv_dialect d, struct csv_buf *b, const json_t *template)
 
 	if (d == CSV_EXCEL_NL)
 		put(b, "\xEF\xBB\xBF", 3);
-	json_object_foreach((json_t *)template, key, v) {
+	json_object_foreach((json_t *)template, key, v)
+	{
 		char name[96];
 
 		if (!first)
@@ -186,7 +191,8 @@ void csv_row(enum csv_dialect d, struct csv_buf *b, const json_t *template,
 	json_t *v;
 	bool first = true;
 
-	json_object_foreach((json_t *)template, key, v) {
+	json_object_foreach((json_t *)template, key, v)
+	{
 		if (!first)
 			put(b, &(char){ sep_of(d) }, 1);
 		first = false;

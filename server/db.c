@@ -14,7 +14,7 @@
 #define BUSY_TIMEOUT_MS 5000
 
 struct stmt_slot {
-	char *sql;  /* owned; NULL when the slot is free */
+	char *sql; /* owned; NULL when the slot is free */
 	sqlite3_stmt *st;
 	bool in_use;
 };
@@ -22,9 +22,9 @@ struct stmt_slot {
 struct db_conn {
 	sqlite3 *h;
 	struct db *db;
-	bool writing;  /* holds db->write_lock, from BEGIN IMMEDIATE to the end */
-	bool spare;    /* one of the connections set aside by db_reserve */
-	int bind_rc;   /* the first failed bind since the last step */
+	bool writing; /* holds db->write_lock, from BEGIN IMMEDIATE to the end */
+	bool spare;   /* one of the connections set aside by db_reserve */
+	int bind_rc;  /* the first failed bind since the last step */
 	struct stmt_slot cache[STMT_CACHE];
 	unsigned next_evict;
 	struct db_conn *next_free;
@@ -41,7 +41,7 @@ struct db {
 	 * starts the moment the last commits.
 	 */
 	pthread_mutex_t write_lock;
-	struct db_conn *spare_list;  /* for streamed replies (db_reserve) */
+	struct db_conn *spare_list; /* for streamed replies (db_reserve) */
 	struct db_conn *conns;
 	unsigned nconn;
 	struct db_conn *free_list;
@@ -75,8 +75,8 @@ static struct file_id file_id_of(const char *path)
 
 static bool same_file(struct file_id a, struct file_id b)
 {
-	return a.known == b.known && (!a.known || (a.dev == b.dev &&
-						   a.ino == b.ino));
+	return a.known == b.known &&
+	       (!a.known || (a.dev == b.dev && a.ino == b.ino));
 }
 
 /* True (and logged the first time) once the database file at the path is
@@ -101,8 +101,8 @@ int db_schema_latest(void)
 }
 
 /* Runs sql on a bare handle (start-up, before the pool exists). */
-static int exec_raw(sqlite3 *h, const char *sql, const char *path,
-		    char *msg, size_t msglen)
+static int exec_raw(sqlite3 *h, const char *sql, const char *path, char *msg,
+		    size_t msglen)
 {
 	char *e = NULL;
 
@@ -146,8 +146,9 @@ static int open_handle(const char *path, bool *readonly, sqlite3 **out,
 	int rc;
 
 	if (!*readonly) {
-		rc = sqlite3_open_v2(path, &h, flags | SQLITE_OPEN_READWRITE |
-						       SQLITE_OPEN_CREATE,
+		rc = sqlite3_open_v2(path, &h,
+				     flags | SQLITE_OPEN_READWRITE |
+					     SQLITE_OPEN_CREATE,
 				     NULL);
 		if (rc == SQLITE_OK) {
 			sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
@@ -163,7 +164,8 @@ static int open_handle(const char *path, bool *readonly, sqlite3 **out,
 		}
 		if ((rc & 0xff) != SQLITE_READONLY) {
 			snprintf(msg, msglen, "cannot open database %s: %s",
-				 path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+				 path,
+				 h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
 			sqlite3_close(h);
 			return -1;
 		}
@@ -177,16 +179,15 @@ static int open_handle(const char *path, bool *readonly, sqlite3 **out,
 	n += (size_t)snprintf(uri, sizeof(uri), "file:");
 	for (const char *p = path; *p && n + 4 < sizeof(uri); p++)
 		n += (size_t)(strchr("%?#", *p)
-				      ? snprintf(uri + n, sizeof(uri) - n, "%%%02X",
-						 (unsigned char)*p)
-				      : snprintf(uri + n, sizeof(uri) - n, "%c", *p));
+				      ? snprintf(uri + n, sizeof(uri) - n,
+						 "%%%02X", (unsigned char)*p)
+				      : snprintf(uri + n, sizeof(uri) - n, "%c",
+						 *p));
 	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
-	rc = sqlite3_open_v2(uri, &h, flags | SQLITE_OPEN_READONLY |
-					      SQLITE_OPEN_URI,
-			     NULL);
-	if (rc != SQLITE_OK ||
-	    sqlite3_exec(h, "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) !=
-		    SQLITE_OK) {
+	rc = sqlite3_open_v2(
+		uri, &h, flags | SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	if (rc != SQLITE_OK || sqlite3_exec(h, "PRAGMA foreign_keys=ON;", NULL,
+					    NULL, NULL) != SQLITE_OK) {
 		snprintf(msg, msglen, "cannot open database %s: %s", path,
 			 h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
 		sqlite3_close(h);
@@ -295,8 +296,8 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 	for (unsigned i = 0; i < nconn; i++)
 		db->conns[i].db = db;
 	for (unsigned i = 1; i < nconn; i++) {
-		if (open_handle(path, &readonly, &db->conns[i].h, msg,
-				msglen) < 0) {
+		if (open_handle(path, &readonly, &db->conns[i].h, msg, msglen) <
+		    0) {
 			db_close(db);
 			return -1;
 		}
@@ -589,8 +590,9 @@ int db_error(struct db_conn *c, int rc, struct npo_err *err)
 		return err_set(err, NPO_E_DISK_FULL,
 			       "the disk is full; nothing was changed");
 	case SQLITE_READONLY:
-		return err_set(err, NPO_E_READ_ONLY,
-			       "the database is read-only; nothing was changed");
+		return err_set(
+			err, NPO_E_READ_ONLY,
+			"the database is read-only; nothing was changed");
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return err_set(err, NPO_E_BUSY,
@@ -598,10 +600,11 @@ int db_error(struct db_conn *c, int rc, struct npo_err *err)
 	case SQLITE_CONSTRAINT:
 		/* migrations/0003_bounds.sql: a sum past int64 became a REAL */
 		if (rc == SQLITE_CONSTRAINT_CHECK && strstr(m, "figures_fit"))
-			return err_set(err, NPO_E_OVERFLOW,
-				       "the figures of this budget would add up "
-				       "to more than can be counted; nothing was "
-				       "changed");
+			return err_set(
+				err, NPO_E_OVERFLOW,
+				"the figures of this budget would add up "
+				"to more than can be counted; nothing was "
+				"changed");
 		if (rc == SQLITE_CONSTRAINT_UNIQUE)
 			return err_set(err, NPO_E_DUPLICATE,
 				       "one like it exists already (%s)", m);

@@ -15,25 +15,27 @@
  */
 #define PLAN_COMMITS "p.status IN ('approved', 'settled')"
 #define IS_SPENT "e.status IN ('approved', 'paid')"
-#define PLAN_SPENT(p)                                                       \
-	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"     \
+#define PLAN_SPENT(p)                                                  \
+	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
 	" WHERE e.plan_id = " p ".id AND " IS_SPENT ")"
-#define PROGRAMME_COMMITTED(pr)                                             \
-	"((SELECT coalesce(sum(p.approved_cents), 0) FROM plans p"         \
-	" WHERE p.programme_id = " pr ".id AND " PLAN_COMMITS ")"          \
-	" + (SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"  \
-	" WHERE e.programme_id = " pr ".id AND e.plan_id IS NULL AND "     \
-	IS_SPENT "))"
-#define PROGRAMME_SPENT(pr, extra)                                          \
-	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"     \
+#define PROGRAMME_COMMITTED(pr)                                           \
+	"((SELECT coalesce(sum(p.approved_cents), 0) FROM plans p"        \
+	" WHERE p.programme_id = " pr ".id AND " PLAN_COMMITS ")"         \
+	" + (SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
+	" WHERE e.programme_id = " pr                                     \
+	".id AND e.plan_id IS NULL AND " IS_SPENT "))"
+#define PROGRAMME_SPENT(pr, extra)                                     \
+	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
 	" WHERE e.programme_id = " pr ".id AND " extra ")"
 
 #define B FIG_BUDGET
 #define G FIG_GOAL
 #define P FIG_PROGRAMME
 #define S FIG_SUMMARY
-#define FIGURE(name, label, levels, member) \
-	{ name, label, levels, offsetof(struct figures, member) }
+#define FIGURE(name, label, levels, member)                           \
+	{                                                             \
+		name, label, levels, offsetof(struct figures, member) \
+	}
 const struct figure_def figure_defs[] = {
 	/* a goal's amount is its allocation: allocated_cents */
 	FIGURE("grant_cents", "Budget", B | S, amount),
@@ -107,7 +109,8 @@ static int add(int64_t *sum, int64_t v, struct npo_err *err)
 {
 	if (money_add(sum, v))
 		return 0;
-	return err_set(err, NPO_E_FIGURES_OVERFLOW, "a sum is too large to compute");
+	return err_set(err, NPO_E_FIGURES_OVERFLOW,
+		       "a sum is too large to compute");
 }
 
 /* The figures that follow from the others (DESIGN.md section 1). */
@@ -115,19 +118,19 @@ static void derive(struct figures *f)
 {
 	f->unallocated = f->amount - f->allocated;
 	f->remaining = f->amount - f->spent_ever;
-	f->expected_return =
-		f->amount > f->committed ? f->amount - f->committed : 0;
+	f->expected_return = f->amount > f->committed ? f->amount - f->committed
+						      : 0;
 }
 
 static int warn(struct budget_figures *out, const char *code,
-		const char *entity, int64_t id, int64_t amount,
-		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+		const char *entity, int64_t id, int64_t amount, const char *fmt,
+		...) __attribute__((format(printf, 6, 7)));
 static int warn(struct budget_figures *out, const char *code,
-		const char *entity, int64_t id, int64_t amount,
-		const char *fmt, ...)
+		const char *entity, int64_t id, int64_t amount, const char *fmt,
+		...)
 {
-	struct warning *w = realloc(out->warnings,
-				    (out->nwarnings + 1) * sizeof(*w));
+	struct warning *w =
+		realloc(out->warnings, (out->nwarnings + 1) * sizeof(*w));
 	va_list ap;
 
 	if (!w) {
@@ -136,8 +139,9 @@ static int warn(struct budget_figures *out, const char *code,
 	}
 	out->warnings = w;
 	w += out->nwarnings++;
-	*w = (struct warning){ .code = code, .entity = entity, .id = id,
-			       .amount = amount };
+	*w = (struct warning){
+		.code = code, .entity = entity, .id = id, .amount = amount
+	};
 	va_start(ap, fmt);
 	vsnprintf(w->message, sizeof(w->message), fmt, ap);
 	va_end(ap);
@@ -180,11 +184,11 @@ static int load_budget(struct db_conn *c, int64_t id,
 static int load_goals(struct db_conn *c, struct budget_figures *out,
 		      struct npo_err *err)
 {
-	sqlite3_stmt *st = db_prepare(
-		c,
-		"SELECT id, code, name, allocated_cents FROM goals"
-		" WHERE budget_id = ? ORDER BY id",
-		err);
+	sqlite3_stmt *st =
+		db_prepare(c,
+			   "SELECT id, code, name, allocated_cents FROM goals"
+			   " WHERE budget_id = ? ORDER BY id",
+			   err);
 	int rc;
 
 	if (!st)
@@ -215,17 +219,13 @@ static int load_programmes(struct db_conn *c, const char *from,
 			   struct npo_err *err)
 {
 	static const char sql[] =
-		"SELECT pr.id, pr.goal_id, pr.name, pr.status, pr.budget_cents, "
-		PROGRAMME_COMMITTED("pr") ", "
-		PROGRAMME_SPENT("pr", IS_SPENT " AND e.spent_on BETWEEN ?2 AND ?3")
-		", "
-		PROGRAMME_SPENT("pr", "e.status = 'paid' AND e.spent_on BETWEEN"
-				      " ?2 AND ?3")
-		", " PROGRAMME_SPENT("pr", IS_SPENT)
-		", (SELECT coalesce(sum(max(p.approved_cents - " PLAN_SPENT("p")
-		", 0)), 0) FROM plans p WHERE p.programme_id = pr.id AND "
-		PLAN_COMMITS ")"
-		" FROM programmes pr WHERE pr.budget_id = ?1 ORDER BY pr.id";
+		"SELECT pr.id, pr.goal_id, pr.name, pr.status, pr.budget_cents, " PROGRAMME_COMMITTED("pr") ", " PROGRAMME_SPENT("pr", IS_SPENT " AND e.spent_on BETWEEN ?2 AND ?3") ", " PROGRAMME_SPENT(
+			"pr",
+			"e.status = 'paid' AND e.spent_on BETWEEN"
+			" ?2 AND ?3") ", " PROGRAMME_SPENT("pr",
+							   IS_SPENT) ", (SELECT coalesce(sum(max(p.approved_cents - " PLAN_SPENT("p") ", 0)), 0) FROM plans p WHERE p.programme_id = pr.id AND " PLAN_COMMITS
+																      ")"
+																      " FROM programmes pr WHERE pr.budget_id = ?1 ORDER BY pr.id";
 	sqlite3_stmt *st = db_prepare(c, sql, err);
 	int rc;
 
@@ -235,8 +235,8 @@ static int load_programmes(struct db_conn *c, const char *from,
 	db_bind_text(c, st, 2, from, -1);
 	db_bind_text(c, st, 3, until, -1);
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
-		struct figures *p = grow(&out->programmes, &out->nprogrammes,
-					 err);
+		struct figures *p =
+			grow(&out->programmes, &out->nprogrammes, err);
 
 		if (!p) {
 			rc = -1;
@@ -302,11 +302,12 @@ static int sum_up(struct budget_figures *out, struct npo_err *err)
 static int row_warnings(struct db_conn *c, struct budget_figures *out,
 			struct npo_err *err)
 {
-	static const char plans_sql[] =
-		"SELECT p.id, " PLAN_SPENT("p") " - p.approved_cents"
-		" FROM plans p JOIN programmes pr ON pr.id = p.programme_id"
-		" WHERE pr.budget_id = ?1 AND " PLAN_COMMITS
-		" AND " PLAN_SPENT("p") " > p.approved_cents ORDER BY p.id";
+	static const char plans_sql[] = "SELECT p.id, " PLAN_SPENT(
+		"p") " - p.approved_cents"
+		     " FROM plans p JOIN programmes pr ON pr.id = p.programme_id"
+		     " WHERE pr.budget_id = ?1 AND " PLAN_COMMITS
+		     " AND " PLAN_SPENT(
+			     "p") " > p.approved_cents ORDER BY p.id";
 	static const char exp_sql[] =
 		"SELECT e.id, e.amount_cents, e.spent_on FROM expenditures e"
 		" JOIN programmes pr ON pr.id = e.programme_id"
@@ -319,8 +320,8 @@ static int row_warnings(struct db_conn *c, struct budget_figures *out,
 		return -1;
 	db_bind_int64(c, st, 1, out->total.id);
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
-		warn(out, "plan_over_spent", "plan", sqlite3_column_int64(st, 0),
-		     sqlite3_column_int64(st, 1),
+		warn(out, "plan_over_spent", "plan",
+		     sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
 		     "plan %lld has %lld cents more declared than approved",
 		     (long long)sqlite3_column_int64(st, 0),
 		     (long long)sqlite3_column_int64(st, 1));
@@ -359,17 +360,19 @@ static void level_warnings(struct budget_figures *out, const char *today)
 			     g->programmed - g->allocated,
 			     "goal %s holds programmes for %lld cents more than "
 			     "its allocation",
-			     g->code, (long long)(g->programmed - g->allocated));
+			     g->code,
+			     (long long)(g->programmed - g->allocated));
 	}
 	for (size_t i = 0; i < out->nprogrammes; i++) {
 		const struct figures *p = &out->programmes[i];
 
 		if (p->committed > p->amount)
-			warn(out, "programme_over_committed", "programme", p->id,
-			     p->committed - p->amount,
+			warn(out, "programme_over_committed", "programme",
+			     p->id, p->committed - p->amount,
 			     "programme %lld has %lld cents more committed than "
 			     "its budget",
-			     (long long)p->id, (long long)(p->committed - p->amount));
+			     (long long)p->id,
+			     (long long)(p->committed - p->amount));
 	}
 	if (left >= 0 && left <= 90 && t->amount > t->committed)
 		warn(out, "deadline_near", "budget", t->id,
@@ -377,7 +380,8 @@ static void level_warnings(struct budget_figures *out, const char *today)
 		     "%ld days until %s and %lld cents are not committed", left,
 		     out->spend_until, (long long)(t->amount - t->committed));
 	if (left < 0 && t->expected_return > 0)
-		warn(out, "deadline_passed", "budget", t->id, t->expected_return,
+		warn(out, "deadline_passed", "budget", t->id,
+		     t->expected_return,
 		     "the spending period ended on %s; %lld cents go back to "
 		     "the state",
 		     out->spend_until, (long long)t->expected_return);
@@ -424,23 +428,26 @@ static const struct {
 	const char *code, *entity, *sql;
 } levels[] = {
 	[LEVEL_BUDGET] = { "over_allocated", "budget",
-		"SELECT b.grant_cents, (SELECT coalesce(sum(allocated_cents), 0)"
-		" FROM goals WHERE budget_id = b.id), b.overrun_policy, 1"
-		" FROM budgets b WHERE b.id = ?" },
+			   "SELECT b.grant_cents, (SELECT coalesce(sum(allocated_cents), 0)"
+			   " FROM goals WHERE budget_id = b.id), b.overrun_policy, 1"
+			   " FROM budgets b WHERE b.id = ?" },
 	[LEVEL_GOAL] = { "goal_over_programmed", "goal",
-		"SELECT g.allocated_cents, (SELECT coalesce(sum(budget_cents), 0)"
-		" FROM programmes WHERE goal_id = g.id AND status != 'stopped'),"
-		" b.overrun_policy, 1"
-		" FROM goals g JOIN budgets b ON b.id = g.budget_id WHERE g.id = ?" },
+			 "SELECT g.allocated_cents, (SELECT coalesce(sum(budget_cents), 0)"
+			 " FROM programmes WHERE goal_id = g.id AND status != 'stopped'),"
+			 " b.overrun_policy, 1"
+			 " FROM goals g JOIN budgets b ON b.id = g.budget_id WHERE g.id = ?" },
 	[LEVEL_PROGRAMME] = { "programme_over_committed", "programme",
-		"SELECT pr.budget_cents, " PROGRAMME_COMMITTED("pr") ","
-		" b.overrun_policy, 1 FROM programmes pr"
-		" JOIN budgets b ON b.id = pr.budget_id WHERE pr.id = ?" },
+			      "SELECT pr.budget_cents, " PROGRAMME_COMMITTED(
+				      "pr") ","
+					    " b.overrun_policy, 1 FROM programmes pr"
+					    " JOIN budgets b ON b.id = pr.budget_id WHERE pr.id = ?" },
 	[LEVEL_PLAN] = { "plan_over_spent", "plan",
-		"SELECT coalesce(p.approved_cents, 0), " PLAN_SPENT("p") ","
-		" b.overrun_policy, " PLAN_COMMITS " FROM plans p"
-		" JOIN programmes pr ON pr.id = p.programme_id"
-		" JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?" },
+			 "SELECT coalesce(p.approved_cents, 0), " PLAN_SPENT(
+				 "p") ","
+				      " b.overrun_policy, " PLAN_COMMITS
+				      " FROM plans p"
+				      " JOIN programmes pr ON pr.id = p.programme_id"
+				      " JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?" },
 };
 
 const char *figures_level_code(enum level_kind kind)
@@ -480,15 +487,17 @@ int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 		 int64_t *committed, int64_t *spent, struct npo_err *err)
 {
 	static const char programme_sql[] =
-		"SELECT pr.budget_cents, " PROGRAMME_COMMITTED("pr") ", "
-		PROGRAMME_SPENT("pr", IS_SPENT) " FROM programmes pr"
-		" WHERE pr.id = ?";
+		"SELECT pr.budget_cents, " PROGRAMME_COMMITTED(
+			"pr") ", " PROGRAMME_SPENT("pr",
+						   IS_SPENT) " FROM programmes pr"
+							     " WHERE pr.id = ?";
 	static const char goal_sql[] =
-		"SELECT g.allocated_cents, (SELECT coalesce(sum("
-		PROGRAMME_COMMITTED("pr") "), 0) FROM programmes pr"
-		" WHERE pr.goal_id = g.id), (SELECT coalesce(sum("
-		PROGRAMME_SPENT("pr", IS_SPENT) "), 0) FROM programmes pr"
-		" WHERE pr.goal_id = g.id) FROM goals g WHERE g.id = ?";
+		"SELECT g.allocated_cents, (SELECT coalesce(sum(" PROGRAMME_COMMITTED(
+			"pr") "), 0) FROM programmes pr"
+			      " WHERE pr.goal_id = g.id), (SELECT coalesce(sum(" PROGRAMME_SPENT(
+				      "pr",
+				      IS_SPENT) "), 0) FROM programmes pr"
+						" WHERE pr.goal_id = g.id) FROM goals g WHERE g.id = ?";
 	sqlite3_stmt *st = db_prepare(c, goal ? goal_sql : programme_sql, err);
 	int rc;
 

@@ -33,14 +33,14 @@ struct header {
 
 /* A 200 answer of a by-revision GET, kept for the next same request. */
 struct cached {
-	char *key;  /* NULL: a free slot */
+	char *key; /* NULL: a free slot */
 	/* as the handler gave it: static, as reply() keeps it past the handler */
 	const char *content_type;
 	char *body;
 	size_t len;
 	struct header headers[MAX_HEADERS];
 	size_t nheaders;
-	uint64_t used;  /* for reusing the least recently used slot */
+	uint64_t used; /* for reusing the least recently used slot */
 };
 
 struct http_server {
@@ -56,9 +56,9 @@ struct http_server {
 struct http_request {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
-	bool started;     /* the access handler has seen it */
-	bool raw_bad;     /* the raw path had %2F or %00 */
-	size_t uri_len;   /* of the raw request target, query included */
+	bool started;	/* the access handler has seen it */
+	bool raw_bad;	/* the raw path had %2F or %00 */
+	size_t uri_len; /* of the raw request target, query included */
 	const char *method;
 	const char *path;
 	struct timespec start;
@@ -75,17 +75,17 @@ struct http_request {
 	struct db_conn *db;
 	char actor[AUTH_NAME_MAX + 1];
 
-	char etag[48];  /* by revision; sent with a 200 */
-	char *cache_key;  /* what a by-revision answer depends on, exactly */
+	char etag[48];	 /* by revision; sent with a 200 */
+	char *cache_key; /* what a by-revision answer depends on, exactly */
 
 	/* the reply */
 	bool replied;
 	int status;
-	http_reader stream;  /* a streamed reply instead of reply/reply_len */
+	http_reader stream; /* a streamed reply instead of reply/reply_len */
 	void (*stream_done)(void *ctx);
 	void *stream_ctx;
 	const char *content_type;
-	char *reply;  /* malloc'd, handed to libmicrohttpd */
+	char *reply; /* malloc'd, handed to libmicrohttpd */
 	size_t reply_len;
 	struct header headers[MAX_HEADERS];
 	size_t nheaders;
@@ -93,13 +93,34 @@ struct http_request {
 
 /* --- what handlers read ------------------------------------------------ */
 
-const char *http_method(const struct http_request *req) { return req->method; }
-const char *http_path(const struct http_request *req) { return req->path; }
-int64_t http_id(const struct http_request *req) { return req->id; }
-const void *http_ctx(const struct http_request *req) { return req->route->ctx; }
-const json_t *http_body(const struct http_request *req) { return req->json; }
-const char *http_actor(const struct http_request *req) { return req->actor; }
-struct db_conn *http_db(const struct http_request *req) { return req->db; }
+const char *http_method(const struct http_request *req)
+{
+	return req->method;
+}
+const char *http_path(const struct http_request *req)
+{
+	return req->path;
+}
+int64_t http_id(const struct http_request *req)
+{
+	return req->id;
+}
+const void *http_ctx(const struct http_request *req)
+{
+	return req->route->ctx;
+}
+const json_t *http_body(const struct http_request *req)
+{
+	return req->json;
+}
+const char *http_actor(const struct http_request *req)
+{
+	return req->actor;
+}
+struct db_conn *http_db(const struct http_request *req)
+{
+	return req->db;
+}
 
 const char *http_query(const struct http_request *req, const char *key)
 {
@@ -199,8 +220,7 @@ static void reply_json_as(struct http_request *req, int status,
 
 void http_reply_json(struct http_request *req, int status, json_t *body_new)
 {
-	reply_json_as(req, status, "application/json; charset=utf-8",
-		      body_new);
+	reply_json_as(req, status, "application/json; charset=utf-8", body_new);
 }
 
 void http_reply_text(struct http_request *req, int status,
@@ -364,7 +384,8 @@ static const struct route *find_route(struct http_request *req)
 		return NULL;
 	}
 	if (strcmp(req->method, "OPTIONS") == 0) {
-		n += (size_t)snprintf(allow + n, sizeof(allow) - n, ", OPTIONS");
+		n += (size_t)snprintf(allow + n, sizeof(allow) - n,
+				      ", OPTIONS");
 		http_reply_empty(req, 204);
 	} else {
 		http_reply_problem(req, NPO_E_METHOD_NOT_ALLOWED,
@@ -379,10 +400,11 @@ static void reply_unauthorized(struct http_request *req, enum npo_error e,
 			       const char *detail)
 {
 	http_reply_problem(req, e, "%s", detail);
-	http_set_header(req, "WWW-Authenticate",
-			e == NPO_E_NO_TOKEN
-				? "Bearer realm=\"npo-budgetd\""
-				: "Bearer realm=\"npo-budgetd\", error=\"invalid_token\"");
+	http_set_header(
+		req, "WWW-Authenticate",
+		e == NPO_E_NO_TOKEN
+			? "Bearer realm=\"npo-budgetd\""
+			: "Bearer realm=\"npo-budgetd\", error=\"invalid_token\"");
 }
 
 struct header_count {
@@ -416,7 +438,7 @@ static enum MHD_Result add_bytes(void *cls, enum MHD_ValueKind kind,
 	size_t *n = cls;
 
 	(void)kind;
-	*n += strlen(key) + (value ? strlen(value) : 0) + 4;  /* ": " CRLF */
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " CRLF */
 	return MHD_YES;
 }
 
@@ -475,7 +497,8 @@ static int authenticate(struct http_request *req)
 		token = in_query;
 	}
 	if (!token) {
-		if (req->srv->cfg.public_read && req->route->role == ROLE_READ) {
+		if (req->srv->cfg.public_read &&
+		    req->route->role == ROLE_READ) {
 			snprintf(req->actor, sizeof(req->actor), "public");
 			return 0;
 		}
@@ -491,7 +514,8 @@ static int authenticate(struct http_request *req)
 		return -1;
 	}
 	if (rc == 1) {
-		reply_unauthorized(req, NPO_E_BAD_TOKEN, "the token is not known");
+		reply_unauthorized(req, NPO_E_BAD_TOKEN,
+				   "the token is not known");
 		return -1;
 	}
 	if (!authz && role != ROLE_READ) {
@@ -563,7 +587,9 @@ static int parse_body(struct http_request *req)
 
 		validate_add_error(errors, "", "type",
 				   "the body must be a JSON object");
-		err_set_new(&err, json_pack("{s:o}", "errors", errors), NPO_E_VALIDATION_FAILED, "the body is not an object");
+		err_set_new(&err, json_pack("{s:o}", "errors", errors),
+			    NPO_E_VALIDATION_FAILED,
+			    "the body is not an object");
 		http_reply_err(req, &err);
 		err_clear(&err);
 		return -1;
@@ -722,18 +748,18 @@ static void cache_put(struct http_request *req)
 		e.headers[h].value = strdup(req->headers[h].value);
 		e.nheaders++;
 		if (!e.headers[h].name || !e.headers[h].value) {
-			e.key = NULL;  /* still the request's */
+			e.key = NULL; /* still the request's */
 			cached_free(&e);
 			return;
 		}
 	}
-	req->cache_key = NULL;  /* the cache's now */
+	req->cache_key = NULL; /* the cache's now */
 	pthread_mutex_lock(&srv->cache_lock);
 	for (size_t i = 0; i < CACHE_SLOTS; i++) {
 		struct cached *c = &srv->cache[i];
 
 		if (c->key && strcmp(c->key, e.key) == 0) {
-			kept = true;  /* another thread kept it meanwhile */
+			kept = true; /* another thread kept it meanwhile */
 			break;
 		}
 		/* a free slot, else the least recently used */
@@ -863,7 +889,7 @@ static void dispatch(struct http_request *req)
 	if (!req->cache_key || !cache_get(req)) {
 		req->route->handler(req);
 		if (req->replied && req->cache_key)
-			cache_put(req);  /* before "*" below makes it a 304 */
+			cache_put(req); /* before "*" below makes it a 304 */
 	}
 	if (req->route->by_revision && req->status == 200 &&
 	    is_star(http_header(req, "If-None-Match"))) {
@@ -921,19 +947,18 @@ static void add_cors(struct http_request *req, struct MHD_Response *resp)
 	if (!allowed)
 		return;
 	add_header(resp, "Access-Control-Allow-Origin",
-				strcmp(allowed, "*") == 0 ? "*" : origin);
+		   strcmp(allowed, "*") == 0 ? "*" : origin);
 	add_header(resp, "Access-Control-Expose-Headers",
-				"ETag, Link, Location");
+		   "ETag, Link, Location");
 	if (strcmp(req->method, "OPTIONS") != 0)
 		return;
 	for (size_t i = 0; i < req->nheaders; i++)
 		if (strcmp(req->headers[i].name, "Allow") == 0)
-			add_header(resp,
-						"Access-Control-Allow-Methods",
-						req->headers[i].value);
+			add_header(resp, "Access-Control-Allow-Methods",
+				   req->headers[i].value);
 	add_header(resp, "Access-Control-Allow-Headers",
-				"Authorization, Content-Type, If-Match, "
-				"If-None-Match");
+		   "Authorization, Content-Type, If-Match, "
+		   "If-None-Match");
 	add_header(resp, "Access-Control-Max-Age", "600");
 }
 
@@ -941,7 +966,7 @@ struct stream {
 	http_reader read;
 	void (*done)(void *ctx);
 	void *ctx;
-	size_t *bytes;  /* the request's count, for the access log */
+	size_t *bytes; /* the request's count, for the access log */
 };
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -996,7 +1021,7 @@ static enum MHD_Result queue(struct http_request *req)
 		resp = MHD_create_response_from_buffer(
 			req->reply_len, req->reply, MHD_RESPMEM_MUST_FREE);
 		if (resp)
-			req->reply = NULL;  /* libmicrohttpd owns it now */
+			req->reply = NULL; /* libmicrohttpd owns it now */
 	}
 	if (!resp)
 		return MHD_NO;
@@ -1005,8 +1030,7 @@ static enum MHD_Result queue(struct http_request *req)
 	for (size_t i = 0; i < req->nheaders; i++)
 		add_header(resp, req->headers[i].name, req->headers[i].value);
 	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
-		add_header(resp, "Cache-Control",
-					"private, no-cache");
+		add_header(resp, "Cache-Control", "private, no-cache");
 	if (req->etag[0] && (req->status == 200 || req->status == 304))
 		add_header(resp, "ETag", req->etag);
 	add_cors(req, resp);
@@ -1025,7 +1049,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
 	(void)version;
 	if (!req)
-		return MHD_NO;  /* on_uri made none: out of memory */
+		return MHD_NO; /* on_uri made none: out of memory */
 	if (!req->started) {
 		const char *cl;
 		int64_t len;
@@ -1055,10 +1079,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			return queue(req);
 		}
 		if (header_bytes(req) > HEADERS_MAX) {
-			http_reply_problem(req, NPO_E_HEADERS_TOO_LARGE,
-					   "the request's headers are larger than "
-					   "%d bytes",
-					   HEADERS_MAX);
+			http_reply_problem(
+				req, NPO_E_HEADERS_TOO_LARGE,
+				"the request's headers are larger than "
+				"%d bytes",
+				HEADERS_MAX);
 			return queue(req);
 		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -1083,7 +1108,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		 * body a byte at a time is cut once the whole request has
 		 * taken longer than that */
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - req->start.tv_sec > (time_t)srv->cfg.timeout_s) {
+		if (now.tv_sec - req->start.tv_sec >
+		    (time_t)srv->cfg.timeout_s) {
 			util_log("http: %s %s: body too slow, closing",
 				 req->method, req->path);
 			return MHD_NO;
@@ -1098,7 +1124,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		}
 		if (!req->too_large) {
 			if (req->body_len + *upload_size + 1 > req->body_cap) {
-				size_t cap = (req->body_len + *upload_size) * 2 + 1;
+				size_t cap =
+					(req->body_len + *upload_size) * 2 + 1;
 				char *b = realloc(req->body, cap);
 
 				if (!b)
@@ -1150,8 +1177,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return req;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *srv = cls;
 	struct http_request *req = *con_cls;
@@ -1167,7 +1194,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	util_log("%s %s %d %zu %.1fms %s%s", req->method, req->path,
 		 req->status, req->reply_len ? req->reply_len : 0, ms,
 		 req->actor[0] ? req->actor : "-",
-		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
+							    : " (aborted)");
 	if (req->db)
 		db_release(srv->cfg.db, req->db);
 	json_decref(req->json);
@@ -1264,19 +1292,20 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 	srv->cfg = *cfg;
 	atomic_init(&srv->inflight, 0);
 	pthread_mutex_init(&srv->cache_lock, NULL);
-	srv->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_THREAD_POOL_SIZE, cfg->threads > 1 ? cfg->threads : 0,
-		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-		MHD_OPTION_CONNECTION_LIMIT, 512u,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-		MHD_OPTION_STRICT_FOR_CLIENT, 1,
-		MHD_OPTION_END);
+	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				  MHD_OPTION_THREAD_POOL_SIZE,
+				  cfg->threads > 1 ? cfg->threads : 0,
+				  MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+				  MHD_OPTION_CONNECTION_LIMIT, 512u,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				  (size_t)64 * 1024,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+				  srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+				  MHD_OPTION_STRICT_FOR_CLIENT, 1,
+				  MHD_OPTION_END);
 	if (!srv->d) {
 		snprintf(msg, msglen, "cannot listen on %s", cfg->listen);
 		pthread_mutex_destroy(&srv->cache_lock);

@@ -34,8 +34,21 @@ static const char usage[] =
 	"NPO_PUBLIC_READ=1, NPO_DEMO=1, NPO_MAX_BODY and NPO_TIMEOUT set the same;\n"
 	"flags win over them.\n";
 
-enum opt { O_DB = 1, O_LISTEN, O_THREADS, O_CORS, O_PUBLIC, O_DEMO, O_MAXBODY,
-	   O_TIMEOUT, O_ROLE, O_HELP, O_VERSION, O_OUT, O_DIALECT };
+enum opt {
+	O_DB = 1,
+	O_LISTEN,
+	O_THREADS,
+	O_CORS,
+	O_PUBLIC,
+	O_DEMO,
+	O_MAXBODY,
+	O_TIMEOUT,
+	O_ROLE,
+	O_HELP,
+	O_VERSION,
+	O_OUT,
+	O_DIALECT
+};
 
 static const struct option options[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -57,7 +70,7 @@ static const struct option options[] = {
 struct cli {
 	struct npo_config cfg;
 	const char *origins[MAX_ORIGINS];
-	char *origins_env;  /* owned copy of NPO_CORS_ORIGIN */
+	char *origins_env; /* owned copy of NPO_CORS_ORIGIN */
 	const char *role;
 	const char *out;
 	enum csv_dialect dialect;
@@ -143,14 +156,24 @@ static void parse_flags(struct cli *cli, int argc, char **argv,
 			die_usage("option %s does not apply here",
 				  argv[optind - 1]);
 		switch (o) {
-		case O_DB: cli->cfg.db_path = optarg; break;
-		case O_LISTEN: cli->cfg.listen = optarg; break;
+		case O_DB:
+			cli->cfg.db_path = optarg;
+			break;
+		case O_LISTEN:
+			cli->cfg.listen = optarg;
+			break;
 		case O_THREADS:
 			cli->cfg.threads = parse_count("--threads", optarg, 64);
 			break;
-		case O_CORS: add_origin(cli, optarg); break;
-		case O_PUBLIC: cli->cfg.public_read = true; break;
-		case O_DEMO: cli->cfg.demo = true; break;
+		case O_CORS:
+			add_origin(cli, optarg);
+			break;
+		case O_PUBLIC:
+			cli->cfg.public_read = true;
+			break;
+		case O_DEMO:
+			cli->cfg.demo = true;
+			break;
 		case O_MAXBODY:
 			cli->cfg.max_body =
 				parse_count("--max-body", optarg, 1 << 30);
@@ -159,12 +182,18 @@ static void parse_flags(struct cli *cli, int argc, char **argv,
 			cli->cfg.timeout_s =
 				parse_count("--timeout", optarg, 3600);
 			break;
-		case O_ROLE: cli->role = optarg; break;
-		case O_OUT: cli->out = optarg; break;
+		case O_ROLE:
+			cli->role = optarg;
+			break;
+		case O_OUT:
+			cli->out = optarg;
+			break;
 		case O_DIALECT:
 			if (csv_dialect_parse(optarg, &cli->dialect) < 0)
-				die_usage("--dialect must be rfc4180 or excel-nl, "
-					  "not '%s'", optarg);
+				die_usage(
+					"--dialect must be rfc4180 or excel-nl, "
+					"not '%s'",
+					optarg);
 			break;
 		}
 	}
@@ -312,10 +341,11 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < cli.cfg.ncors_origins; i++)
 			if (strcmp(cli.origins[i], "*") == 0 &&
 			    !cli.cfg.public_read)
-				die_usage("--cors-origin '%s' needs --public-read: "
-					  "any web page could read with a token "
-					  "otherwise",
-					  "*");
+				die_usage(
+					"--cors-origin '%s' needs --public-read: "
+					"any web page could read with a token "
+					"otherwise",
+					"*");
 		rc = serve(&cli);
 	} else if (strcmp(cmd, "routes") == 0) {
 		/* the route table, a line each: method, path, role needed */
@@ -360,7 +390,8 @@ int main(int argc, char **argv)
 			die_usage("token needs add, list or revoke, not '%s'",
 				  verb);
 		parse_flags(&cli, argc - 2, argv + 2,
-			    db_only | (strcmp(verb, "add") == 0 ? 1u << O_ROLE : 0));
+			    db_only | (strcmp(verb, "add") == 0 ? 1u << O_ROLE
+								: 0));
 		/* getopt_long moved the operands behind the options */
 		if (argc - 2 - optind != (named ? 1 : 0))
 			die_usage("token %s takes exactly one NAME", verb);

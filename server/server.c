@@ -8,7 +8,7 @@
 #include "npo/db.h"
 #include "npo/http.h"
 
-#define STREAMS 4  /* streamed replies (CSV) running at once */
+#define STREAMS 4 /* streamed replies (CSV) running at once */
 
 struct npo_server {
 	struct db *db;
@@ -56,8 +56,8 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 
 		db_release(srv->db, c);
 		if (rc < 0) {
-			snprintf(msg, sizeof(msg), "cannot load demo data: %.500s",
-				 err.detail);
+			snprintf(msg, sizeof(msg),
+				 "cannot load demo data: %.500s", err.detail);
 			err_clear(&err);
 			goto fail;
 		}

@@ -90,8 +90,7 @@ static json_t *row_to_json(const struct resource *res, sqlite3_stmt *st)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id",
-			    json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
 	for (size_t i = 0, col = (size_t)first_field_column(res);
 	     i < res->nfields; i++, col++) {
 		const struct field *f = &res->fields[i];
@@ -101,7 +100,8 @@ static json_t *row_to_json(const struct resource *res, sqlite3_stmt *st)
 			bool goal = sqlite3_column_type(st, (int)col) !=
 				    SQLITE_NULL;
 
-			v = json_pack("{s:I}", goal ? "goal_id" : "programme_id",
+			v = json_pack("{s:I}",
+				      goal ? "goal_id" : "programme_id",
 				      (json_int_t)sqlite3_column_int64(
 					      st, (int)col + !goal));
 			col++;
@@ -119,10 +119,12 @@ static json_t *row_to_json(const struct resource *res, sqlite3_stmt *st)
 		goto out;
 	json_object_set_new(o, "version",
 			    json_integer(sqlite3_column_int64(st, 1)));
-	json_object_set_new(o, "created_at",
-			    json_string((const char *)sqlite3_column_text(st, 2)));
-	json_object_set_new(o, "updated_at",
-			    json_string((const char *)sqlite3_column_text(st, 3)));
+	json_object_set_new(
+		o, "created_at",
+		json_string((const char *)sqlite3_column_text(st, 2)));
+	json_object_set_new(
+		o, "updated_at",
+		json_string((const char *)sqlite3_column_text(st, 3)));
 out:
 	if (res->present)
 		res->present(o);
@@ -301,7 +303,8 @@ int store_delete(struct db_conn *c, const struct resource *res, int64_t id,
 		const json_t *first = json_array_get(refs, 0);
 
 		return err_set_new(
-			err, json_pack("{s:o}", "referenced_by", refs), NPO_E_REFERENCED,
+			err, json_pack("{s:o}", "referenced_by", refs),
+			NPO_E_REFERENCED,
 			"%s %lld cannot be deleted: %lld %s point to it",
 			res->name, (long long)id,
 			(long long)json_integer_value(
@@ -415,7 +418,7 @@ static void bind_filters(struct db_conn *c, sqlite3_stmt *st, int first,
 			db_bind_int64(c, st, first + (int)i, v);
 		else
 			db_bind_text(c, st, first + (int)i, filters[i].value,
-					  -1);
+				     -1);
 	}
 }
 

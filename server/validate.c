@@ -10,8 +10,8 @@
 bool validate_school_year(const char *s)
 {
 	return strlen(s) == 9 && s[4] == '-' && strspn(s, "0123456789") == 4 &&
-	       strspn(s + 5, "0123456789") == 4 &&
-	       atoi(s + 5) == atoi(s) + 1 && atoi(s) >= 1900;
+	       strspn(s + 5, "0123456789") == 4 && atoi(s + 5) == atoi(s) + 1 &&
+	       atoi(s) >= 1900;
 }
 
 bool validate_cbs_code(const char *s)
@@ -31,7 +31,8 @@ int validate_fail(struct npo_err *err, const char *field, const char *code,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	validate_add_error(errors, field, code, msg);
-	return err_set_new(err, json_pack("{s:o}", "errors", errors), NPO_E_VALIDATION_FAILED, "%s %s", field, msg);
+	return err_set_new(err, json_pack("{s:o}", "errors", errors),
+			   NPO_E_VALIDATION_FAILED, "%s %s", field, msg);
 }
 
 void validate_add_error(json_t *errors, const char *field, const char *code,
@@ -110,7 +111,8 @@ static const char *validate_line(const json_t *v)
 
 	if (!json_is_object(v) || json_object_size(v) != 1)
 		return "must be {\"goal_id\": N} or {\"programme_id\": N}";
-	json_object_foreach((json_t *)v, key, id) {
+	json_object_foreach((json_t *)v, key, id)
+	{
 		if (strcmp(key, "goal_id") && strcmp(key, "programme_id"))
 			return "must be {\"goal_id\": N} or "
 			       "{\"programme_id\": N}";
@@ -143,8 +145,9 @@ const char *validate_value(const struct field *f, const json_t *v,
 		    json_integer_value(v) > f->max) {
 			*code = "range";
 			return f->type == FIELD_REF ? "must be an id (>= 1)"
-			       : f->min == 0	   ? "must not be negative or too large"
-						   : "is out of range";
+			       : f->min == 0
+				       ? "must not be negative or too large"
+				       : "is out of range";
 		}
 		return NULL;
 	case FIELD_LINE:
@@ -175,7 +178,8 @@ const char *validate_value(const struct field *f, const json_t *v,
 	case FIELD_TEXT:
 		if ((int64_t)utf8_len(s) < f->min) {
 			*code = f->min == 1 ? "required" : "length";
-			return f->min == 1 ? "must not be empty" : "is too short";
+			return f->min == 1 ? "must not be empty"
+					   : "is too short";
 		}
 		if ((int64_t)utf8_len(s) > f->max) {
 			*code = "length";
@@ -196,7 +200,8 @@ json_t *validate_body(const struct field *fields, size_t nfields,
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)body, key, v) {
+	json_object_foreach((json_t *)body, key, v)
+	{
 		const struct field *f = validate_find(fields, nfields, key);
 		const char *msg, *code;
 

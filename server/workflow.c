@@ -4,10 +4,9 @@
 
 #include "npo/util.h"
 
-
-const char *const plan_states[] = { "draft", "submitted", "approved",
-					   "rejected", "withdrawn", "settled",
-					   NULL };
+const char *const plan_states[] = { "draft",	"submitted", "approved",
+				    "rejected", "withdrawn", "settled",
+				    NULL };
 static const struct move plan_moves[] = {
 	{ "draft", "submitted" },     { "submitted", "approved" },
 	{ "submitted", "rejected" },  { "draft", "withdrawn" },
@@ -16,8 +15,8 @@ static const struct move plan_moves[] = {
 const struct workflow plan_workflow = { plan_states, plan_moves,
 					ARRAY_SIZE(plan_moves) };
 
-const char *const expenditure_states[] = { "submitted", "approved",
-						  "rejected", "paid", NULL };
+const char *const expenditure_states[] = { "submitted", "approved", "rejected",
+					   "paid", NULL };
 static const struct move expenditure_moves[] = {
 	{ "submitted", "approved" },
 	{ "submitted", "rejected" },
@@ -27,16 +26,15 @@ const struct workflow expenditure_workflow = { expenditure_states,
 					       expenditure_moves,
 					       ARRAY_SIZE(expenditure_moves) };
 
-const char *const programme_states[] = { "planned", "active",
-						"completed", "stopped", NULL };
+const char *const programme_states[] = { "planned", "active", "completed",
+					 "stopped", NULL };
 static const struct move programme_moves[] = {
 	{ "planned", "active" },
 	{ "active", "completed" },
 	{ "planned", "stopped" },
 	{ "active", "stopped" },
 };
-const struct workflow programme_workflow = { programme_states,
-					     programme_moves,
+const struct workflow programme_workflow = { programme_states, programme_moves,
 					     ARRAY_SIZE(programme_moves) };
 
 bool workflow_allows(const struct workflow *wf, const char *from,

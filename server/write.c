@@ -67,7 +67,8 @@ static int check_refs(struct db_conn *c, const struct resource *res,
 		json_decref(errors);
 		return 0;
 	}
-	return err_set_new(err, json_pack("{s:o}", "errors", errors), NPO_E_VALIDATION_FAILED,
+	return err_set_new(err, json_pack("{s:o}", "errors", errors),
+			   NPO_E_VALIDATION_FAILED,
 			   "a referenced row does not exist (see errors)");
 }
 
@@ -119,14 +120,15 @@ static int check_overrun(struct db_conn *c, const struct level *l,
 		return 0;
 	return err_set_new(
 		err,
-		json_pack("{s:s, s:{s:s, s:I}, s:I, s:I, s:I, s:I}", "rule",
-			  figures_level_code(l->kind), "parent", "entity",
-			  figures_level_entity(l->kind), "id", (json_int_t)l->id,
-			  "parent_cents", (json_int_t)post.limit, "used_cents",
-			  (json_int_t)(pre->exists ? pre->used : 0),
-			  "asked_cents",
-			  (json_int_t)(post.used - (pre->exists ? pre->used : 0)),
-			  "over_cents", (json_int_t)over),
+		json_pack(
+			"{s:s, s:{s:s, s:I}, s:I, s:I, s:I, s:I}", "rule",
+			figures_level_code(l->kind), "parent", "entity",
+			figures_level_entity(l->kind), "id", (json_int_t)l->id,
+			"parent_cents", (json_int_t)post.limit, "used_cents",
+			(json_int_t)(pre->exists ? pre->used : 0),
+			"asked_cents",
+			(json_int_t)(post.used - (pre->exists ? pre->used : 0)),
+			"over_cents", (json_int_t)over),
 		NPO_E_OVERRUN,
 		"refused under overrun_policy stop: %s %lld would use %lld "
 		"cents of its %lld (%s)",
@@ -168,7 +170,8 @@ static int change_patch(const struct resource *res, const json_t *before,
 static int change_delete(const struct resource *res, const json_t *before,
 			 json_t **row, const void *arg, struct npo_err *err)
 {
-	const char *status = json_string_value(json_object_get(before, "status"));
+	const char *status =
+		json_string_value(json_object_get(before, "status"));
 
 	(void)arg;
 	*row = NULL;
@@ -184,7 +187,10 @@ static int change_delete(const struct resource *res, const json_t *before,
 
 /* The body of a status move, before what the resource adds to it. */
 static const struct field move_fields[] = {
-	{ .name = "status", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	{ .name = "status",
+	  .type = FIELD_TEXT,
+	  .flags = F_REQUIRED,
+	  .min = 1,
 	  .max = 32 },
 	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE, .max = 2000 },
 };
@@ -210,8 +216,8 @@ static int change_status(const struct resource *res, const json_t *before,
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(allowed, json_string(next[i]));
 	return err_set_new(err,
-			   json_pack("{s:s, s:o}", "current_status", from, "allowed",
-				     allowed),
+			   json_pack("{s:s, s:o}", "current_status", from,
+				     "allowed", allowed),
 			   NPO_E_TRANSITION_NOT_ALLOWED,
 			   "a %s cannot move from %s to %s%s", res->name, from,
 			   to, n ? " (see allowed)" : "; it is final");
@@ -272,8 +278,10 @@ static int change(const struct write *w, const json_t *before, json_t **row,
 static const char *action_of(enum write_op op)
 {
 	static const char *const actions[] = {
-		[WRITE_CREATE] = "create", [WRITE_UPDATE] = "update",
-		[WRITE_DELETE] = "delete", [WRITE_MOVE] = "status",
+		[WRITE_CREATE] = "create",
+		[WRITE_UPDATE] = "update",
+		[WRITE_DELETE] = "delete",
+		[WRITE_MOVE] = "status",
 	};
 
 	return actions[op];
@@ -287,7 +295,7 @@ int write_store(struct db_conn *c, const struct resource *res, int64_t *id,
 	json_t *now = NULL;
 	int rc;
 
-	if (!row ? store_delete(c, res, *id, err)
+	if (!row   ? store_delete(c, res, *id, err)
 	    : !*id ? store_insert(c, res, row, id, err)
 		   : store_update(c, res, *id, row, err))
 		return -1;
@@ -306,10 +314,10 @@ int write_apply(struct db_conn *c, const struct write *w,
 		struct write_result *out, struct npo_err *err)
 {
 	const struct resource *res = w->res;
-	const char *note = w->op == WRITE_MOVE
-				   ? json_string_value(json_object_get(w->body,
-								       "note"))
-				   : NULL;
+	const char *note =
+		w->op == WRITE_MOVE
+			? json_string_value(json_object_get(w->body, "note"))
+			: NULL;
 	json_t *before = NULL, *row = NULL;
 	struct level levels[MAX_LEVELS];
 	struct level_use pre[MAX_LEVELS];
@@ -321,8 +329,8 @@ int write_apply(struct db_conn *c, const struct write *w,
 		return -1;
 	if (id && store_get(c, res, id, &before, err) < 0)
 		goto fail;
-	if (before && w->expects && !w->expects(version_of(before),
-						w->expects_arg)) {
+	if (before && w->expects &&
+	    !w->expects(version_of(before), w->expects_arg)) {
 		err_set_new(err,
 			    json_pack("{s:I}", "current_version",
 				      (json_int_t)version_of(before)),
@@ -350,7 +358,7 @@ int write_apply(struct db_conn *c, const struct write *w,
 	for (size_t i = 0; i < nlevels; i++)
 		if (figures_level(c, &levels[i], &pre[i], err) < 0)
 			goto fail;
-	if (!row ? store_delete(c, res, id, err)
+	if (!row  ? store_delete(c, res, id, err)
 	    : !id ? store_insert(c, res, row, &id, err)
 		  : store_update(c, res, id, row, err))
 		goto fail;

@@ -29,7 +29,10 @@ static inline int check_main(const char *name)
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-#define CHECK_MAIN(name) \
-	int main(void) { return check_main(name); }
+#define CHECK_MAIN(name)                 \
+	int main(void)                   \
+	{                                \
+		return check_main(name); \
+	}
 
 #endif

@@ -9,9 +9,10 @@ libmicrohttpd-dev libjansson-dev libsqlite3-dev check libcurl4-openssl-dev
 libxlsxwriter-dev zlib1g-dev
 curl sqlite3
 chromium libreoffice-calc-nogui nodejs
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev clang-format"
 # clang and libclang-rt-14-dev (its libFuzzer and sanitizer runtimes, only
-# recommended by clang): the fuzz harnesses, tools/fuzz.sh.
+# recommended by clang): the fuzz harnesses, tools/fuzz.sh. clang-format:
+# tools/format.sh (make format, and its check in make test).
 # npm: Debian's package, unless npm is there already (the nodejs of
 # NodeSource ships its own npm and conflicts with Debian's package).
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"

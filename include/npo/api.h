@@ -16,7 +16,6 @@
 extern struct route api_routes[];
 extern size_t api_nroutes;
 
-
 /* Generic handlers; the route's ctx is the struct resource. */
 void crud_list(struct http_request *req);
 void crud_get(struct http_request *req);
@@ -30,7 +29,7 @@ void crud_status(struct http_request *req);
 /* How the answer is written: JSON, or CSV in a dialect. */
 struct output {
 	bool csv;
-	bool format_given;  /* ?format= decided, whatever Accept says */
+	bool format_given; /* ?format= decided, whatever Accept says */
 	enum csv_dialect dialect;
 };
 

@@ -38,7 +38,6 @@ int auth_token_add(struct db_conn *c, const char *name, enum role role,
 int auth_token_list(struct db_conn *c, FILE *out, struct npo_err *err);
 
 /* Removes the token called name; 404 when there is none. */
-int auth_token_revoke(struct db_conn *c, const char *name,
-		      struct npo_err *err);
+int auth_token_revoke(struct db_conn *c, const char *name, struct npo_err *err);
 
 #endif

@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 enum csv_dialect {
-	CSV_RFC4180,   /* ',' separator, '.' decimals, CRLF (RFC 4180) */
-	CSV_EXCEL_NL,  /* UTF-8 BOM, ';', decimal comma, CRLF: Dutch Excel */
+	CSV_RFC4180,  /* ',' separator, '.' decimals, CRLF (RFC 4180) */
+	CSV_EXCEL_NL, /* UTF-8 BOM, ';', decimal comma, CRLF: Dutch Excel */
 };
 
 /* 0 and the dialect for "rfc4180" or "excel-nl"; -1 otherwise. */

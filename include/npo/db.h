@@ -13,8 +13,8 @@
 
 #include "npo/util.h"
 
-struct db;       /* the pool */
-struct db_conn;  /* one connection with its statement cache */
+struct db;	/* the pool */
+struct db_conn; /* one connection with its statement cache */
 
 /*
  * Opens path (creating it), sets the pragmas, runs PRAGMA quick_check and

@@ -3,9 +3,9 @@
 #define NPO_EMBEDDED_H
 
 struct embedded_migration {
-	int number;        /* the NNNN of migrations/NNNN_name.sql */
-	const char *name;  /* NNNN_name */
-	const char *sql;   /* NUL-terminated */
+	int number;	  /* the NNNN of migrations/NNNN_name.sql */
+	const char *name; /* NNNN_name */
+	const char *sql;  /* NUL-terminated */
 };
 
 /* In ascending order of number, numbered 1..count without gaps. */

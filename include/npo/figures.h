@@ -15,14 +15,14 @@
 /* The figures of one budget, goal or programme, in cents. */
 struct figures {
 	int64_t id;
-	int64_t parent_id;  /* a goal's budget, a programme's goal */
-	char *code;         /* goal code (owned, or NULL) */
-	char *name;         /* owned */
-	char *status;       /* programme status (owned, or NULL) */
-	int64_t amount;     /* grant, allocation or programme budget */
+	int64_t parent_id; /* a goal's budget, a programme's goal */
+	char *code;	   /* goal code (owned, or NULL) */
+	char *name;	   /* owned */
+	char *status;	   /* programme status (owned, or NULL) */
+	int64_t amount;	   /* grant, allocation or programme budget */
 	int64_t allocated, programmed, committed, spent, paid;
 	int64_t open_commitments;
-	int64_t spent_ever;  /* spent over all time, whatever the period */
+	int64_t spent_ever; /* spent over all time, whatever the period */
 	/* derived by figures_derive */
 	int64_t unallocated, remaining, expected_return;
 };
@@ -34,17 +34,17 @@ struct figures {
  * walk it in its order.
  */
 enum figure_level {
-	FIG_BUDGET = 1 << 0,     /* the totals of a budget's status */
-	FIG_GOAL = 1 << 1,       /* a goal's row */
-	FIG_PROGRAMME = 1 << 2,  /* a programme's row */
-	FIG_SUMMARY = 1 << 3,    /* a budget's row on the front page */
+	FIG_BUDGET = 1 << 0,	/* the totals of a budget's status */
+	FIG_GOAL = 1 << 1,	/* a goal's row */
+	FIG_PROGRAMME = 1 << 2, /* a programme's row */
+	FIG_SUMMARY = 1 << 3,	/* a budget's row on the front page */
 };
 
 struct figure_def {
-	const char *name;   /* "committed_cents" */
-	const char *label;  /* "Verplicht" */
-	unsigned levels;    /* a set of enum figure_level */
-	size_t offset;      /* of its int64_t in struct figures */
+	const char *name;  /* "committed_cents" */
+	const char *label; /* "Verplicht" */
+	unsigned levels;   /* a set of enum figure_level */
+	size_t offset;	   /* of its int64_t in struct figures */
 };
 
 extern const struct figure_def figure_defs[];
@@ -54,15 +54,15 @@ extern const size_t figure_ndefs;
 int64_t figures_value(const struct figures *f, const struct figure_def *d);
 
 struct warning {
-	const char *code;    /* over_allocated, goal_over_programmed, … */
-	const char *entity;  /* budget, goal, programme, plan, expenditure */
+	const char *code;   /* over_allocated, goal_over_programmed, … */
+	const char *entity; /* budget, goal, programme, plan, expenditure */
 	int64_t id;
-	int64_t amount;      /* the excess, or the money at stake, in cents */
+	int64_t amount; /* the excess, or the money at stake, in cents */
 	char message[200];
 };
 
 struct budget_figures {
-	struct figures total;  /* the budget itself */
+	struct figures total; /* the budget itself */
 	char spend_from[11], spend_until[11];
 	struct figures *goals;
 	size_t ngoals;
@@ -70,7 +70,7 @@ struct budget_figures {
 	size_t nprogrammes;
 	struct warning *warnings;
 	size_t nwarnings;
-	bool nomem;  /* a warning could not be kept: figures_budget fails */
+	bool nomem; /* a warning could not be kept: figures_budget fails */
 };
 
 /*
@@ -94,11 +94,11 @@ struct level {
 };
 
 struct level_use {
-	bool exists;      /* false when the row is gone or not yet there */
-	bool applies;     /* a plan's limit holds only once it is approved */
-	bool stop;        /* the budget's overrun_policy is stop */
-	int64_t limit;    /* grant, allocation, programme budget, approved */
-	int64_t used;     /* allocated, programmed, committed, spent */
+	bool exists;   /* false when the row is gone or not yet there */
+	bool applies;  /* a plan's limit holds only once it is approved */
+	bool stop;     /* the budget's overrun_policy is stop */
+	int64_t limit; /* grant, allocation, programme budget, approved */
+	int64_t used;  /* allocated, programmed, committed, spent */
 };
 
 /* Reads how much of level l is used, in the caller's transaction. */

@@ -28,8 +28,8 @@ struct route {
 	const char *method;
 	const char *path;
 	http_handler handler;
-	enum role role;   /* lowest role allowed; ROLE_NONE: no token */
-	const void *ctx;  /* handed to the handler, e.g. its resource */
+	enum role role;	 /* lowest role allowed; ROLE_NONE: no token */
+	const void *ctx; /* handed to the handler, e.g. its resource */
 	/* a GET whose answer follows from the database revision and the
 	 * request (lists, status): the dispatcher gives it an ETag and
 	 * answers If-None-Match with 304 before the handler runs */
@@ -37,12 +37,12 @@ struct route {
 };
 
 struct http_config {
-	const char *listen;  /* ADDR:PORT; port 0 picks a free one */
+	const char *listen; /* ADDR:PORT; port 0 picks a free one */
 	unsigned threads;
-	size_t max_body;     /* bytes; larger bodies are 413 */
-	unsigned timeout_s;  /* idle connection timeout */
-	bool public_read;    /* GET routes of role read need no token */
-	const char *const *cors_origins;  /* allowed origins; "*" for any */
+	size_t max_body;    /* bytes; larger bodies are 413 */
+	unsigned timeout_s; /* idle connection timeout */
+	bool public_read;   /* GET routes of role read need no token */
+	const char *const *cors_origins; /* allowed origins; "*" for any */
 	size_t ncors_origins;
 	const struct route *routes;
 	size_t nroutes;
@@ -87,7 +87,7 @@ typedef int (*http_query_fn)(void *arg, const char *key, const char *value);
 int http_query_foreach(const struct http_request *req, http_query_fn fn,
 		       void *arg);
 const json_t *http_body(const struct http_request *req); /* an object */
-const char *http_actor(const struct http_request *req);  /* token name */
+const char *http_actor(const struct http_request *req);	 /* token name */
 struct db_conn *http_db(const struct http_request *req);
 
 /* The reply: one per request, sent when the handler returns. */
@@ -112,7 +112,8 @@ void http_reply_stream(struct http_request *req, int status,
 /* An RFC 9457 problem from err (err is left as it was). */
 void http_reply_err(struct http_request *req, const struct npo_err *err);
 void http_reply_problem(struct http_request *req, enum npo_error e,
-			const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Adds a header to the reply (copied). */
 void http_set_header(struct http_request *req, const char *name,
 		     const char *value);

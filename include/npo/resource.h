@@ -18,12 +18,12 @@
 
 /* The operations a resource offers over HTTP. */
 enum resource_op {
-	OP_LIST = 1 << 0,    /* GET path */
-	OP_CREATE = 1 << 1,  /* POST path */
-	OP_GET = 1 << 2,     /* GET path/{id} */
-	OP_PATCH = 1 << 3,   /* PATCH path/{id} */
-	OP_DELETE = 1 << 4,  /* DELETE path/{id} */
-	OP_MOVE = 1 << 5,    /* POST path/{id}/status: a workflow move */
+	OP_LIST = 1 << 0,   /* GET path */
+	OP_CREATE = 1 << 1, /* POST path */
+	OP_GET = 1 << 2,    /* GET path/{id} */
+	OP_PATCH = 1 << 3,  /* PATCH path/{id} */
+	OP_DELETE = 1 << 4, /* DELETE path/{id} */
+	OP_MOVE = 1 << 5,   /* POST path/{id}/status: a workflow move */
 };
 #define OPS_CRUD (OP_LIST | OP_CREATE | OP_GET | OP_PATCH | OP_DELETE)
 
@@ -31,9 +31,9 @@ struct workflow;
 struct level;
 
 struct resource {
-	const char *name;   /* singular, the audit entity: "budget" */
-	const char *table;  /* "budgets" */
-	const char *path;   /* collection path: "/api/v1/budgets" */
+	const char *name;  /* singular, the audit entity: "budget" */
+	const char *table; /* "budgets" */
+	const char *path;  /* collection path: "/api/v1/budgets" */
 	const struct field *fields;
 	size_t nfields;
 	/*
@@ -70,7 +70,6 @@ struct resource {
 	unsigned ops;
 	enum role read_role;
 };
-
 
 extern const struct resource budget_resource;
 extern const struct resource goal_resource;

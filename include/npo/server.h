@@ -8,13 +8,13 @@
 #include <stddef.h>
 
 struct npo_config {
-	const char *db_path;     /* default ./npo.db */
-	const char *listen;      /* default 127.0.0.1:8080 */
-	unsigned threads;        /* worker threads and database connections */
-	size_t max_body;         /* request body limit in bytes */
-	unsigned timeout_s;      /* idle connection timeout */
+	const char *db_path; /* default ./npo.db */
+	const char *listen;  /* default 127.0.0.1:8080 */
+	unsigned threads;    /* worker threads and database connections */
+	size_t max_body;     /* request body limit in bytes */
+	unsigned timeout_s;  /* idle connection timeout */
 	bool public_read;
-	bool demo;               /* fill an empty database with demo data */
+	bool demo; /* fill an empty database with demo data */
 	const char *const *cors_origins;
 	size_t ncors_origins;
 };

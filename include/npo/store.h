@@ -44,7 +44,7 @@ int store_bump_revision(struct db_conn *c, struct npo_err *err);
 
 struct store_filter {
 	const struct field *field;
-	const char *value;  /* as given in the query; checked by store_list */
+	const char *value; /* as given in the query; checked by store_list */
 };
 
 /* A query over the rows of a resource, read one at a time. */

@@ -32,11 +32,11 @@ const char *util_jstr(const json_t *o, const char *key);
  * callers decide how to report it.
  */
 struct npo_err {
-	enum npo_error e;  /* NPO_E_NONE while nothing went wrong */
-	int status;        /* npo_error_def(e)->status, e.g. 409 */
-	const char *code;  /* npo_error_def(e)->code, e.g. "version_mismatch" */
-	char detail[512];  /* one sentence for a person */
-	json_t *extra;     /* owned: more members for the problem body, or NULL */
+	enum npo_error e; /* NPO_E_NONE while nothing went wrong */
+	int status;	  /* npo_error_def(e)->status, e.g. 409 */
+	const char *code; /* npo_error_def(e)->code, e.g. "version_mismatch" */
+	char detail[512]; /* one sentence for a person */
+	json_t *extra; /* owned: more members for the problem body, or NULL */
 };
 
 /* Fills err (freeing any earlier extra) and returns -1. */

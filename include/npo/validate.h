@@ -12,35 +12,35 @@
 #include <stdint.h>
 
 enum field_type {
-	FIELD_TEXT,   /* string, length min..max in characters */
-	FIELD_INT,    /* integer min..max */
-	FIELD_CENTS,  /* integer number of cents min..max */
-	FIELD_DATE,   /* "YYYY-MM-DD", a real calendar date */
-	FIELD_ENUM,   /* one of choices */
-	FIELD_REF,    /* id of another resource (integer >= 1) */
-	FIELD_TIME,   /* server-set UTC timestamp */
-	FIELD_LINE,   /* {"goal_id": N} or {"programme_id": N}; stored as the
-		       * columns <name>_goal_id and <name>_programme_id */
+	FIELD_TEXT,  /* string, length min..max in characters */
+	FIELD_INT,   /* integer min..max */
+	FIELD_CENTS, /* integer number of cents min..max */
+	FIELD_DATE,  /* "YYYY-MM-DD", a real calendar date */
+	FIELD_ENUM,  /* one of choices */
+	FIELD_REF,   /* id of another resource (integer >= 1) */
+	FIELD_TIME,  /* server-set UTC timestamp */
+	FIELD_LINE,  /* {"goal_id": N} or {"programme_id": N}; stored as the
+		      * columns <name>_goal_id and <name>_programme_id */
 };
 
 enum field_flag {
-	F_REQUIRED = 1 << 0,  /* must be given on create */
-	F_NULLABLE = 1 << 1,  /* null is a value */
-	F_READONLY = 1 << 2,  /* set by the server only; refused in bodies */
-	F_FIXED = 1 << 3,     /* given on create, refused in PATCH */
-	F_FILTER = 1 << 4,    /* usable as an exact-match list filter */
+	F_REQUIRED = 1 << 0, /* must be given on create */
+	F_NULLABLE = 1 << 1, /* null is a value */
+	F_READONLY = 1 << 2, /* set by the server only; refused in bodies */
+	F_FIXED = 1 << 3,    /* given on create, refused in PATCH */
+	F_FILTER = 1 << 4,   /* usable as an exact-match list filter */
 };
 
 struct field {
-	const char *name;              /* JSON member and column name */
+	const char *name; /* JSON member and column name */
 	enum field_type type;
-	unsigned flags;                /* enum field_flag */
-	int64_t min, max;              /* bounds: value, or length for text */
-	const char *const *choices;    /* FIELD_ENUM: NULL-terminated */
-	bool (*format)(const char *);  /* FIELD_TEXT: extra check, or NULL */
-	const char *hint;              /* what format expects, for messages */
-	const char *def;               /* default of an absent TEXT/ENUM */
-	const char *ref;               /* FIELD_REF: the table it points to */
+	unsigned flags;		      /* enum field_flag */
+	int64_t min, max;	      /* bounds: value, or length for text */
+	const char *const *choices;   /* FIELD_ENUM: NULL-terminated */
+	bool (*format)(const char *); /* FIELD_TEXT: extra check, or NULL */
+	const char *hint;	      /* what format expects, for messages */
+	const char *def;	      /* default of an absent TEXT/ENUM */
+	const char *ref;	      /* FIELD_REF: the table it points to */
 };
 
 /*

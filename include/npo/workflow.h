@@ -14,7 +14,7 @@ struct move {
 };
 
 struct workflow {
-	const char *const *states;  /* NULL-terminated; the first is initial */
+	const char *const *states; /* NULL-terminated; the first is initial */
 	const struct move *moves;
 	size_t nmoves;
 };

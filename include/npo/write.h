@@ -20,13 +20,13 @@ enum write_op { WRITE_CREATE, WRITE_UPDATE, WRITE_DELETE, WRITE_MOVE };
 struct write {
 	const struct resource *res;
 	enum write_op op;
-	int64_t id;          /* the row; 0 for a create */
+	int64_t id; /* the row; 0 for a create */
 	/* create: the fields; update: the fields to change; move: the move's
 	 * body ({"status": …, "note": …} and what the resource adds);
 	 * delete: NULL. Borrowed. */
 	const json_t *body;
-	const char *actor;   /* who, for the audit row: a token's name, "demo" */
-	const char *note;    /* for the audit row (a move's own note wins) */
+	const char *actor; /* who, for the audit row: a token's name, "demo" */
+	const char *note;  /* for the audit row (a move's own note wins) */
 	/*
 	 * The version the writer holds (If-Match): true when version is one
 	 * it names; NULL when it names none. expected says what it named, for
@@ -38,10 +38,10 @@ struct write {
 };
 
 struct write_result {
-	json_t *row;   /* as stored after the write; NULL after a delete */
+	json_t *row; /* as stored after the write; NULL after a delete */
 	int64_t id;
-	bool created;  /* a new row */
-	bool changed;  /* false: the row was already so, nothing was written */
+	bool created; /* a new row */
+	bool changed; /* false: the row was already so, nothing was written */
 };
 
 /*

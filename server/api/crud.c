@@ -65,7 +65,7 @@ void crud_get(struct http_request *req)
 
 struct list_query {
 	const struct resource *res;
-	unsigned seen;  /* bit set of the paging parameters given */
+	unsigned seen; /* bit set of the paging parameters given */
 	struct store_filter filters[MAX_FILTERS];
 	size_t nfilters;
 	int64_t limit, after;
@@ -93,9 +93,10 @@ static int list_arg(void *arg, const char *key, const char *value)
 	if (strcmp(key, "limit") == 0) {
 		if (util_parse_int64(value, &q->limit) < 0 || q->limit < 1 ||
 		    q->limit > LIMIT_MAX)
-			return err_set(q->err, NPO_E_BAD_QUERY,
-				       "limit must be a whole number from 1 to %d",
-				       LIMIT_MAX);
+			return err_set(
+				q->err, NPO_E_BAD_QUERY,
+				"limit must be a whole number from 1 to %d",
+				LIMIT_MAX);
 	} else if (strcmp(key, "after") == 0) {
 		if (util_parse_int64(value, &q->after) < 0 || q->after < 0)
 			return err_set(q->err, NPO_E_BAD_QUERY,
@@ -202,8 +203,8 @@ static json_t *list_template(const struct resource *res, const char *fields,
 
 		if (!is_output_field(res, p, len)) {
 			err_set(err, NPO_E_BAD_QUERY,
-				"fields: %.*s is not a field of %s", (int)len, p,
-				res->name);
+				"fields: %.*s is not a field of %s", (int)len,
+				p, res->name);
 			json_decref(t);
 			t = NULL;
 			break;
@@ -225,7 +226,8 @@ static void project(const json_t *template, json_t *items)
 	json_t *item, *v;
 	size_t i;
 
-	json_array_foreach(items, i, item) {
+	json_array_foreach(items, i, item)
+	{
 		json_t *o = json_object();
 
 		json_object_foreach((json_t *)template, key, v)
@@ -304,8 +306,7 @@ static void content_disposition(struct http_request *req, const char *file)
 {
 	char value[160];
 
-	snprintf(value, sizeof(value), "attachment; filename=\"%s.csv\"",
-		 file);
+	snprintf(value, sizeof(value), "attachment; filename=\"%s.csv\"", file);
 	http_set_header(req, "Content-Disposition", value);
 }
 
@@ -390,7 +391,8 @@ void crud_list(struct http_request *req)
 {
 	const struct resource *res = http_ctx(req);
 	struct npo_err err = { 0 };
-	struct list_query q = { .res = res, .limit = LIMIT_DEFAULT,
+	struct list_query q = { .res = res,
+				.limit = LIMIT_DEFAULT,
 				.err = &err };
 	json_t *items = NULL, *next = json_null(), *body, *template = NULL;
 	int64_t total = 0;
@@ -413,10 +415,10 @@ void crud_list(struct http_request *req)
 		char *url, *link;
 
 		json_array_remove(items, (size_t)q.limit);
-		url = next_url(&q, json_integer_value(json_object_get(
-					   json_array_get(items,
-							  (size_t)q.limit - 1),
-					   "id")));
+		url = next_url(
+			&q, json_integer_value(json_object_get(
+				    json_array_get(items, (size_t)q.limit - 1),
+				    "id")));
 		if (!url || asprintf(&link, "<%s>; rel=\"next\"", url) < 0) {
 			free(url);
 			err_set(&err, NPO_E_INTERNAL, "out of memory");

@@ -9,20 +9,38 @@
 #include "npo/workflow.h"
 
 static const struct field expenditure_fields[] = {
-	{ .name = "programme_id", .type = FIELD_REF,
-	  .flags = F_REQUIRED | F_FILTER, .min = 1, .max = INT64_MAX,
+	{ .name = "programme_id",
+	  .type = FIELD_REF,
+	  .flags = F_REQUIRED | F_FILTER,
+	  .min = 1,
+	  .max = INT64_MAX,
 	  .ref = "programmes" },
-	{ .name = "plan_id", .type = FIELD_REF, .flags = F_NULLABLE | F_FILTER,
-	  .min = 1, .max = INT64_MAX, .ref = "plans" },
-	{ .name = "amount_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
-	  .min = 1, .max = MONEY_MAX_CENTS },
+	{ .name = "plan_id",
+	  .type = FIELD_REF,
+	  .flags = F_NULLABLE | F_FILTER,
+	  .min = 1,
+	  .max = INT64_MAX,
+	  .ref = "plans" },
+	{ .name = "amount_cents",
+	  .type = FIELD_CENTS,
+	  .flags = F_REQUIRED,
+	  .min = 1,
+	  .max = MONEY_MAX_CENTS },
 	{ .name = "spent_on", .type = FIELD_DATE, .flags = F_REQUIRED },
-	{ .name = "description", .type = FIELD_TEXT, .flags = F_REQUIRED,
-	  .min = 1, .max = 500 },
-	{ .name = "reference", .type = FIELD_TEXT, .flags = F_NULLABLE,
+	{ .name = "description",
+	  .type = FIELD_TEXT,
+	  .flags = F_REQUIRED,
+	  .min = 1,
+	  .max = 500 },
+	{ .name = "reference",
+	  .type = FIELD_TEXT,
+	  .flags = F_NULLABLE,
 	  .max = 200 },
-	{ .name = "status", .type = FIELD_ENUM, .flags = F_READONLY | F_FILTER,
-	  .choices = expenditure_states, .def = "submitted",
+	{ .name = "status",
+	  .type = FIELD_ENUM,
+	  .flags = F_READONLY | F_FILTER,
+	  .choices = expenditure_states,
+	  .def = "submitted",
 	  .hint = "must be submitted, approved, rejected or paid" },
 };
 
@@ -48,7 +66,8 @@ static int expenditure_check(struct db_conn *c, json_t *row,
 			       (long long)util_jint(before, "id"),
 			       util_jstr(before, "status"), changed);
 	if (!json_is_integer(plan_id) ||
-	    (before && json_equal(plan_id, json_object_get(before, "plan_id")) &&
+	    (before &&
+	     json_equal(plan_id, json_object_get(before, "plan_id")) &&
 	     json_equal(json_object_get(row, "programme_id"),
 			json_object_get(before, "programme_id"))))
 		return 0;
@@ -81,7 +100,8 @@ static size_t expenditure_levels(const json_t *row, struct level *out,
 	out[n++] = (struct level){ LEVEL_PROGRAMME,
 				   util_jint(row, "programme_id") };
 	if (util_jint(row, "plan_id"))
-		out[n++] = (struct level){ LEVEL_PLAN, util_jint(row, "plan_id") };
+		out[n++] =
+			(struct level){ LEVEL_PLAN, util_jint(row, "plan_id") };
 	return n;
 }
 

@@ -5,15 +5,27 @@
 #include "npo/money.h"
 
 static const struct field goal_fields[] = {
-	{ .name = "budget_id", .type = FIELD_REF,
-	  .flags = F_REQUIRED | F_FIXED | F_FILTER, .min = 1, .max = INT64_MAX,
+	{ .name = "budget_id",
+	  .type = FIELD_REF,
+	  .flags = F_REQUIRED | F_FIXED | F_FILTER,
+	  .min = 1,
+	  .max = INT64_MAX,
 	  .ref = "budgets" },
-	{ .name = "code", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	{ .name = "code",
+	  .type = FIELD_TEXT,
+	  .flags = F_REQUIRED,
+	  .min = 1,
 	  .max = 16 },
-	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	{ .name = "name",
+	  .type = FIELD_TEXT,
+	  .flags = F_REQUIRED,
+	  .min = 1,
 	  .max = 200 },
-	{ .name = "allocated_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
-	  .min = 0, .max = MONEY_MAX_CENTS },
+	{ .name = "allocated_cents",
+	  .type = FIELD_CENTS,
+	  .flags = F_REQUIRED,
+	  .min = 0,
+	  .max = MONEY_MAX_CENTS },
 };
 
 /* The grant holds the goals; a goal holds its programmes. */

@@ -30,8 +30,9 @@ void meta_root(struct http_request *req)
 		const struct route *r = &api_routes[i];
 		const char *name = r->path + strlen("/api/v1/");
 
-		if (strcmp(r->method, "GET") || strncmp(r->path, "/api/v1/", 8) ||
-		    strchr(name, '/') || strchr(name, '{'))
+		if (strcmp(r->method, "GET") ||
+		    strncmp(r->path, "/api/v1/", 8) || strchr(name, '/') ||
+		    strchr(name, '{'))
 			continue;
 		json_object_set_new(links, strchr(name, '.') ? "openapi" : name,
 				    json_string(r->path));

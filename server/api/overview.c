@@ -46,8 +46,8 @@ static bool xlsx_escape_at(const char *p)
  * written as _x005F_x (an escaped '_'). Text a spreadsheet would take for a
  * formula gets a leading apostrophe, as in CSV (csv_is_formula).
  */
-static void put_text(lxw_worksheet *ws, int row, int col,
-		     const char *s, lxw_format *f)
+static void put_text(lxw_worksheet *ws, int row, int col, const char *s,
+		     lxw_format *f)
 {
 	static const char esc[] = "_x005F";
 	size_t n = 0, len = 0;
@@ -173,10 +173,11 @@ static void overview_sheet(struct book *b, const json_t *budget,
 
 static void programme_sheet(struct book *b, const struct budget_figures *f)
 {
-	static const char *const heads[] = { "Id", "Doel", "Programma", "Status" };
+	static const char *const heads[] = { "Id", "Doel", "Programma",
+					     "Status" };
 	static const int widths[] = { 6, 8, 50, 12 };
-	lxw_worksheet *ws = sheet(b, "Programma's", heads, widths,
-				  (int)ARRAY_SIZE(heads));
+	lxw_worksheet *ws =
+		sheet(b, "Programma's", heads, widths, (int)ARRAY_SIZE(heads));
 	int n = figure_heads(b, ws, 0, (int)ARRAY_SIZE(heads), FIG_PROGRAMME);
 
 	worksheet_set_column(ws, (lxw_col_t)ARRAY_SIZE(heads),
@@ -202,25 +203,26 @@ static void programme_sheet(struct book *b, const struct budget_figures *f)
 
 /* The rows of res whose programme_id is one of the budget's programmes. */
 static int rows_sheet(struct book *b, struct db_conn *c,
-		      const struct budget_figures *f, const struct resource *res,
-		      const char *name, const char *const *heads,
-		      const int *widths, int ncols, const char *const *keys,
-		      struct npo_err *err)
+		      const struct budget_figures *f,
+		      const struct resource *res, const char *name,
+		      const char *const *heads, const int *widths, int ncols,
+		      const char *const *keys, struct npo_err *err)
 {
 	lxw_worksheet *ws = sheet(b, name, heads, widths, ncols);
 	int row = 1;
 
 	for (size_t i = 0; i < f->nprogrammes; i++) {
-		struct store_filter filter = {
-			validate_find(res->fields, res->nfields, "programme_id"),
-			NULL
-		};
+		struct store_filter filter = { validate_find(res->fields,
+							     res->nfields,
+							     "programme_id"),
+					       NULL };
 		struct store_cursor cur;
 		char id[24];
 		json_t *r;
 		int rc;
 
-		snprintf(id, sizeof(id), "%lld", (long long)f->programmes[i].id);
+		snprintf(id, sizeof(id), "%lld",
+			 (long long)f->programmes[i].id);
 		filter.value = id;
 		if (store_open(c, res, &filter, 1, 0, -1, &cur, err) < 0)
 			return -1;
@@ -235,8 +237,8 @@ static int rows_sheet(struct book *b, struct db_conn *c,
 				else if (json_is_integer(v))
 					put_int(ws, row, k, v);
 				else
-					put_text(ws, row, k, json_string_value(v),
-						 NULL);
+					put_text(ws, row, k,
+						 json_string_value(v), NULL);
 			}
 			json_decref(r);
 			row++;
@@ -252,12 +254,12 @@ static int plans_sheet(struct book *b, struct db_conn *c,
 		       const struct budget_figures *f, struct npo_err *err)
 {
 	static const char *const heads[] = {
-		"Id", "Programma", "School", "Schooljaar", "Titel", "Status",
-		"Aangevraagd", "Toegekend",
+		"Id",	 "Programma", "School",	     "Schooljaar",
+		"Titel", "Status",    "Aangevraagd", "Toegekend",
 	};
 	static const char *const keys[] = {
-		"id", "programme_id", "school_id", "school_year", "title",
-		"status", "requested_cents", "approved_cents",
+		"id",	 "programme_id", "school_id",	    "school_year",
+		"title", "status",	 "requested_cents", "approved_cents",
 	};
 	static const int widths[] = { 6, 10, 8, 10, 40, 12, 16, 16 };
 
@@ -270,12 +272,12 @@ static int expenditures_sheet(struct book *b, struct db_conn *c,
 			      struct npo_err *err)
 {
 	static const char *const heads[] = {
-		"Id", "Programma", "Plan", "Datum", "Omschrijving", "Kenmerk",
-		"Status", "Bedrag",
+		"Id",		"Programma", "Plan",   "Datum",
+		"Omschrijving", "Kenmerk",   "Status", "Bedrag",
 	};
 	static const char *const keys[] = {
-		"id", "programme_id", "plan_id", "spent_on", "description",
-		"reference", "status", "amount_cents",
+		"id",	       "programme_id", "plan_id", "spent_on",
+		"description", "reference",    "status",  "amount_cents",
 	};
 	static const int widths[] = { 6, 10, 6, 11, 40, 16, 10, 16 };
 

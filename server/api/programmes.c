@@ -8,28 +8,49 @@
 #include "npo/workflow.h"
 
 static const struct field programme_fields[] = {
-	{ .name = "goal_id", .type = FIELD_REF, .flags = F_REQUIRED | F_FILTER,
-	  .min = 1, .max = INT64_MAX, .ref = "goals" },
-	{ .name = "budget_id", .type = FIELD_REF, .flags = F_READONLY | F_FILTER,
-	  .min = 1, .max = INT64_MAX },
-	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	{ .name = "goal_id",
+	  .type = FIELD_REF,
+	  .flags = F_REQUIRED | F_FILTER,
+	  .min = 1,
+	  .max = INT64_MAX,
+	  .ref = "goals" },
+	{ .name = "budget_id",
+	  .type = FIELD_REF,
+	  .flags = F_READONLY | F_FILTER,
+	  .min = 1,
+	  .max = INT64_MAX },
+	{ .name = "name",
+	  .type = FIELD_TEXT,
+	  .flags = F_REQUIRED,
+	  .min = 1,
 	  .max = 200 },
-	{ .name = "partner", .type = FIELD_TEXT, .flags = F_NULLABLE, .max = 200 },
+	{ .name = "partner",
+	  .type = FIELD_TEXT,
+	  .flags = F_NULLABLE,
+	  .max = 200 },
 	{ .name = "owner", .type = FIELD_TEXT, .flags = F_NULLABLE, .max = 200 },
-	{ .name = "budget_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
-	  .min = 0, .max = MONEY_MAX_CENTS },
+	{ .name = "budget_cents",
+	  .type = FIELD_CENTS,
+	  .flags = F_REQUIRED,
+	  .min = 0,
+	  .max = MONEY_MAX_CENTS },
 	{ .name = "starts_on", .type = FIELD_DATE, .flags = F_NULLABLE },
 	{ .name = "ends_on", .type = FIELD_DATE, .flags = F_NULLABLE },
-	{ .name = "status", .type = FIELD_ENUM, .flags = F_READONLY | F_FILTER,
-	  .choices = programme_states, .def = "planned",
+	{ .name = "status",
+	  .type = FIELD_ENUM,
+	  .flags = F_READONLY | F_FILTER,
+	  .choices = programme_states,
+	  .def = "planned",
 	  .hint = "must be planned, active, completed or stopped" },
-	{ .name = "decision_ref", .type = FIELD_TEXT, .flags = F_NULLABLE,
+	{ .name = "decision_ref",
+	  .type = FIELD_TEXT,
+	  .flags = F_NULLABLE,
 	  .max = 500 },
 };
 
 /* budget_id follows the goal, which must stay in the same budget. */
-static int programme_check(struct db_conn *c, json_t *row,
-			   const json_t *before, struct npo_err *err)
+static int programme_check(struct db_conn *c, json_t *row, const json_t *before,
+			   struct npo_err *err)
 {
 	const char *starts = util_jstr(row, "starts_on");
 	const char *ends = util_jstr(row, "ends_on");
@@ -38,7 +59,8 @@ static int programme_check(struct db_conn *c, json_t *row,
 
 	if (starts && ends && strcmp(ends, starts) < 0)
 		return validate_fail(err, "ends_on", "range",
-				     "must not be before starts_on (%s)", starts);
+				     "must not be before starts_on (%s)",
+				     starts);
 	if (store_get(c, &goal_resource, util_jint(row, "goal_id"), &goal,
 		      err) < 0)
 		return -1;
@@ -55,8 +77,7 @@ static int programme_check(struct db_conn *c, json_t *row,
 }
 
 /* A goal holds its programmes; a programme holds its commitments. */
-static size_t programme_levels(const json_t *row, struct level *out,
-			       size_t max)
+static size_t programme_levels(const json_t *row, struct level *out, size_t max)
 {
 	size_t n = 0;
 
@@ -64,7 +85,8 @@ static size_t programme_levels(const json_t *row, struct level *out,
 	assert(max >= 2);
 	out[n++] = (struct level){ LEVEL_GOAL, util_jint(row, "goal_id") };
 	if (util_jint(row, "id"))
-		out[n++] = (struct level){ LEVEL_PROGRAMME, util_jint(row, "id") };
+		out[n++] =
+			(struct level){ LEVEL_PROGRAMME, util_jint(row, "id") };
 	return n;
 }
 

@@ -14,15 +14,27 @@
 #include "npo/write.h"
 
 static const struct field reallocation_fields[] = {
-	{ .name = "budget_id", .type = FIELD_REF, .flags = F_REQUIRED | F_FILTER,
-	  .min = 1, .max = INT64_MAX, .ref = "budgets" },
+	{ .name = "budget_id",
+	  .type = FIELD_REF,
+	  .flags = F_REQUIRED | F_FILTER,
+	  .min = 1,
+	  .max = INT64_MAX,
+	  .ref = "budgets" },
 	{ .name = "from", .type = FIELD_LINE, .flags = F_REQUIRED },
 	{ .name = "to", .type = FIELD_LINE, .flags = F_REQUIRED },
-	{ .name = "amount_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
-	  .min = 1, .max = MONEY_MAX_CENTS },
-	{ .name = "reason", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	{ .name = "amount_cents",
+	  .type = FIELD_CENTS,
+	  .flags = F_REQUIRED,
+	  .min = 1,
+	  .max = MONEY_MAX_CENTS },
+	{ .name = "reason",
+	  .type = FIELD_TEXT,
+	  .flags = F_REQUIRED,
+	  .min = 1,
 	  .max = 1000 },
-	{ .name = "decision_ref", .type = FIELD_TEXT, .flags = F_NULLABLE,
+	{ .name = "decision_ref",
+	  .type = FIELD_TEXT,
+	  .flags = F_NULLABLE,
 	  .max = 500 },
 	{ .name = "decided_on", .type = FIELD_DATE, .flags = F_REQUIRED },
 };
@@ -62,10 +74,11 @@ static int check_line(struct db_conn *c, json_t *row, const char *field,
 	int64_t owner;
 
 	if (store_exists(c, res->table, line_id(line), err) < 1)
-		return err->code ? -1
-				 : validate_fail(err, field, "not_found",
-						 "there is no %s %lld", res->name,
-						 (long long)line_id(line));
+		return err->code
+			       ? -1
+			       : validate_fail(err, field, "not_found",
+					       "there is no %s %lld", res->name,
+					       (long long)line_id(line));
 	if (store_get(c, res, line_id(line), &line_row, err) < 0)
 		return -1;
 	owner = util_jint(line_row, "budget_id");
@@ -97,11 +110,12 @@ static int reallocation_check(struct db_conn *c, json_t *row,
 				     "must name a %s, as from does",
 				     is_goal(from) ? "goal" : "programme");
 	if (line_id(from) == line_id(to))
-		return validate_fail(err, "to", "same", "must differ from from");
+		return validate_fail(err, "to", "same",
+				     "must differ from from");
 	if (check_line(c, row, "from", from, budget, err) < 0 ||
 	    check_line(c, row, "to", to, budget, err) < 0 ||
-	    figures_line(c, is_goal(to), line_id(to), &sum, &committed,
-			 &spent, err) < 0)
+	    figures_line(c, is_goal(to), line_id(to), &sum, &committed, &spent,
+			 err) < 0)
 		return -1;
 	if (!money_add(&sum, move) || sum > MONEY_MAX_CENTS)
 		return validate_fail(err, "amount_cents", "range",
@@ -117,8 +131,8 @@ static int reallocation_check(struct db_conn *c, json_t *row,
 		err,
 		json_pack("{s:O, s:I, s:I, s:I, s:I}", "from", from,
 			  "amount_cents", (json_int_t)amount, "committed_cents",
-			  (json_int_t)committed, "spent_cents", (json_int_t)spent,
-			  "asked_cents", (json_int_t)move),
+			  (json_int_t)committed, "spent_cents",
+			  (json_int_t)spent, "asked_cents", (json_int_t)move),
 		NPO_E_BELOW_COMMITTED,
 		"%s %lld holds %lld cents of which %lld are committed and %lld "
 		"spent; moving %lld would take it below that",
@@ -140,9 +154,9 @@ static int shift(struct db_conn *c, const char *actor, const json_t *line,
 	if (store_get(c, res, id, &before, err) < 0)
 		return -1;
 	row = json_deep_copy(before);
-	json_object_set_new(row, line_amount(line),
-			    json_integer(util_jint(before, line_amount(line)) +
-					 delta));
+	json_object_set_new(
+		row, line_amount(line),
+		json_integer(util_jint(before, line_amount(line)) + delta));
 	rc = write_store(c, res, &id, before, row, actor, "update", note, NULL,
 			 err);
 	json_decref(row);
@@ -150,9 +164,8 @@ static int shift(struct db_conn *c, const char *actor, const json_t *line,
 	return rc;
 }
 
-static int reallocation_apply(struct db_conn *c, const char *actor,
-			      int64_t id, const json_t *row,
-			      struct npo_err *err)
+static int reallocation_apply(struct db_conn *c, const char *actor, int64_t id,
+			      const json_t *row, struct npo_err *err)
 {
 	int64_t move = util_jint(row, "amount_cents");
 	char note[64];

@@ -13,7 +13,9 @@
 
 #define MAX_ROUTES 64
 
-/* Service routes first, figure routes after the resources'. */
+/* Service routes first, figure routes after the resources'. A table to take
+ * in at a glance, a route a line. */
+/* clang-format off */
 static const struct route service[] = {
 	{ .method = "GET", .path = "/healthz", .handler = meta_healthz, .role = ROLE_NONE },
 	{ .method = "GET", .path = "/readyz", .handler = meta_readyz, .role = ROLE_NONE },
@@ -25,6 +27,7 @@ static const struct route figures[] = {
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/overview.xlsx", .handler = overview_xlsx, .role = ROLE_READ },
 	{ .method = "GET", .path = "/api/v1/status", .handler = status_all, .role = ROLE_READ, .by_revision = true },
 };
+/* clang-format on */
 
 /* What each operation of a resource is: method, path after the
  * resource's, handler, and whether it writes. */
@@ -48,7 +51,8 @@ size_t api_nroutes;
 static void add(const struct route *r)
 {
 	if (api_nroutes == MAX_ROUTES) {
-		fprintf(stderr, "npo-budgetd: more than %d routes\n", MAX_ROUTES);
+		fprintf(stderr, "npo-budgetd: more than %d routes\n",
+			MAX_ROUTES);
 		abort();
 	}
 	api_routes[api_nroutes++] = *r;
@@ -86,7 +90,8 @@ __attribute__((constructor)) static void routes_build(void)
 							  operations[k].suffix)
 						: res->path,
 				.handler = operations[k].handler,
-				.role = operations[k].writes ? ROLE_WRITE : read,
+				.role = operations[k].writes ? ROLE_WRITE
+							     : read,
 				.ctx = res,
 				.by_revision = operations[k].by_revision,
 			});

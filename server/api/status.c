@@ -10,7 +10,7 @@
 struct status_query {
 	char from[11], until[11];
 	char today[11];
-	json_t *period;  /* owned: what the answer says of the period */
+	json_t *period; /* owned: what the answer says of the period */
 	struct output out;
 	struct npo_err *err;
 };
@@ -39,7 +39,8 @@ static int status_arg(void *arg, const char *key, const char *value)
 		/* a calendar year, or a school year: 1 August to 31 July */
 		y = strtoll(value, NULL, 10);
 		snprintf(q->from, sizeof(q->from),
-			 school ? "%04lld-08-01" : "%04lld-01-01", (long long)y);
+			 school ? "%04lld-08-01" : "%04lld-01-01",
+			 (long long)y);
 		snprintf(q->until, sizeof(q->until),
 			 school ? "%04lld-07-31" : "%04lld-12-31",
 			 (long long)(school ? y + 1 : y));
@@ -63,7 +64,8 @@ static int parse_query(struct http_request *req, struct status_query *q,
 	char now[21];
 
 	util_now_iso(now);
-	*q = (struct status_query){ .from = "0000-01-01", .until = "9999-12-31",
+	*q = (struct status_query){ .from = "0000-01-01",
+				    .until = "9999-12-31",
 				    .err = err };
 	snprintf(q->today, sizeof(q->today), "%.10s", now);
 	if (http_query_foreach(req, status_arg, q) == 0) {
@@ -114,7 +116,8 @@ static json_t *csv_template(const char *const *head, unsigned levels,
 		json_object_set_new(t, *head, json_null());
 	for (size_t i = 0; i < figure_ndefs; i++)
 		if (figure_defs[i].levels & levels)
-			json_object_set_new(t, figure_defs[i].name, json_null());
+			json_object_set_new(t, figure_defs[i].name,
+					    json_null());
 	for (; tail && *tail; tail++)
 		json_object_set_new(t, *tail, json_null());
 	return t;
@@ -127,11 +130,11 @@ static json_t *warnings_json(const struct budget_figures *f)
 	for (size_t i = 0; i < f->nwarnings; i++) {
 		const struct warning *w = &f->warnings[i];
 
-		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:I, s:I, s:s}", "code",
-				     w->code, "entity", w->entity, "id", I(w->id),
-				     "amount_cents", I(w->amount), "message",
-				     w->message));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:s}",
+						   "code", w->code, "entity",
+						   w->entity, "id", I(w->id),
+						   "amount_cents", I(w->amount),
+						   "message", w->message));
 	}
 	return a;
 }
@@ -159,11 +162,13 @@ static void status_csv(struct http_request *req, const struct output *out,
 	json_object_set_new(total, "id", json_integer(f->total.id));
 	json_object_set_new(total, "name", json_string(f->total.name));
 	json_array_append_new(rows, total);
-	json_array_foreach(goals, i, r) {
+	json_array_foreach(goals, i, r)
+	{
 		json_object_set_new(r, "level", json_string("goal"));
 		json_array_append(rows, r);
 	}
-	json_array_foreach(programmes, i, r) {
+	json_array_foreach(programmes, i, r)
+	{
 		json_object_set_new(r, "level", json_string("programme"));
 		json_array_append(rows, r);
 	}
@@ -210,15 +215,14 @@ void status_budget(struct http_request *req)
 		figures_free(&f);
 		return;
 	}
-	http_reply_json(req, 200,
-			json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}",
-				  "budget", budget, "as_of", q.today, "period",
-				  q.period ? q.period : json_null(), "totals",
-				  add_figures(json_object(), &f.total,
-					      FIG_BUDGET),
-				  "goals", goals,
-				  "programmes", programmes, "warnings",
-				  warnings_json(&f)));
+	http_reply_json(
+		req, 200,
+		json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "budget",
+			  budget, "as_of", q.today, "period",
+			  q.period ? q.period : json_null(), "totals",
+			  add_figures(json_object(), &f.total, FIG_BUDGET),
+			  "goals", goals, "programmes", programmes, "warnings",
+			  warnings_json(&f)));
 	figures_free(&f);
 	return;
 fail_q:
@@ -255,10 +259,11 @@ void status_all(struct http_request *req)
 	if (parse_query(req, &q, &err) < 0)
 		goto fail;
 	if (db_begin_read(c, &err) < 0 ||
-	    store_list(c, &budget_resource, NULL, 0, 0, 1000000, &budgets,
-		       NULL, &err) < 0)
+	    store_list(c, &budget_resource, NULL, 0, 0, 1000000, &budgets, NULL,
+		       &err) < 0)
 		goto fail_tx;
-	json_array_foreach(budgets, i, b) {
+	json_array_foreach(budgets, i, b)
+	{
 		struct budget_figures f;
 		const struct figures *t = &f.total;
 		json_t *codes = json_array(), *row;
@@ -299,7 +304,7 @@ void status_all(struct http_request *req)
 		/* the columns of a summary row, also when there is none */
 		static const char *const head[] = {
 			"budget_id", "municipality_code", "municipality_name",
-			"name", "spend_until", NULL,
+			"name",	     "spend_until",	  NULL,
 		};
 		static const char *const tail[] = { "warnings", NULL };
 		json_t *template = csv_template(head, FIG_SUMMARY, tail);

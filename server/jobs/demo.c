@@ -10,7 +10,7 @@
 #include "npo/store.h"
 #include "npo/write.h"
 
-#define EUR(e) ((json_int_t)(e) * 100)
+#define EUR(e) ((json_int_t)(e)*100)
 #define ACTOR "demo"
 
 static const char *const goal_names[] = {
@@ -22,8 +22,8 @@ static const char *const goal_names[] = {
 };
 
 /* Inserts row as a new res with its audit row; sets *id. */
-static int add(struct db_conn *c, const struct resource *res,
-	       const json_t *row, int64_t *id, struct npo_err *err)
+static int add(struct db_conn *c, const struct resource *res, const json_t *row,
+	       int64_t *id, struct npo_err *err)
 {
 	if (!row)
 		return err_set(err, NPO_E_INTERNAL, "demo row not packed");
@@ -115,8 +115,9 @@ static const struct demo_programme {
 	{ 1, "Zomerschool en huiswerkbegeleiding", "schoolbesturen PO en VO",
 	  "beleidsadviseur onderwijs", 180000, "completed", "2022-01-01",
 	  "2023-12-31" },
-	{ 1, "Kunst- en cultuureducatie", "gespecialiseerd voortgezet onderwijs",
-	  "cultuurcoördinator", 60000, "active", "2022-01-01", "2025-07-31" },
+	{ 1, "Kunst- en cultuureducatie",
+	  "gespecialiseerd voortgezet onderwijs", "cultuurcoördinator", 60000,
+	  "active", "2022-01-01", "2025-07-31" },
 	{ 2, "Extra uren voorschoolse educatie", "kinderopvang",
 	  "beleidsadviseur onderwijs", 100000, "completed", "2022-01-01",
 	  "2024-12-31" },
@@ -172,9 +173,12 @@ static const struct demo_cost {
 	{ 2, 0, 40000, "2022-12-20", "Extra VE-uren 2022", "paid" },
 	{ 2, 0, 35000, "2023-12-19", "Extra VE-uren 2023", "paid" },
 	{ 2, 0, 25000, "2024-12-17", "Extra VE-uren 2024", "paid" },
-	{ 7, 0, 50000, "2022-12-15", "Schoolmaatschappelijk werk 2022", "paid" },
-	{ 7, 0, 50000, "2023-12-14", "Schoolmaatschappelijk werk 2023", "paid" },
-	{ 7, 0, 50000, "2024-11-29", "Schoolmaatschappelijk werk 2024", "paid" },
+	{ 7, 0, 50000, "2022-12-15", "Schoolmaatschappelijk werk 2022",
+	  "paid" },
+	{ 7, 0, 50000, "2023-12-14", "Schoolmaatschappelijk werk 2023",
+	  "paid" },
+	{ 7, 0, 50000, "2024-11-29", "Schoolmaatschappelijk werk 2024",
+	  "paid" },
 	{ 10, 0, 20000, "2023-06-30", "Thuiszittersaanpak 2023", "paid" },
 	{ 10, 0, 20000, "2024-06-28", "Thuiszittersaanpak 2024", "paid" },
 	{ 9, 0, 12000, "2024-12-13", "Pilot begeleidingsteam", "approved" },
@@ -186,18 +190,18 @@ static const struct demo_cost {
 	{ 4, 4, 7380, "2024-12-12", "Declaratie bestedingsplan", "approved" },
 };
 
-
 /* A reallocation between two programmes of Huizen, and its effect. */
 static int reallocate(struct db_conn *c, int64_t budget, int64_t from,
 		      int64_t to, int euros, const char *reason,
 		      struct npo_err *err)
 {
-	json_t *row = json_pack(
-		"{s:I, s:{s:I}, s:{s:I}, s:I, s:s, s:s, s:s}", "budget_id",
-		(json_int_t)budget, "from", "programme_id", (json_int_t)from,
-		"to", "programme_id", (json_int_t)to, "amount_cents", EUR(euros),
-		"reason", reason, "decision_ref", "Z.325009 – 1646810",
-		"decided_on", "2024-10-01");
+	json_t *row = json_pack("{s:I, s:{s:I}, s:{s:I}, s:I, s:s, s:s, s:s}",
+				"budget_id", (json_int_t)budget, "from",
+				"programme_id", (json_int_t)from, "to",
+				"programme_id", (json_int_t)to, "amount_cents",
+				EUR(euros), "reason", reason, "decision_ref",
+				"Z.325009 – 1646810", "decided_on",
+				"2024-10-01");
 	int64_t id;
 	int rc = add(c, &reallocation_resource, row, &id, err);
 
@@ -216,10 +220,12 @@ static int reallocate(struct db_conn *c, int64_t budget, int64_t from,
 static int huizen(struct db_conn *c, struct npo_err *err)
 {
 	static const int euros[5] = { 250000, 120000, 230901, 43000, 40000 };
-	int64_t id, goals[5], prog[NPROG], plans[ARRAY_SIZE(huizen_schools)], school;
+	int64_t id, goals[5], prog[NPROG], plans[ARRAY_SIZE(huizen_schools)],
+		school;
 
 	if (add_new(c, &budget_resource,
-		    budget("GM0406", "Huizen", EUR(683901), "Z.197762 – 1243357"),
+		    budget("GM0406", "Huizen", EUR(683901),
+			   "Z.197762 – 1243357"),
 		    &id, err) < 0 ||
 	    add_goals(c, id, euros, goals, err) < 0)
 		return -1;
@@ -233,9 +239,9 @@ static int huizen(struct db_conn *c, struct npo_err *err)
 				      "budget_id", (json_int_t)id, "name",
 				      p->name, "partner", p->partner, "owner",
 				      p->owner, "budget_cents", EUR(p->euros),
-				      "starts_on", p->starts, "ends_on", p->ends,
-				      "status", p->status, "decision_ref",
-				      "Z.325009 – 1646810"),
+				      "starts_on", p->starts, "ends_on",
+				      p->ends, "status", p->status,
+				      "decision_ref", "Z.325009 – 1646810"),
 			    &prog[i], err) < 0)
 			return -1;
 	}
@@ -259,9 +265,10 @@ static int huizen(struct db_conn *c, struct npo_err *err)
 		    add_new(c, &plan_resource,
 			    json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s,"
 				      " s:s}",
-				      "programme_id", (json_int_t)prog[P_PRIMARY],
-				      "school_id", (json_int_t)school,
-				      "school_year", "2024-2025", "title",
+				      "programme_id",
+				      (json_int_t)prog[P_PRIMARY], "school_id",
+				      (json_int_t)school, "school_year",
+				      "2024-2025", "title",
 				      "Welbevinden en sociaal-emotionele "
 				      "ontwikkeling",
 				      "requested_cents",
@@ -275,11 +282,12 @@ static int huizen(struct db_conn *c, struct npo_err *err)
 			return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(huizen_costs); i++) {
 		const struct demo_cost *e = &huizen_costs[i];
-		json_t *row = json_pack(
-			"{s:I, s:I, s:s, s:s, s:s}", "programme_id",
-			(json_int_t)prog[e->programme], "amount_cents",
-			EUR(e->euros), "spent_on", e->date, "description",
-			e->what, "status", e->status);
+		json_t *row = json_pack("{s:I, s:I, s:s, s:s, s:s}",
+					"programme_id",
+					(json_int_t)prog[e->programme],
+					"amount_cents", EUR(e->euros),
+					"spent_on", e->date, "description",
+					e->what, "status", e->status);
 
 		json_object_set_new(row, "plan_id",
 				    e->plan ? json_integer(plans[e->plan - 1])

@@ -19,8 +19,7 @@
 #include "npo/resource.h"
 #include "npo/store.h"
 
-#define MAX_TABLES 16  /* at least nresources */
-
+#define MAX_TABLES 16 /* at least nresources */
 
 /* dir/name into out; false when it does not fit. */
 static bool path_of(char out[4096], const char *dir, const char *name)
@@ -129,7 +128,7 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 		return err_set(err, NPO_E_TOO_LONG, "the path is too long");
 	snprintf(path, sizeof(path), "%s", dir);
 	for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
-		path[n - 1] = '\0';  /* "out/" is the directory "out" */
+		path[n - 1] = '\0'; /* "out/" is the directory "out" */
 	dir = path_copy = strdup(path);
 	if (!dir)
 		return err_set(err, NPO_E_INTERNAL, "out of memory");
@@ -141,7 +140,8 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 	if (!mkdtemp(tmp))
 		return err_set(err, NPO_E_IO, "cannot make %s: %s", tmp,
 			       strerror(errno));
-	if (!path_of(path, tmp, "snapshot.json") || !(snap = fopen(path, "w"))) {
+	if (!path_of(path, tmp, "snapshot.json") ||
+	    !(snap = fopen(path, "w"))) {
 		err_set(err, NPO_E_IO, "cannot write %s: %s", path,
 			strerror(errno));
 		goto fail;
@@ -150,11 +150,13 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 	if (db_begin_read(c, err) < 0 || db_revision(c, &rev, err) < 0)
 		goto fail;
 	util_now_iso(now);
-	fprintf(snap, "{\n\"exported_at\": \"%s\",\n\"schema_version\": %d,\n"
-		      "\"revision\": %lld,\n\"tables\": {",
+	fprintf(snap,
+		"{\n\"exported_at\": \"%s\",\n\"schema_version\": %d,\n"
+		"\"revision\": %lld,\n\"tables\": {",
 		now, db_schema_latest(), (long long)rev);
 	for (size_t i = 0; i < nresources; i++) {
-		if (export_table(c, resources[i], tmp, d, snap, &rows[i], err) < 0)
+		if (export_table(c, resources[i], tmp, d, snap, &rows[i], err) <
+		    0)
 			goto fail;
 		total += rows[i];
 	}
@@ -175,7 +177,8 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 	snprintf(path, sizeof(path), "%s", dir);
 	sync_dir(dirname(path));
 	for (size_t i = 0; i < nresources; i++)
-		fprintf(report, "%-14s %zu rows\n", resources[i]->table, rows[i]);
+		fprintf(report, "%-14s %zu rows\n", resources[i]->table,
+			rows[i]);
 	fprintf(report, "exported %zu rows at revision %lld to %s\n", total,
 		(long long)rev, dir);
 	free(path_copy);
@@ -199,7 +202,8 @@ int backup_run(struct db_conn *c, const char *file, struct npo_err *err)
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp))
 		return err_set(err, NPO_E_TOO_LONG, "the path is too long");
 	unlink(tmp);
-	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	if (sqlite3_open_v2(tmp, &dst,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			    NULL) != SQLITE_OK) {
 		err_set(err, NPO_E_IO, "cannot write %s: %s", tmp,
 			dst ? sqlite3_errmsg(dst) : "out of memory");

@@ -26,9 +26,12 @@ void api_init(struct api *a)
 	ck_assert_msg(db_open(a->db_path, 1, &db, msg, sizeof(msg)) == 0, "%s",
 		      msg);
 	c = db_acquire(db);
-	ck_assert_int_eq(auth_token_add(c, "reader", ROLE_READ, a->read, &err), 0);
-	ck_assert_int_eq(auth_token_add(c, "writer", ROLE_WRITE, a->write, &err), 0);
-	ck_assert_int_eq(auth_token_add(c, "admin", ROLE_ADMIN, a->admin, &err), 0);
+	ck_assert_int_eq(auth_token_add(c, "reader", ROLE_READ, a->read, &err),
+			 0);
+	ck_assert_int_eq(
+		auth_token_add(c, "writer", ROLE_WRITE, a->write, &err), 0);
+	ck_assert_int_eq(auth_token_add(c, "admin", ROLE_ADMIN, a->admin, &err),
+			 0);
 	db_release(db, c);
 	db_close(db);
 	server_config_defaults(&a->cfg);
@@ -131,7 +134,8 @@ struct resp *api_req(struct api *a, const char *method, const char *path,
 	}
 	if (body) {
 		if (!has_type)
-			hl = curl_slist_append(hl, "Content-Type: application/json");
+			hl = curl_slist_append(
+				hl, "Content-Type: application/json");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}

@@ -14,12 +14,12 @@
 #include "npo/server.h"
 
 struct api {
-	char dir[64];       /* temp directory, removed by api_stop */
+	char dir[64]; /* temp directory, removed by api_stop */
 	char db_path[128];
-	char base[64];      /* http://127.0.0.1:PORT */
+	char base[64]; /* http://127.0.0.1:PORT */
 	struct npo_config cfg;
 	struct npo_server *srv;
-	char read[AUTH_TOKEN_LEN + 1];   /* a token of each role */
+	char read[AUTH_TOKEN_LEN + 1]; /* a token of each role */
 	char write[AUTH_TOKEN_LEN + 1];
 	char admin[AUTH_TOKEN_LEN + 1];
 };
@@ -40,9 +40,9 @@ struct resp {
 	long status;
 	char *body;
 	size_t len;
-	char *headers;  /* raw header block of the last response */
-	json_t *json;   /* parsed body, or NULL */
-	char *got[16];  /* copies handed out by resp_header */
+	char *headers; /* raw header block of the last response */
+	json_t *json;  /* parsed body, or NULL */
+	char *got[16]; /* copies handed out by resp_header */
 	int ngot;
 };
 
@@ -66,10 +66,10 @@ const char *jstr(const struct resp *r, const char *key);
 long long jint(const struct resp *r, const char *key);
 
 /* The Hilversum budget of the seed letter, as a JSON body. */
-#define HILVERSUM_BUDGET                                                  \
-	"{\"municipality_code\":\"GM0402\",\"municipality_name\":"         \
-	"\"Hilversum\",\"name\":\"Nationaal Programma Onderwijs\","        \
-	"\"grant_cents\":213850964,\"spend_from\":\"2021-07-01\","         \
+#define HILVERSUM_BUDGET                                            \
+	"{\"municipality_code\":\"GM0402\",\"municipality_name\":"  \
+	"\"Hilversum\",\"name\":\"Nationaal Programma Onderwijs\"," \
+	"\"grant_cents\":213850964,\"spend_from\":\"2021-07-01\","  \
 	"\"spend_until\":\"2025-07-31\",\"decision_ref\":\"motie M20-29\"}"
 
 #endif

@@ -8,8 +8,14 @@
 
 static struct api a;
 
-static void setup(void) { api_up(&a); }
-static void teardown(void) { api_down(&a); }
+static void setup(void)
+{
+	api_up(&a);
+}
+static void teardown(void)
+{
+	api_down(&a);
+}
 
 static void create_hilversum(void)
 {
@@ -23,12 +29,12 @@ static void create_hilversum(void)
 /* Creates a budget for municipality code; returns its id. */
 static long long create_budget(const char *code)
 {
-	struct resp *r = api_json(
-		&a, "POST", "/api/v1/budgets", a.write,
-		"{s:s, s:s, s:s, s:I, s:s, s:s}", "municipality_code", code,
-		"municipality_name", "Gemeente", "name", "NPO", "grant_cents",
-		(json_int_t)100000, "spend_from", "2021-07-01", "spend_until",
-		"2025-07-31");
+	struct resp *r =
+		api_json(&a, "POST", "/api/v1/budgets", a.write,
+			 "{s:s, s:s, s:s, s:I, s:s, s:s}", "municipality_code",
+			 code, "municipality_name", "Gemeente", "name", "NPO",
+			 "grant_cents", (json_int_t)100000, "spend_from",
+			 "2021-07-01", "spend_until", "2025-07-31");
 	long long id = jint(r, "id");
 
 	ck_assert_msg(r->status == 201, "%s", r->body);
@@ -61,7 +67,7 @@ START_TEST(create_answers_201_with_location_and_etag)
 	ck_assert_str_eq(jstr(r, "spend_from"), "2021-07-01");
 	ck_assert_str_eq(jstr(r, "spend_until"), "2025-07-31");
 	ck_assert_str_eq(jstr(r, "decision_ref"), "motie M20-29");
-	ck_assert_str_eq(jstr(r, "overrun_policy"), "warn");  /* default */
+	ck_assert_str_eq(jstr(r, "overrun_policy"), "warn"); /* default */
 	ck_assert_int_eq(strlen(jstr(r, "created_at")), 20);
 	ck_assert_str_eq(jstr(r, "created_at"), jstr(r, "updated_at"));
 	resp_free(r);
@@ -194,25 +200,28 @@ START_TEST(invalid_fields_are_422_naming_each)
 			 "municipality_code,name,grant_cents,spend_from,"
 			 "overrun_policy,grnat_cents,id,municipality_name");
 	resp_free(r);
-	r = api_req(&a, "POST", "/api/v1/budgets", a.write,
-		    "{\"municipality_code\":\"GM0402\",\"municipality_name\":\"H\","
-		    "\"name\":\"N\",\"grant_cents\":-1,\"spend_from\":\"2025-07-31\","
-		    "\"spend_until\":\"2021-07-01\"}",
-		    NULL);
+	r = api_req(
+		&a, "POST", "/api/v1/budgets", a.write,
+		"{\"municipality_code\":\"GM0402\",\"municipality_name\":\"H\","
+		"\"name\":\"N\",\"grant_cents\":-1,\"spend_from\":\"2025-07-31\","
+		"\"spend_until\":\"2021-07-01\"}",
+		NULL);
 	ck_assert_int_eq(r->status, 422);
 	ck_assert_str_eq(error_fields(r), "grant_cents");
 	resp_free(r);
 	/* the rule across fields, once each field is valid */
-	r = api_req(&a, "POST", "/api/v1/budgets", a.write,
-		    "{\"municipality_code\":\"GM0402\",\"municipality_name\":\"H\","
-		    "\"name\":\"N\",\"grant_cents\":1,\"spend_from\":\"2025-07-31\","
-		    "\"spend_until\":\"2021-07-01\"}",
-		    NULL);
+	r = api_req(
+		&a, "POST", "/api/v1/budgets", a.write,
+		"{\"municipality_code\":\"GM0402\",\"municipality_name\":\"H\","
+		"\"name\":\"N\",\"grant_cents\":1,\"spend_from\":\"2025-07-31\","
+		"\"spend_until\":\"2021-07-01\"}",
+		NULL);
 	ck_assert_int_eq(r->status, 422);
 	ck_assert_str_eq(error_fields(r), "spend_until");
 	resp_free(r);
 	/* and nothing was stored */
-	r = api_req(&a, "GET", "/api/v1/budgets?count=true", a.read, NULL, NULL);
+	r = api_req(&a, "GET", "/api/v1/budgets?count=true", a.read, NULL,
+		    NULL);
 	ck_assert_int_eq(jint(r, "total"), 0);
 	resp_free(r);
 }
@@ -229,7 +238,8 @@ START_TEST(patch_is_validated_against_the_merged_row)
 	ck_assert_str_eq(error_fields(r), "spend_until");
 	resp_free(r);
 	r = api_req(&a, "PATCH", "/api/v1/budgets/1", a.write,
-		    "{\"version\":9,\"grant_cents\":null,\"nmae\":\"x\"}", NULL);
+		    "{\"version\":9,\"grant_cents\":null,\"nmae\":\"x\"}",
+		    NULL);
 	ck_assert_int_eq(r->status, 422);
 	ck_assert_str_eq(error_fields(r), "version,grant_cents,nmae");
 	resp_free(r);
@@ -292,15 +302,19 @@ START_TEST(audit_holds_each_change_with_actor_before_and_after)
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_array_size(items), 3);
 	e = json_array_get(items, 0);
-	ck_assert_str_eq(json_string_value(json_object_get(e, "action")), "create");
-	ck_assert_str_eq(json_string_value(json_object_get(e, "actor")), "writer");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "action")),
+			 "create");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "actor")),
+			 "writer");
 	ck_assert(json_is_null(json_object_get(e, "before")));
 	ck_assert_int_eq(json_integer_value(json_object_get(
 				 json_object_get(e, "after"), "grant_cents")),
 			 213850964);
 	e = json_array_get(items, 1);
-	ck_assert_str_eq(json_string_value(json_object_get(e, "action")), "update");
-	ck_assert_str_eq(json_string_value(json_object_get(e, "actor")), "admin");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "action")),
+			 "update");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "actor")),
+			 "admin");
 	ck_assert_int_eq(json_integer_value(json_object_get(
 				 json_object_get(e, "before"), "grant_cents")),
 			 213850964);
@@ -308,9 +322,11 @@ START_TEST(audit_holds_each_change_with_actor_before_and_after)
 				 json_object_get(e, "after"), "grant_cents")),
 			 1);
 	e = json_array_get(items, 2);
-	ck_assert_str_eq(json_string_value(json_object_get(e, "action")), "delete");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "action")),
+			 "delete");
 	ck_assert(json_is_null(json_object_get(e, "after")));
-	ck_assert_int_eq(strlen(json_string_value(json_object_get(e, "at"))), 20);
+	ck_assert_int_eq(strlen(json_string_value(json_object_get(e, "at"))),
+			 20);
 	resp_free(r);
 	/* a refused write leaves no audit row */
 	resp_free(api_req(&a, "POST", "/api/v1/budgets", a.write, "{}", NULL));
@@ -389,7 +405,8 @@ START_TEST(bad_list_queries_are_400)
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct resp *r = api_req(&a, "GET", bad[i], a.admin, NULL, NULL);
+		struct resp *r =
+			api_req(&a, "GET", bad[i], a.admin, NULL, NULL);
 
 		ck_assert_msg(r->status == 400, "%s: %ld", bad[i], r->status);
 		ck_assert_str_eq(jstr(r, "code"), "bad_query");
@@ -428,7 +445,7 @@ START_TEST(demo_loads_both_seed_budgets_once)
 	a.cfg.demo = true;
 	api_start(&a);
 	api_halt(&a);
-	api_start(&a);  /* a second start adds nothing */
+	api_start(&a); /* a second start adds nothing */
 	r = api_req(&a, "GET", "/api/v1/budgets", a.read, NULL, NULL);
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_array_size(items), 2);

@@ -29,7 +29,7 @@
 #define NPO_STR_(x) #x
 #define NPO_STR(x) NPO_STR_(x)
 
-static const char *daemon_exe;  /* argv[1] */
+static const char *daemon_exe; /* argv[1] */
 static struct api a;
 
 /* The demo data: Hilversum's grant and the costs of Huizen. */
@@ -37,8 +37,14 @@ static struct api a;
 #define DEMO_EXPENDITURES 20
 #define DEMO_SPENT_CENTS 58838000
 
-static void setup(void) { api_init(&a); }
-static void teardown(void) { api_down(&a); }
+static void setup(void)
+{
+	api_init(&a);
+}
+static void teardown(void)
+{
+	api_down(&a);
+}
 
 static void start_demo(void)
 {
@@ -147,10 +153,10 @@ static void rm_tree(const char *dir)
 /* --- running the executable ------------------------------------------------ */
 
 struct run {
-	int code;      /* exit status; 128+N for signal N; -2 timed out */
-	char *out;     /* what it wrote on stdout */
-	char *err;     /* and on stderr */
-	double secs;   /* how long it took */
+	int code;    /* exit status; 128+N for signal N; -2 timed out */
+	char *out;   /* what it wrote on stdout */
+	char *err;   /* and on stderr */
+	double secs; /* how long it took */
 };
 
 static double now_s(void)
@@ -248,8 +254,10 @@ static void run_free(struct run *r)
 /* `npo-budgetd export --out dir [--dialect d] --db <a's database>` */
 static struct run export_to(const char *dir, const char *dialect)
 {
-	char *argv[] = { (char *)daemon_exe, "export", "--out", (char *)dir,
-			 "--db", a.db_path, NULL, NULL, NULL };
+	char *argv[] = {
+		(char *)daemon_exe, "export", "--out", (char *)dir, "--db",
+		a.db_path,	    NULL,     NULL,    NULL
+	};
 
 	if (dialect) {
 		argv[6] = "--dialect";
@@ -265,7 +273,7 @@ struct csv {
 	struct csv_row {
 		size_t n;
 		char **f;
-	} *rows;
+	} * rows;
 };
 
 static void csv_push_field(struct csv_row *row, const char *s, size_t len)
@@ -291,7 +299,8 @@ static struct csv csv_parse(const char *text, char sep)
 	ck_assert_ptr_nonnull(field);
 	while (*p) {
 		if (!row) {
-			c.rows = realloc(c.rows, (c.nrows + 1) * sizeof(*c.rows));
+			c.rows = realloc(c.rows,
+					 (c.nrows + 1) * sizeof(*c.rows));
 			ck_assert_ptr_nonnull(c.rows);
 			row = &c.rows[c.nrows++];
 			memset(row, 0, sizeof(*row));
@@ -315,7 +324,7 @@ static struct csv csv_parse(const char *text, char sep)
 		csv_push_field(row, field, flen);
 		if (*p == sep) {
 			p++;
-			if (!*p)  /* "a," at the very end: one more empty field */
+			if (!*p) /* "a," at the very end: one more empty field */
 				csv_push_field(row, "", 0);
 		} else if (*p == '\r' && p[1] == '\n') {
 			p += 2;
@@ -372,8 +381,8 @@ static struct csv csv_load(const char *dir, const char *name, char sep)
 /* The revision the daemon is at, from the ETag of a by-revision list. */
 static long long daemon_revision(struct api *x)
 {
-	struct resp *r = api_req(x, "GET", "/api/v1/budgets", x->read, NULL,
-				 NULL);
+	struct resp *r =
+		api_req(x, "GET", "/api/v1/budgets", x->read, NULL, NULL);
 	const char *etag = resp_header(r, "ETag");
 	long long rev = -1;
 
@@ -393,11 +402,11 @@ struct writer {
 	pthread_t th;
 	atomic_bool stop;
 	pthread_mutex_t mu;
-	long long *ids;     /* acknowledged (201) ids, in order */
+	long long *ids; /* acknowledged (201) ids, in order */
 	size_t nids, cap;
-	long other;         /* answers that were not 201 */
-	char last_bad[2048];  /* status and body of the last of those */
-	char answer[4096];  /* the body of the answer being read */
+	long other;	     /* answers that were not 201 */
+	char last_bad[2048]; /* status and body of the last of those */
+	char answer[4096];   /* the body of the answer being read */
 };
 
 static size_t sink(char *p, size_t size, size_t n, void *arg)
@@ -422,8 +431,7 @@ static void *write_loop(void *arg)
 	long n = 0;
 
 	snprintf(url, sizeof(url), "%s/api/v1/expenditures", w->api->base);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-		 w->api->write);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", w->api->write);
 	hl = curl_slist_append(hl, auth);
 	hl = curl_slist_append(hl, "Content-Type: application/json");
 	hl = curl_slist_append(hl, "Expect:");
@@ -504,8 +512,10 @@ static void writer_wait(struct writer *w, size_t n)
 	double t0 = now_s();
 
 	while (writer_acked(w) < n) {
-		ck_assert_msg(now_s() - t0 < 60, "the writer made only %zu "
-			      "writes in 60 s", writer_acked(w));
+		ck_assert_msg(now_s() - t0 < 60,
+			      "the writer made only %zu "
+			      "writes in 60 s",
+			      writer_acked(w));
 		usleep(2000);
 	}
 }
@@ -550,7 +560,7 @@ static json_t *snapshot_table(json_t *snap, const char *name)
 START_TEST(export_of_the_demo_while_serving)
 {
 	static const char *const tables[] = {
-		"budgets", "goals", "programmes", "reallocations",
+		"budgets", "goals", "programmes",   "reallocations",
 		"schools", "plans", "expenditures", "audit",
 	};
 	char out[256];
@@ -566,8 +576,8 @@ START_TEST(export_of_the_demo_while_serving)
 	snprintf(out, sizeof(out), "%s/export", a.dir);
 	r = export_to(out, NULL);
 	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
-	ck_assert_msg(strstr(r.err, "expenditures") &&
-		      strstr(r.err, "20 rows"), "%s", r.err);
+	ck_assert_msg(strstr(r.err, "expenditures") && strstr(r.err, "20 rows"),
+		      "%s", r.err);
 	run_free(&r);
 
 	/* the directory, complete, and nothing half-made beside it */
@@ -590,14 +600,15 @@ START_TEST(export_of_the_demo_while_serving)
 				     "schools plans expenditures audit",
 				     key) != NULL,
 			      "unexpected table %s", key);
-	ck_assert_int_eq(json_integer_value(json_object_get(
-				 json_array_get(snapshot_table(snap, "budgets"),
-						0),
-				 "grant_cents")),
-			 HILVERSUM_GRANT_CENTS);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(
+			json_array_get(snapshot_table(snap, "budgets"), 0),
+			"grant_cents")),
+		HILVERSUM_GRANT_CENTS);
 	exps = snapshot_table(snap, "expenditures");
 	ck_assert_uint_eq(json_array_size(exps), DEMO_EXPENDITURES);
-	json_array_foreach(exps, i, e) {
+	json_array_foreach(exps, i, e)
+	{
 		ck_assert(json_is_integer(json_object_get(e, "amount_cents")));
 		sum += json_integer_value(json_object_get(e, "amount_cents"));
 	}
@@ -711,7 +722,8 @@ static size_t check_consistent(const char *out, long long rev0)
 			created[ncreate++] = atoll(c.rows[i].f[eid]);
 	csv_free(&c);
 	qsort(created, ncreate, sizeof(*created), cmp_ll);
-	json_array_foreach(exps, i, e) {
+	json_array_foreach(exps, i, e)
+	{
 		long long id = json_integer_value(json_object_get(e, "id"));
 
 		ck_assert_msg(bsearch(&id, created, ncreate, sizeof(*created),
@@ -759,15 +771,16 @@ START_TEST(export_is_one_moment_while_writes_go_on)
 		ck_assert_uint_ge(nexp, DEMO_EXPENDITURES + before);
 		ck_assert_uint_le(nexp, DEMO_EXPENDITURES + after + 1);
 		overlapped += after > before;
-		ck_assert_int_eq(count_prefixed(a.dir, "export-0.tmp-") +
-					 count_prefixed(a.dir, "export-1.tmp-") +
-					 count_prefixed(a.dir, "export-2.tmp-") +
-					 count_prefixed(a.dir, "export-3.tmp-"),
-				 0);
+		ck_assert_int_eq(
+			count_prefixed(a.dir, "export-0.tmp-") +
+				count_prefixed(a.dir, "export-1.tmp-") +
+				count_prefixed(a.dir, "export-2.tmp-") +
+				count_prefixed(a.dir, "export-3.tmp-"),
+			0);
 	}
 	writer_stop(&w);
 	ck_assert_msg(overlapped > 0, "no export ran while a write was "
-		      "acknowledged; the test proved nothing");
+				      "acknowledged; the test proved nothing");
 	writer_free(&w);
 }
 END_TEST
@@ -787,8 +800,10 @@ START_TEST(export_into_an_existing_directory_is_refused)
 	spit(keep, "mine\n", 5);
 	r = export_to(out, NULL);
 	ck_assert_msg(r.code == 1, "exit %d: %s", r.code, r.err);
-	ck_assert_msg(strstr(r.err, out) != NULL, "the message does not name "
-		      "%s: %s", out, r.err);
+	ck_assert_msg(strstr(r.err, out) != NULL,
+		      "the message does not name "
+		      "%s: %s",
+		      out, r.err);
 	run_free(&r);
 	ck_assert_str_eq(names_in(out), "keep.txt");
 	text = slurp(keep, NULL);
@@ -809,11 +824,18 @@ START_TEST(export_usage_errors_are_exit_2)
 {
 	char *no_out[] = { (char *)daemon_exe, "export", "--db", a.db_path,
 			   NULL };
-	char *no_value[] = { (char *)daemon_exe, "export", "--db", a.db_path,
-			     "--out", NULL };
+	char *no_value[] = { (char *)daemon_exe, "export", "--db",
+			     a.db_path,		 "--out",  NULL };
 	char out[256];
-	char *bad_dialect[] = { (char *)daemon_exe, "export", "--out", out,
-				"--dialect", "excel", "--db", a.db_path, NULL };
+	char *bad_dialect[] = { (char *)daemon_exe,
+				"export",
+				"--out",
+				out,
+				"--dialect",
+				"excel",
+				"--db",
+				a.db_path,
+				NULL };
 	struct run r;
 	const char *before;
 	char *copy;
@@ -869,7 +891,7 @@ START_TEST(export_that_cannot_write_leaves_nothing)
 {
 	char out[256];
 	char *argv[] = { (char *)daemon_exe, "export", "--out", out, "--db",
-			 a.db_path, NULL };
+			 a.db_path,	     NULL };
 	struct run r;
 
 	start_demo();
@@ -902,8 +924,7 @@ static long long query_int(sqlite3 *db, const char *sql)
 
 /* Opens file, checks its integrity and that it holds the n acknowledged
  * expenditures ids[]. */
-static void check_backup_file(const char *file, const long long *ids,
-			      size_t n)
+static void check_backup_file(const char *file, const long long *ids, size_t n)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st;
@@ -925,7 +946,8 @@ static void check_backup_file(const char *file, const long long *ids,
 	ck_assert_int_eq(query_int(db, "SELECT grant_cents FROM budgets "
 				       "WHERE id = 1"),
 			 HILVERSUM_GRANT_CENTS);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+	ck_assert_int_eq(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM "
 					    "expenditures WHERE id = ?",
 					    -1, &st, NULL),
 			 SQLITE_OK);
@@ -953,7 +975,7 @@ START_TEST(backup_while_serving_and_writing)
 {
 	char dir[64], file[128];
 	char *argv[] = { (char *)daemon_exe, "backup", file, "--db",
-			 a.db_path, NULL };
+			 a.db_path,	     NULL };
 	struct writer w;
 	long long *acked, last;
 	size_t n0;
@@ -1027,7 +1049,7 @@ START_TEST(backup_usage_errors_are_exit_2)
 	char *none[] = { (char *)daemon_exe, "backup", "--db", a.db_path,
 			 NULL };
 	char *two[] = { (char *)daemon_exe, "backup", file, file, "--db",
-			a.db_path, NULL };
+			a.db_path,	    NULL };
 	struct run r;
 
 	snprintf(file, sizeof(file), "%s/b.db", a.dir);
@@ -1047,8 +1069,9 @@ END_TEST
 START_TEST(backup_of_a_missing_database_fails)
 {
 	char nope[256], file[256];
-	char *argv[] = { (char *)daemon_exe, "backup", file, "--db", nope,
-			 NULL };
+	char *argv[] = {
+		(char *)daemon_exe, "backup", file, "--db", nope, NULL
+	};
 	struct run r;
 
 	snprintf(nope, sizeof(nope), "%s/nope.db", a.dir);
@@ -1057,16 +1080,19 @@ START_TEST(backup_of_a_missing_database_fails)
 	ck_assert_msg(r.code == 1, "exit %d: %s", r.code, r.err);
 	run_free(&r);
 	ck_assert_msg(!exists(nope), "backup made the database %s", nope);
-	ck_assert_msg(!exists(file), "backup wrote %s of a database that "
-		      "did not exist", file);
+	ck_assert_msg(!exists(file),
+		      "backup wrote %s of a database that "
+		      "did not exist",
+		      file);
 }
 END_TEST
 
 START_TEST(export_of_a_missing_database_fails)
 {
 	char nope[256], out[256];
-	char *argv[] = { (char *)daemon_exe, "export", "--out", out, "--db",
-			 nope, NULL };
+	char *argv[] = {
+		(char *)daemon_exe, "export", "--out", out, "--db", nope, NULL
+	};
 	struct run r;
 
 	snprintf(nope, sizeof(nope), "%s/nope.db", a.dir);
@@ -1075,8 +1101,10 @@ START_TEST(export_of_a_missing_database_fails)
 	ck_assert_msg(r.code == 1, "exit %d: %s", r.code, r.err);
 	run_free(&r);
 	ck_assert_msg(!exists(nope), "export made the database %s", nope);
-	ck_assert_msg(!exists(out), "export wrote %s from a database that "
-		      "did not exist", out);
+	ck_assert_msg(!exists(out),
+		      "export wrote %s from a database that "
+		      "did not exist",
+		      out);
 }
 END_TEST
 
@@ -1084,7 +1112,7 @@ START_TEST(backup_into_a_missing_directory_fails)
 {
 	char file[256];
 	char *argv[] = { (char *)daemon_exe, "backup", file, "--db",
-			 a.db_path, NULL };
+			 a.db_path,	     NULL };
 	struct run r;
 
 	snprintf(file, sizeof(file), "%s/no/such/backup.db", a.dir);
@@ -1109,7 +1137,7 @@ START_TEST(backup_of_a_grown_database_finishes_under_writes)
 {
 	char dir[64], file[128];
 	char *argv[] = { (char *)daemon_exe, "backup", file, "--db",
-			 a.db_path, NULL };
+			 a.db_path,	     NULL };
 	struct writer w;
 	sqlite3 *db;
 	struct run r;
@@ -1119,15 +1147,16 @@ START_TEST(backup_of_a_grown_database_finishes_under_writes)
 
 	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
 	ck_assert_int_eq(
-		sqlite3_exec(db,
-			     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-			     "SELECT i + 1 FROM n WHERE i < "
-			     NPO_STR(GROWN_ROWS) ") "
-			     "INSERT INTO audit (at, actor, action, entity, "
-			     "entity_id, note) SELECT '2023-01-01T00:00:00Z', "
-			     "'import', 'note', 'budget', 1, "
-			     "hex(randomblob(500)) FROM n",
-			     NULL, NULL, NULL),
+		sqlite3_exec(
+			db,
+			"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+			"SELECT i + 1 FROM n WHERE i < " NPO_STR(
+				GROWN_ROWS) ") "
+					    "INSERT INTO audit (at, actor, action, entity, "
+					    "entity_id, note) SELECT '2023-01-01T00:00:00Z', "
+					    "'import', 'note', 'budget', 1, "
+					    "hex(randomblob(500)) FROM n",
+			NULL, NULL, NULL),
 		SQLITE_OK);
 	pages = query_int(db, "PRAGMA page_count");
 	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
@@ -1208,7 +1237,7 @@ static bool has_number_cell(const char *xml, const char *v)
 
 		if (!open_end || !close || !val || val > close)
 			continue;
-		if (t && t < open_end)  /* a string, boolean, ... cell */
+		if (t && t < open_end) /* a string, boolean, ... cell */
 			continue;
 		return true;
 	}
@@ -1250,7 +1279,8 @@ static void fetch_xlsx(const char *path, const char *file)
 	ck_assert_ptr_nonnull(cd);
 	ck_assert_msg(strncmp(cd, "attachment", 10) == 0, "%s", cd);
 	ck_assert_msg(strstr(cd, ".xlsx\"") != NULL ||
-		      (strlen(cd) > 5 && strcmp(cd + strlen(cd) - 5, ".xlsx") == 0),
+			      (strlen(cd) > 5 &&
+			       strcmp(cd + strlen(cd) - 5, ".xlsx") == 0),
 		      "%s", cd);
 	ck_assert_msg(r->len > 4 && memcmp(r->body, "PK\x03\x04", 4) == 0,
 		      "not a zip");
@@ -1295,8 +1325,9 @@ START_TEST(overview_xlsx_of_hilversum)
 	p = strstr(styles, "<numFmt ");
 	ck_assert_msg(p != NULL, "no numFmt: %s", styles);
 	ck_assert_msg(strstr(p, "\xE2\x82\xAC") != NULL &&
-		      strstr(p, "</numFmts>") != NULL &&
-		      strstr(p, "\xE2\x82\xAC") < strstr(p, "</numFmts>"),
+			      strstr(p, "</numFmts>") != NULL &&
+			      strstr(p, "\xE2\x82\xAC") <
+				      strstr(p, "</numFmts>"),
 		      "no euro sign in a numFmt: %s", styles);
 	free(styles);
 }
@@ -1363,7 +1394,8 @@ START_TEST(formulas_and_escapes_in_export_and_workbook)
 		"_x005F_x0041_ plan",
 		"'  =1+1",
 		"' =cmd|' /C calc'!A0",
-		"'\xef\xbc\x9d" "SUM(A1)",
+		"'\xef\xbc\x9d"
+		"SUM(A1)",
 	};
 	char dir[128], file[256], *text;
 	struct resp *r;
@@ -1379,13 +1411,15 @@ START_TEST(formulas_and_escapes_in_export_and_workbook)
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	resp_free(r);
 	r = api_json(&a, "POST", "/api/v1/goals", a.write,
-		     "{s:i, s:s, s:s, s:i}", "budget_id", 1, "code", "1", "name",
-		     " =cmd|' /C calc'!A0", "allocated_cents", 1000);
+		     "{s:i, s:s, s:s, s:i}", "budget_id", 1, "code", "1",
+		     "name", " =cmd|' /C calc'!A0", "allocated_cents", 1000);
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	resp_free(r);
 	r = api_json(&a, "POST", "/api/v1/programmes", a.write,
 		     "{s:i, s:s, s:i}", "goal_id", 1, "name",
-		     "\xef\xbc\x9d" "SUM(A1)", "budget_cents", 100);
+		     "\xef\xbc\x9d"
+		     "SUM(A1)",
+		     "budget_cents", 100);
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	resp_free(r);
 
@@ -1407,8 +1441,9 @@ START_TEST(formulas_and_escapes_in_export_and_workbook)
 	snprintf(file, sizeof(file), "%s/programmes.csv", dir);
 	text = slurp(file, NULL);
 	ck_assert_ptr_nonnull(text);
-	ck_assert_msg(strstr(text, ",\"'\xef\xbc\x9d" "SUM(A1)\"") != NULL, "%s",
-		      text);
+	ck_assert_msg(strstr(text, ",\"'\xef\xbc\x9d"
+				   "SUM(A1)\"") != NULL,
+		      "%s", text);
 	free(text);
 
 	snprintf(file, sizeof(file), "%s/b.xlsx", a.dir);
@@ -1416,7 +1451,8 @@ START_TEST(formulas_and_escapes_in_export_and_workbook)
 	text = unzip_member(file, "xl/sharedStrings.xml");
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
 		ck_assert_msg(strstr(text, wanted[i]) != NULL,
-			      "no %s in the shared strings: %s", wanted[i], text);
+			      "no %s in the shared strings: %s", wanted[i],
+			      text);
 	/* and never the escape unescaped, which reads as "A" */
 	ck_assert_ptr_null(strstr(text, ">_x0041_"));
 	free(text);
@@ -1426,16 +1462,23 @@ END_TEST
 START_TEST(serve_with_a_bad_listen_address_is_exit_2)
 {
 	static const char *const bad[] = {
-		"127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1", "127.0.0.1:80x",
-		"nonsense:8080:",
+		"127.0.0.1:99999", "127.0.0.1:-1",   "127.0.0.1",
+		"127.0.0.1:80x",   "nonsense:8080:",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *flag[] = { (char *)daemon_exe, "serve", "--db", a.db_path,
-				 "--listen", (char *)bad[i], NULL };
+		char *flag[] = {
+			(char *)daemon_exe, "serve",	    "--db", a.db_path,
+			"--listen",	    (char *)bad[i], NULL
+		};
 		char env[128];
-		char *from_env[] = { "/usr/bin/env", env, (char *)daemon_exe,
-				     "serve", "--db", a.db_path, NULL };
+		char *from_env[] = { "/usr/bin/env",
+				     env,
+				     (char *)daemon_exe,
+				     "serve",
+				     "--db",
+				     a.db_path,
+				     NULL };
 		struct run r = run(flag);
 
 		ck_assert_msg(r.code == 2, "--listen %s: exit %d: %s", bad[i],

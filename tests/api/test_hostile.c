@@ -90,7 +90,8 @@ static const char *error_code_of(const struct resp *r, const char *field)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(errors, i, e) {
+	json_array_foreach(errors, i, e)
+	{
 		const char *f = json_string_value(json_object_get(e, "field"));
 
 		if (f && strcmp(f, field) == 0)
@@ -124,10 +125,11 @@ static bool expect_problem(const char *what, struct resp *r, long status,
 		   jint(r, "status") != status ||
 		   strlen(jstr(r, "title")) == 0 ||
 		   strlen(jstr(r, "detail")) == 0 ||
-		   strncmp(jstr(r, "type"), "urn:npo-budgetd:problem:", 24) != 0) {
-		fail_case("%s: %ld %s is not a whole problem+json (type %s): %s",
-			  what, r->status, code, ct ? ct : "none",
-			  short_body(r));
+		   strncmp(jstr(r, "type"), "urn:npo-budgetd:problem:", 24) !=
+			   0) {
+		fail_case(
+			"%s: %ld %s is not a whole problem+json (type %s): %s",
+			what, r->status, code, ct ? ct : "none", short_body(r));
 		ok = false;
 	} else if (field) {
 		const char *fc = error_code_of(r, field);
@@ -258,9 +260,8 @@ static struct resp *hreq(const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (token) {
-		ck_assert_int_ge(asprintf(&line, "Authorization: Bearer %s",
-					  token),
-				 0);
+		ck_assert_int_ge(
+			asprintf(&line, "Authorization: Bearer %s", token), 0);
 		hl = curl_slist_append(hl, line);
 	}
 	for (const char *const *e = extra; e && *e; e++) {
@@ -435,9 +436,9 @@ static bool healthy(void)
 
 /* --- the data every test starts from ----------------------------------- */
 
-#define HUIZEN_BUDGET                                                      \
-	"{\"municipality_code\":\"GM0406\",\"municipality_name\":\"Huizen\","    \
-	"\"name\":\"NPO\",\"grant_cents\":1000,\"spend_from\":\"2021-07-01\","  \
+#define HUIZEN_BUDGET                                                          \
+	"{\"municipality_code\":\"GM0406\",\"municipality_name\":\"Huizen\","  \
+	"\"name\":\"NPO\",\"grant_cents\":1000,\"spend_from\":\"2021-07-01\"," \
 	"\"spend_until\":\"2025-07-31\"}"
 
 static const char *const seed[][2] = {
@@ -483,22 +484,34 @@ static void setup(void)
 	}
 }
 
-static void teardown(void) { api_down(&a); }
+static void teardown(void)
+{
+	api_down(&a);
+}
 
 /* --- bodies that are not JSON, or not an object ------------------------ */
 
 struct body_case {
 	const char *what;
 	const char *body;
-	size_t len;  /* 0: strlen(body) */
+	size_t len; /* 0: strlen(body) */
 	long status;
 	const char *code;
 };
 
-#define BAD(what, body) { what, body, 0, 400, "malformed_json" }
-#define BADN(what, body) { what, body, sizeof(body) - 1, 400, "malformed_json" }
+#define BAD(what, body)                              \
+	{                                            \
+		what, body, 0, 400, "malformed_json" \
+	}
+#define BADN(what, body)                                            \
+	{                                                           \
+		what, body, sizeof(body) - 1, 400, "malformed_json" \
+	}
 /* well-formed JSON that is not an object: "non-object -> 422" */
-#define NOBJ(what, body) { what, body, 0, 422, "validation_failed" }
+#define NOBJ(what, body)                                \
+	{                                               \
+		what, body, 0, 422, "validation_failed" \
+	}
 
 static const struct body_case bodies[] = {
 	BAD("empty body", ""),
@@ -586,8 +599,8 @@ START_TEST(bodies_that_are_not_json_objects)
 			snprintf(what, sizeof(what), "%s %s: %s",
 				 body_routes[k][0], body_routes[k][1], c->what);
 			expect_problem(what,
-				       hreq(body_routes[k][0], body_routes[k][1],
-					    a.write, c->body,
+				       hreq(body_routes[k][0],
+					    body_routes[k][1], a.write, c->body,
 					    c->len ? c->len : strlen(c->body),
 					    NULL, 0),
 				       c->status, c->code, NULL, NULL);
@@ -648,14 +661,14 @@ START_TEST(deep_nesting_is_refused)
 		  "{\"name\":", "}", true, 400, "malformed_json", NULL, NULL },
 		{ "10,000 nested arrays, mixed", 5000, "[{\"a\":", "1", "}]",
 		  "", "", true, 400, "malformed_json", NULL, NULL },
-		{ "500,000 open arrays, never closed", 500000, "[", "", "",
-		  "", "", false, 400, "malformed_json", NULL, NULL },
+		{ "500,000 open arrays, never closed", 500000, "[", "", "", "",
+		  "", false, 400, "malformed_json", NULL, NULL },
 		{ "1,000 nested arrays as the name", 1000, "[", "", "]",
 		  "{\"name\":", "}", true, 422, "validation_failed", "name",
 		  "type" },
-		{ "2,000 nested objects as an unknown field", 2000, "{\"a\":",
-		  "1", "}", "{\"x\":", "}", true, 422, "validation_failed",
-		  "x", "unknown_field" },
+		{ "2,000 nested objects as an unknown field", 2000,
+		  "{\"a\":", "1", "}", "{\"x\":", "}", true, 422,
+		  "validation_failed", "x", "unknown_field" },
 		{ "1,000 nested arrays as a reallocation line", 1000, "[", "",
 		  "]", "{\"from\":", "}", true, 422, "validation_failed",
 		  "from", "type" },
@@ -664,9 +677,8 @@ START_TEST(deep_nesting_is_refused)
 
 	fp_take(&before);
 	for (size_t i = 0; i < N(cases); i++) {
-		char *n = nested(cases[i].depth, cases[i].open,
-				 cases[i].middle, cases[i].close,
-				 cases[i].closed);
+		char *n = nested(cases[i].depth, cases[i].open, cases[i].middle,
+				 cases[i].close, cases[i].closed);
 		char *body;
 		const char *path = strstr(cases[i].what, "reallocation")
 					   ? "/api/v1/reallocations"
@@ -675,9 +687,8 @@ START_TEST(deep_nesting_is_refused)
 		ck_assert_int_ge(asprintf(&body, "%s%s%s", cases[i].prefix, n,
 					  cases[i].suffix),
 				 0);
-		expect_problem(cases[i].what, post(path, body),
-			       cases[i].status, cases[i].code, cases[i].field,
-			       cases[i].fcode);
+		expect_problem(cases[i].what, post(path, body), cases[i].status,
+			       cases[i].code, cases[i].field, cases[i].fcode);
 		free(body);
 		free(n);
 		fp_check(&before, cases[i].what);
@@ -694,10 +705,22 @@ struct target {
 };
 
 enum {
-	T_BUDGET, T_GOAL, T_PROGRAMME, T_REALLOCATION, T_SCHOOL, T_PLAN,
-	T_EXPENDITURE, T_PLAN_MOVE, T_EXPENDITURE_MOVE, T_PROGRAMME_MOVE,
-	T_BUDGET_PATCH, T_GOAL_PATCH, T_PROGRAMME_PATCH, T_PLAN_PATCH,
-	T_SCHOOL_PATCH, T_EXPENDITURE_PATCH,
+	T_BUDGET,
+	T_GOAL,
+	T_PROGRAMME,
+	T_REALLOCATION,
+	T_SCHOOL,
+	T_PLAN,
+	T_EXPENDITURE,
+	T_PLAN_MOVE,
+	T_EXPENDITURE_MOVE,
+	T_PROGRAMME_MOVE,
+	T_BUDGET_PATCH,
+	T_GOAL_PATCH,
+	T_PROGRAMME_PATCH,
+	T_PLAN_PATCH,
+	T_SCHOOL_PATCH,
+	T_EXPENDITURE_PATCH,
 };
 
 static const struct target targets[] = {
@@ -737,66 +760,110 @@ static const struct target targets[] = {
 };
 
 struct value {
-	const char *raw;  /* JSON text, spliced in as is */
-	long status;      /* 422, or 400 for what does not parse */
+	const char *raw; /* JSON text, spliced in as is */
+	long status;	 /* 422, or 400 for what does not parse */
 	const char *fcode;
 };
 
-#define V(raw, fcode) { raw, 422, fcode }
-#define P(raw) { raw, 400, NULL }
+#define V(raw, fcode)           \
+	{                       \
+		raw, 422, fcode \
+	}
+#define P(raw)                 \
+	{                      \
+		raw, 400, NULL \
+	}
 
 static const struct value cents_bad[] = {
-	V("\"100\"", "type"), V("\"\"", "type"), V("\"1,00\"", "type"),
-	V("1.0", "type"), V("1.5", "type"), V("1e2", "type"),
-	V("-0.0", "type"), P("1e400"), P("9223372036854775808"),
-	P("-9223372036854775809"), P("18446744073709551616"),
-	V("-1", "range"), V("-9223372036854775808", "range"),
-	V("9223372036854775807", "range"), V("1000000000000001", "range"),
-	V("true", "type"), V("false", "type"), V("null", "type"),
-	V("{}", "type"), V("[]", "type"), V("[1]", "type"),
+	V("\"100\"", "type"),
+	V("\"\"", "type"),
+	V("\"1,00\"", "type"),
+	V("1.0", "type"),
+	V("1.5", "type"),
+	V("1e2", "type"),
+	V("-0.0", "type"),
+	P("1e400"),
+	P("9223372036854775808"),
+	P("-9223372036854775809"),
+	P("18446744073709551616"),
+	V("-1", "range"),
+	V("-9223372036854775808", "range"),
+	V("9223372036854775807", "range"),
+	V("1000000000000001", "range"),
+	V("true", "type"),
+	V("false", "type"),
+	V("null", "type"),
+	V("{}", "type"),
+	V("[]", "type"),
+	V("[1]", "type"),
 	V("{\"cents\":1}", "type"),
 };
 
 static const struct value text_bad[] = {
-	V("42", "type"), V("1.5", "type"), V("true", "type"), V("{}", "type"),
-	V("[\"x\"]", "type"), V("[]", "type"), V("null", "type"),
-	P("\"\\u0000\""), P("\"x\\ud800\""),
+	V("42", "type"),   V("1.5", "type"),	 V("true", "type"),
+	V("{}", "type"),   V("[\"x\"]", "type"), V("[]", "type"),
+	V("null", "type"), P("\"\\u0000\""),	 P("\"x\\ud800\""),
 };
 
 static const struct value date_bad[] = {
-	V("20210701", "type"), V("true", "type"), V("[\"2021-07-01\"]", "type"),
-	V("{}", "type"), V("null", "type"), V("\"2021-02-30\"", "format"),
-	V("\"2021-13-01\"", "format"), V("\"2021-00-10\"", "format"),
-	V("\"21-07-01\"", "format"), V("\"2021-7-1\"", "format"),
-	V("\"2021-07-01T00:00:00Z\"", "format"), V("\"\"", "format"),
-	V("\"01-07-2021\"", "format"), V("\"0000-01-01\"", "format"),
-	V("\"2021-07-01 \"", "format"), V("\"２０２１-07-01\"", "format"),
+	V("20210701", "type"),
+	V("true", "type"),
+	V("[\"2021-07-01\"]", "type"),
+	V("{}", "type"),
+	V("null", "type"),
+	V("\"2021-02-30\"", "format"),
+	V("\"2021-13-01\"", "format"),
+	V("\"2021-00-10\"", "format"),
+	V("\"21-07-01\"", "format"),
+	V("\"2021-7-1\"", "format"),
+	V("\"2021-07-01T00:00:00Z\"", "format"),
+	V("\"\"", "format"),
+	V("\"01-07-2021\"", "format"),
+	V("\"0000-01-01\"", "format"),
+	V("\"2021-07-01 \"", "format"),
+	V("\"２０２１-07-01\"", "format"),
 	P("\"2021-07-01\\u0000\""),
 };
 
 static const struct value ref_bad[] = {
-	V("\"1\"", "type"), V("1.0", "type"), V("true", "type"),
-	V("{\"id\":1}", "type"), V("[1]", "type"), V("null", "type"),
-	V("0", "range"), V("-1", "range"), V("-9223372036854775808", "range"),
-	V("9223372036854775807", "not_found"), V("424242", "not_found"),
-	P("9223372036854775808"), P("1e400"),
+	V("\"1\"", "type"),
+	V("1.0", "type"),
+	V("true", "type"),
+	V("{\"id\":1}", "type"),
+	V("[1]", "type"),
+	V("null", "type"),
+	V("0", "range"),
+	V("-1", "range"),
+	V("-9223372036854775808", "range"),
+	V("9223372036854775807", "not_found"),
+	V("424242", "not_found"),
+	P("9223372036854775808"),
+	P("1e400"),
 };
 
 static const struct value line_bad[] = {
-	V("1", "type"), V("\"goal 1\"", "type"), V("[]", "type"),
-	V("[{\"goal_id\":1}]", "type"), V("{}", "type"), V("null", "type"),
+	V("1", "type"),
+	V("\"goal 1\"", "type"),
+	V("[]", "type"),
+	V("[{\"goal_id\":1}]", "type"),
+	V("{}", "type"),
+	V("null", "type"),
 	V("{\"goal_id\":1,\"programme_id\":1}", "type"),
-	V("{\"budget_id\":1}", "type"), V("{\"goal_id\":\"1\"}", "type"),
-	V("{\"goal_id\":0}", "type"), V("{\"goal_id\":-1}", "type"),
-	V("{\"goal_id\":1.0}", "type"), V("{\"goal_id\":null}", "type"),
-	V("{\"goal_id\":{}}", "type"), P("{\"goal_id\":1,\"goal_id\":1}"),
+	V("{\"budget_id\":1}", "type"),
+	V("{\"goal_id\":\"1\"}", "type"),
+	V("{\"goal_id\":0}", "type"),
+	V("{\"goal_id\":-1}", "type"),
+	V("{\"goal_id\":1.0}", "type"),
+	V("{\"goal_id\":null}", "type"),
+	V("{\"goal_id\":{}}", "type"),
+	P("{\"goal_id\":1,\"goal_id\":1}"),
 	P("{\"goal_id\":9223372036854775808}"),
 };
 
 static const struct value enum_bad[] = {
-	V("\"WARN\"", "enum"), V("\"PO\"", "enum"), V("\"\"", "enum"),
-	V("\"warn \"", "enum"), V("1", "type"), V("[\"warn\"]", "type"),
-	V("{}", "type"), V("null", "type"),
+	V("\"WARN\"", "enum"),	V("\"PO\"", "enum"), V("\"\"", "enum"),
+	V("\"warn \"", "enum"), V("1", "type"),	     V("[\"warn\"]", "type"),
+	V("{}", "type"),	V("null", "type"),
 };
 
 static const struct {
@@ -806,7 +873,10 @@ static const struct {
 	size_t n;
 	bool nullable;
 } fields[] = {
-#define F(t, name, kind, nullable) { t, name, kind, N(kind), nullable }
+#define F(t, name, kind, nullable)               \
+	{                                        \
+		t, name, kind, N(kind), nullable \
+	}
 	F(T_BUDGET, "municipality_code", text_bad, false),
 	F(T_BUDGET, "municipality_name", text_bad, false),
 	F(T_BUDGET, "name", text_bad, false),
@@ -890,8 +960,8 @@ static char *body_with(const char *base, const char *field, const char *raw)
 	return out;
 }
 
-static void field_case(int t, const char *field, const char *raw,
-		       long status, const char *fcode, const struct fp *before)
+static void field_case(int t, const char *field, const char *raw, long status,
+		       const char *fcode, const struct fp *before)
 {
 	const struct target *tg = &targets[t];
 	char *body = body_with(tg->base, field, raw);
@@ -902,8 +972,8 @@ static void field_case(int t, const char *field, const char *raw,
 	expect_problem(what,
 		       hreq(tg->method, tg->path, a.write, body, strlen(body),
 			    NULL, 0),
-		       status, status == 400 ? "malformed_json"
-					     : "validation_failed",
+		       status,
+		       status == 400 ? "malformed_json" : "validation_failed",
 		       status == 400 ? NULL : field, fcode);
 	free(body);
 	fp_check(before, what);
@@ -948,8 +1018,8 @@ START_TEST(fields_that_may_not_be_given_and_bounds)
 	static const struct {
 		int target;
 		const char *field, *raw;
-		size_t repeat;  /* > 0: raw is text; the value is a
-				 * string of repeat copies of it */
+		size_t repeat; /* > 0: raw is text; the value is a
+				* string of repeat copies of it */
 		const char *fcode;
 	} cases[] = {
 		{ T_BUDGET, "id", "7", 0, "read_only" },
@@ -1015,9 +1085,9 @@ START_TEST(fields_that_may_not_be_given_and_bounds)
 
 	fp_take(&before);
 	for (size_t i = 0; i < N(cases); i++) {
-		char *raw = cases[i].repeat ? json_str_of(cases[i].repeat,
-							 cases[i].raw)
-					    : strdup(cases[i].raw);
+		char *raw = cases[i].repeat
+				    ? json_str_of(cases[i].repeat, cases[i].raw)
+				    : strdup(cases[i].raw);
 
 		field_case(cases[i].target, cases[i].field, raw, 422,
 			   cases[i].fcode, &before);
@@ -1044,8 +1114,8 @@ static char *spaces_body(size_t n)
 /* HILVERSUM_BUDGET with the name a string of n copies of unit. */
 static char *budget_named(size_t n, const char *unit)
 {
-	char *name = json_str_of(n, unit), *body = body_with(HILVERSUM_BUDGET,
-							     "name", name);
+	char *name = json_str_of(n, unit),
+	     *body = body_with(HILVERSUM_BUDGET, "name", name);
 
 	free(name);
 	return body;
@@ -1110,7 +1180,8 @@ START_TEST(sizes_of_bodies_and_strings)
 	len = strlen(b);
 	ck_assert_uint_lt(len, MIB);
 	expect_problem("a 1 MB name in a body under 1 MiB",
-		       hreq("POST", "/api/v1/budgets", a.write, b, len, NULL, 0),
+		       hreq("POST", "/api/v1/budgets", a.write, b, len, NULL,
+			    0),
 		       422, "validation_failed", "name", "length");
 	free(b);
 	name = json_str_of(1000 * 1000, "x");
@@ -1253,7 +1324,8 @@ START_TEST(huge_headers_and_broken_requests)
 	} broken[] = {
 		{ "a header line without a colon",
 		  "GET /api/v1/budgets HTTP/1.1\r\nHost: x\r\nNoColon\r\n"
-		  "Connection: close\r\n\r\n", 400 },
+		  "Connection: close\r\n\r\n",
+		  400 },
 		/* libmicrohttpd closes without an answer (status 0 here) */
 		{ "garbage request line", "GARBAGE\r\n\r\n", 0 },
 		{ "HTTP/9.9",
@@ -1264,15 +1336,18 @@ START_TEST(huge_headers_and_broken_requests)
 		  "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n", 400 },
 		{ "negative Content-Length",
 		  "POST /api/v1/budgets HTTP/1.1\r\nHost: x\r\n"
-		  "Content-Length: -1\r\nConnection: close\r\n\r\n{}", 400 },
+		  "Content-Length: -1\r\nConnection: close\r\n\r\n{}",
+		  400 },
 		{ "Content-Length over 2^64",
 		  "POST /api/v1/budgets HTTP/1.1\r\nHost: x\r\n"
 		  "Content-Length: 99999999999999999999999\r\n"
-		  "Connection: close\r\n\r\n{}", 413 },
+		  "Connection: close\r\n\r\n{}",
+		  413 },
 		{ "bad chunk size",
 		  "POST /api/v1/budgets HTTP/1.1\r\nHost: x\r\n"
 		  "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-		  "zz\r\n{}\r\n0\r\n\r\n", 400 },
+		  "zz\r\n{}\r\n0\r\n\r\n",
+		  400 },
 	};
 	for (size_t i = 0; i < N(broken); i++) {
 		expect_status(broken[i].what,
@@ -1297,8 +1372,7 @@ static long long count_of(const char *path)
 	struct resp *r = api_req(&a, "GET", path, a.admin, NULL, NULL);
 	long long n;
 
-	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status,
-		      r->body);
+	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
 	n = jint(r, "total");
 	resp_free(r);
 	return n;
@@ -1388,11 +1462,12 @@ START_TEST(sql_metacharacters_round_trip)
 	ck_assert_int_ge(count_of("/api/v1/programmes?count=true"), 1);
 
 	/* filters are exact values, not SQL */
-	expect_problem("a filter value with SQL, too long for the field",
-		       api_req(&a, "GET",
-			       "/api/v1/budgets?municipality_code=GM0402%27%20OR%20%271%27%3D%271",
-			       a.read, NULL, NULL),
-		       400, "bad_query", NULL, NULL);
+	expect_problem(
+		"a filter value with SQL, too long for the field",
+		api_req(&a, "GET",
+			"/api/v1/budgets?municipality_code=GM0402%27%20OR%20%271%27%3D%271",
+			a.read, NULL, NULL),
+		400, "bad_query", NULL, NULL);
 	r = api_req(&a, "GET", "/api/v1/audit?entity=budget%27%20OR%201%3D1--",
 		    a.admin, NULL, NULL);
 	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
@@ -1400,15 +1475,15 @@ START_TEST(sql_metacharacters_round_trip)
 			  0);
 	resp_free(r);
 	expect_problem("a query key with SQL",
-		       api_req(&a, "GET",
-			       "/api/v1/budgets?name%27--=1", a.read, NULL,
-			       NULL),
+		       api_req(&a, "GET", "/api/v1/budgets?name%27--=1", a.read,
+			       NULL, NULL),
 		       400, "bad_query", NULL, NULL);
-	expect_problem("fields with SQL",
-		       api_req(&a, "GET",
-			       "/api/v1/budgets?fields=name,(SELECT%20hash%20FROM%20tokens)",
-			       a.read, NULL, NULL),
-		       400, "bad_query", NULL, NULL);
+	expect_problem(
+		"fields with SQL",
+		api_req(&a, "GET",
+			"/api/v1/budgets?fields=name,(SELECT%20hash%20FROM%20tokens)",
+			a.read, NULL, NULL),
+		400, "bad_query", NULL, NULL);
 	expect_problem("limit with SQL",
 		       api_req(&a, "GET", "/api/v1/budgets?limit=1%3BDROP",
 			       a.read, NULL, NULL),
@@ -1437,11 +1512,12 @@ START_TEST(unicode_round_trips)
 	resp_free(r);
 	free(b);
 	free(want);
-	r = post("/api/v1/budgets", "{\"municipality_code\":\"GM0402\","
-				    "\"municipality_name\":\"\\u0048ilversum\","
-				    "\"name\":\"\\ud83d\\ude00 \\u00e9\\/\","
-				    "\"grant_cents\":0,\"spend_from\":"
-				    "\"2021-07-01\",\"spend_until\":\"2021-07-01\"}");
+	r = post("/api/v1/budgets",
+		 "{\"municipality_code\":\"GM0402\","
+		 "\"municipality_name\":\"\\u0048ilversum\","
+		 "\"name\":\"\\ud83d\\ude00 \\u00e9\\/\","
+		 "\"grant_cents\":0,\"spend_from\":"
+		 "\"2021-07-01\",\"spend_until\":\"2021-07-01\"}");
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	ck_assert_str_eq(jstr(r, "name"), "\xF0\x9F\x98\x80 \xC3\xA9/");
 	ck_assert_str_eq(jstr(r, "municipality_name"), "Hilversum");
@@ -1606,8 +1682,10 @@ START_TEST(unknown_methods)
 		{ "get", "/api/v1/budgets", 405, "GET, HEAD, POST" },
 		{ "Post", "/api/v1/budgets", 405, "GET, HEAD, POST" },
 		{ "PUT", "/api/v1/budgets", 405, "GET, HEAD, POST" },
-		{ "BREW", "/api/v1/budgets/1", 405, "GET, HEAD, PATCH, DELETE" },
-		{ "TRACE", "/api/v1/budgets/1", 405, "GET, HEAD, PATCH, DELETE" },
+		{ "BREW", "/api/v1/budgets/1", 405,
+		  "GET, HEAD, PATCH, DELETE" },
+		{ "TRACE", "/api/v1/budgets/1", 405,
+		  "GET, HEAD, PATCH, DELETE" },
 		{ "PUT", "/api/v1/budgets/1", 405, "GET, HEAD, PATCH, DELETE" },
 		{ "PROPFIND", "/api/v1/plans/1/status", 405, "POST" },
 		{ "GET", "/api/v1/plans/1/status", 405, "POST" },
@@ -1650,8 +1728,8 @@ START_TEST(unknown_methods)
 	free(long_method);
 	/* OPTIONS without a configured origin: the methods, no body */
 	{
-		struct resp *r = raw_line("OPTIONS", "/api/v1/budgets/1", NULL,
-					  "");
+		struct resp *r =
+			raw_line("OPTIONS", "/api/v1/budgets/1", NULL, "");
 
 		ck_assert_int_eq(r->status, 204);
 		ck_assert_str_eq(resp_header(r, "Allow"),
@@ -1806,16 +1884,16 @@ START_TEST(hostile_tokens_are_401)
 		       hreq("GET", "/api/v1/budgets", long_token, NULL, 0, NULL,
 			    0),
 		       401, "bad_token", NULL, NULL);
-	ck_assert_int_ge(asprintf(&h, "/api/v1/budgets?access_token=%s",
-				  long_token),
-			 0);
+	ck_assert_int_ge(
+		asprintf(&h, "/api/v1/budgets?access_token=%s", long_token), 0);
 	expect_problem("a 10 KiB token in the query",
 		       hreq("GET", h, NULL, NULL, 0, NULL, 0), 401, "bad_token",
 		       NULL, NULL);
 	free(h);
 	expect_problem("a 10 KiB token, POST",
 		       hreq("POST", "/api/v1/budgets", long_token,
-			    HILVERSUM_BUDGET, strlen(HILVERSUM_BUDGET), NULL, 0),
+			    HILVERSUM_BUDGET, strlen(HILVERSUM_BUDGET), NULL,
+			    0),
 		       401, "bad_token", NULL, NULL);
 	static const char *const headers[] = {
 		"Authorization: Bearer",
@@ -1983,8 +2061,10 @@ START_TEST(slow_client_is_cut_and_others_are_served)
 			"%d requests, slowest %.3f s\n",
 			sent, cut, served, worst);
 	ck_assert_int_eq(served, 20);
-	ck_assert_msg(worst < 1.0, "a request took %.3f s while a client "
-				   "trickled", worst);
+	ck_assert_msg(worst < 1.0,
+		      "a request took %.3f s while a client "
+		      "trickled",
+		      worst);
 	ck_assert_msg(cut >= 0,
 		      "the daemon did not cut a client that sent one byte a "
 		      "second (%d bytes in %.0f s, timeout %u s)",
@@ -2057,9 +2137,10 @@ START_TEST(head_never_has_a_body)
 		free(req);
 		ncases++;
 		if (strncmp(r->body, "HTTP/1.1 200", 12) != 0) {
-			fail_case("HEAD %s: the next answer does not follow its "
-				  "header block: %.40s",
-				  heads[i], r->body);
+			fail_case(
+				"HEAD %s: the next answer does not follow its "
+				"header block: %.40s",
+				heads[i], r->body);
 			resp_free(r);
 			continue;
 		}
@@ -2124,8 +2205,8 @@ START_TEST(authorization_header_edges)
 	fp_check(&before, "two Authorization headers");
 	/* blanks around the value are not part of it */
 	static const char *const around[][2] = {
-		{ "", " " }, { "", "\t" }, { "", "  \t " }, { "\t", " \t" },
-		{ " ", " " },
+		{ "", " " },	 { "", "\t" }, { "", "  \t " },
+		{ "\t", " \t" }, { " ", " " },
 	};
 	for (size_t i = 0; i < N(around); i++) {
 		char tok[AUTH_TOKEN_LEN + 16];
@@ -2175,7 +2256,8 @@ END_TEST
 START_TEST(content_length_past_int64_is_413_at_once)
 {
 	static const char *const lengths[] = {
-		"18446744073709551615", "9223372036854775808",
+		"18446744073709551615",
+		"9223372036854775808",
 		"9223372036854775807",
 	};
 
@@ -2207,8 +2289,8 @@ START_TEST(long_urls_and_headers_are_problems)
 	char *big = repeat(20 * 1024, 'a'), *target, *extra;
 
 	ck_assert_int_ge(asprintf(&target, "/api/v1/budgets?x=%s", big), 0);
-	expect_problem("a 20 KiB URL", raw_line("GET", target, a.read, ""),
-		       414, "uri_too_long", NULL, NULL);
+	expect_problem("a 20 KiB URL", raw_line("GET", target, a.read, ""), 414,
+		       "uri_too_long", NULL, NULL);
 	ck_assert_int_ge(asprintf(&extra, "X-Big: %s%s\r\n", big, big), 0);
 	expect_problem("40 KiB of headers",
 		       raw_line("GET", "/api/v1/budgets", a.read, extra), 431,

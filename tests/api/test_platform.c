@@ -9,8 +9,14 @@
 
 static struct api a;
 
-static void setup(void) { api_up(&a); }
-static void teardown(void) { api_down(&a); }
+static void setup(void)
+{
+	api_up(&a);
+}
+static void teardown(void)
+{
+	api_down(&a);
+}
 
 /* Asserts an RFC 9457 problem with status and code, and frees r. */
 static void assert_problem(struct resp *r, long status, const char *code)
@@ -23,7 +29,8 @@ static void assert_problem(struct resp *r, long status, const char *code)
 	ck_assert_str_eq(jstr(r, "code"), code);
 	ck_assert(strlen(jstr(r, "title")) > 0);
 	ck_assert(strlen(jstr(r, "detail")) > 0);
-	ck_assert(strncmp(jstr(r, "type"), "urn:npo-budgetd:problem:", 24) == 0);
+	ck_assert(strncmp(jstr(r, "type"), "urn:npo-budgetd:problem:", 24) ==
+		  0);
 	resp_free(r);
 }
 
@@ -70,8 +77,12 @@ END_TEST
 START_TEST(unknown_path_is_404)
 {
 	static const char *const paths[] = {
-		"/nope", "/api/v1/budgetsx", "/api/v1/budgets/abc",
-		"/api/v1/budgets/0", "/api/v1/budgets/1/x", "/api/v2/budgets",
+		"/nope",
+		"/api/v1/budgetsx",
+		"/api/v1/budgets/abc",
+		"/api/v1/budgets/0",
+		"/api/v1/budgets/1/x",
+		"/api/v2/budgets",
 		"/api/v1/budgets/99999999999999999999",
 	};
 
@@ -87,8 +98,8 @@ END_TEST
 
 START_TEST(wrong_method_is_405_with_allow)
 {
-	struct resp *r = api_req(&a, "DELETE", "/api/v1/budgets", a.write, NULL,
-				 NULL);
+	struct resp *r =
+		api_req(&a, "DELETE", "/api/v1/budgets", a.write, NULL, NULL);
 
 	ck_assert_str_eq(resp_header(r, "Allow"), "GET, HEAD, POST");
 	assert_problem(r, 405, "method_not_allowed");
@@ -105,8 +116,8 @@ END_TEST
 
 START_TEST(head_answers_like_get_without_body)
 {
-	struct resp *r = api_req(&a, "HEAD", "/api/v1/budgets", a.read, NULL,
-				 NULL);
+	struct resp *r =
+		api_req(&a, "HEAD", "/api/v1/budgets", a.read, NULL, NULL);
 
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_int_eq(r->len, 0);
@@ -181,7 +192,7 @@ START_TEST(chunked_body_over_limit_is_413)
 	ck_assert_int_eq(curl_easy_perform(h), CURLE_OK);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	ck_assert_int_eq(status, 413);
-	ck_assert_int_eq(c.left, 0);  /* the whole body was read */
+	ck_assert_int_eq(c.left, 0); /* the whole body was read */
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(h);
 }
@@ -248,28 +259,32 @@ START_TEST(malformed_json_is_400_with_position)
 	assert_problem(api_req(&a, "POST", "/api/v1/budgets", a.write,
 			       "{\"name\":\"a\",\"name\":\"b\"}", NULL),
 		       400, "malformed_json");
-	assert_problem(api_req(&a, "POST", "/api/v1/budgets", a.write, "", NULL),
+	assert_problem(api_req(&a, "POST", "/api/v1/budgets", a.write, "",
+			       NULL),
 		       400, "malformed_json");
 	assert_problem(api_req(&a, "POST", "/api/v1/budgets", a.write,
 			       "{\"name\":\"a\\u0000b\"}", NULL),
 		       400, "malformed_json");
 	r = api_req(&a, "POST", "/api/v1/budgets", a.write, "[1,2]", NULL);
-	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_array_get(json_object_get(r->json, "errors"), 0),
-				 "code")),
-			 "type");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(r->json, "errors"), 0),
+			"code")),
+		"type");
 	assert_problem(r, 422, "validation_failed");
 }
 END_TEST
 
 START_TEST(missing_or_unknown_token_is_401)
 {
-	struct resp *r = api_req(&a, "GET", "/api/v1/budgets", NULL, NULL, NULL);
+	struct resp *r =
+		api_req(&a, "GET", "/api/v1/budgets", NULL, NULL, NULL);
 
 	ck_assert_str_eq(resp_header(r, "WWW-Authenticate"),
 			 "Bearer realm=\"npo-budgetd\"");
 	assert_problem(r, 401, "no_token");
-	r = api_req(&a, "GET", "/api/v1/budgets", "npo_not-a-token", NULL, NULL);
+	r = api_req(&a, "GET", "/api/v1/budgets", "npo_not-a-token", NULL,
+		    NULL);
 	ck_assert_ptr_nonnull(
 		strstr(resp_header(r, "WWW-Authenticate"), "invalid_token"));
 	assert_problem(r, 401, "bad_token");
@@ -322,7 +337,8 @@ START_TEST(revoked_token_is_401)
 	ck_assert_int_eq(auth_token_revoke(c, "reader", &err), 0);
 	db_release(db, c);
 	db_close(db);
-	assert_problem(api_req(&a, "GET", "/api/v1/budgets", a.read, NULL, NULL),
+	assert_problem(api_req(&a, "GET", "/api/v1/budgets", a.read, NULL,
+			       NULL),
 		       401, "bad_token");
 }
 END_TEST
@@ -336,7 +352,8 @@ START_TEST(access_token_in_query_only_for_read_tokens)
 	r = api_req(&a, "GET", path, NULL, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
 	resp_free(r);
-	snprintf(path, sizeof(path), "/api/v1/budgets?access_token=%s", a.write);
+	snprintf(path, sizeof(path), "/api/v1/budgets?access_token=%s",
+		 a.write);
 	assert_problem(api_req(&a, "GET", path, NULL, NULL, NULL), 401,
 		       "token_in_query");
 	assert_problem(api_req(&a, "POST", path, NULL, HILVERSUM_BUDGET, NULL),

@@ -20,10 +20,19 @@
 static struct api a;
 
 /* Each test starts the daemon itself, with the configuration it needs. */
-static void setup(void) { api_init(&a); }
-static void teardown(void) { api_down(&a); }
+static void setup(void)
+{
+	api_init(&a);
+}
+static void teardown(void)
+{
+	api_down(&a);
+}
 
-static void start(void) { api_start(&a); }
+static void start(void)
+{
+	api_start(&a);
+}
 
 static void start_demo(void)
 {
@@ -50,21 +59,20 @@ static long long created(struct resp *r)
 
 static long long new_budget(const char *code, const char *name)
 {
-	return created(api_json(
-		&a, "POST", "/api/v1/budgets", a.write,
-		"{s:s, s:s, s:s, s:I, s:s, s:s}", "municipality_code", code,
-		"municipality_name", "Gemeente", "name", name, "grant_cents",
-		(json_int_t)100000000, "spend_from", "2021-07-01",
-		"spend_until", "2025-07-31"));
+	return created(api_json(&a, "POST", "/api/v1/budgets", a.write,
+				"{s:s, s:s, s:s, s:I, s:s, s:s}",
+				"municipality_code", code, "municipality_name",
+				"Gemeente", "name", name, "grant_cents",
+				(json_int_t)100000000, "spend_from",
+				"2021-07-01", "spend_until", "2025-07-31"));
 }
 
 static long long new_goal(long long budget, const char *code)
 {
-	return created(api_json(&a, "POST", "/api/v1/goals", a.write,
-				"{s:I, s:s, s:s, s:I}", "budget_id",
-				(json_int_t)budget, "code", code, "name",
-				"Bestedingsdoel", "allocated_cents",
-				(json_int_t)100000));
+	return created(api_json(
+		&a, "POST", "/api/v1/goals", a.write, "{s:I, s:s, s:s, s:I}",
+		"budget_id", (json_int_t)budget, "code", code, "name",
+		"Bestedingsdoel", "allocated_cents", (json_int_t)100000));
 }
 
 static long long new_school(const char *code, const char *name)
@@ -200,7 +208,10 @@ static json_t *csv_parse(const char *s, size_t len, char sep)
 	return rows;
 }
 
-static size_t nrows(const json_t *rows) { return json_array_size(rows); }
+static size_t nrows(const json_t *rows)
+{
+	return json_array_size(rows);
+}
 
 static const char *cell_at(const json_t *rows, size_t row, size_t col)
 {
@@ -359,15 +370,13 @@ START_TEST(another_query_has_another_etag)
 	/* the tag of one query does not validate another */
 	ck_assert_int_eq(revalidate("/api/v1/goals?limit=1", a.read, tags[0]),
 			 200);
-	ck_assert_int_eq(revalidate("/api/v1/goals?format=csv", a.read,
-				    tags[0]),
-			 200);
+	ck_assert_int_eq(
+		revalidate("/api/v1/goals?format=csv", a.read, tags[0]), 200);
 	/* each its own */
 	ck_assert_int_eq(revalidate("/api/v1/goals?limit=1", a.read, tags[1]),
 			 304);
-	ck_assert_int_eq(revalidate("/api/v1/goals?format=csv", a.read,
-				    tags[4]),
-			 304);
+	ck_assert_int_eq(
+		revalidate("/api/v1/goals?format=csv", a.read, tags[4]), 304);
 	ck_assert_int_eq(revalidate("/api/v1/budgets/1/status?format=csv",
 				    a.read, tags[7]),
 			 304);
@@ -406,9 +415,10 @@ START_TEST(any_write_changes_the_etag_and_a_refused_one_does_not)
 	resp_free(r);
 	assert_unchanged(tags, "a 422 on POST /api/v1/goals");
 	r = api_json(&a, "POST", "/api/v1/goals", a.write,
-		     "{s:I, s:s, s:s, s:I}", "budget_id", (json_int_t)99, "code",
-		     "2", "name", "Doel", "allocated_cents", (json_int_t)1);
-	ck_assert_int_eq(r->status, 422);  /* no budget 99: in the transaction */
+		     "{s:I, s:s, s:s, s:I}", "budget_id", (json_int_t)99,
+		     "code", "2", "name", "Doel", "allocated_cents",
+		     (json_int_t)1);
+	ck_assert_int_eq(r->status, 422); /* no budget 99: in the transaction */
 	resp_free(r);
 	assert_unchanged(tags, "a 422 for a missing budget");
 	r = api_req(&a, "PATCH", "/api/v1/budgets/1", a.write,
@@ -433,7 +443,7 @@ START_TEST(any_write_changes_the_etag_and_a_refused_one_does_not)
 	assert_unchanged(tags, "a PATCH that changes nothing");
 	r = api_req(&a, "POST", "/api/v1/programmes/1/status", a.write,
 		    "{\"status\":\"completed\"}", NULL);
-	ck_assert_int_eq(r->status, 409);  /* planned cannot complete */
+	ck_assert_int_eq(r->status, 409); /* planned cannot complete */
 	resp_free(r);
 	assert_unchanged(tags, "a 409 status move");
 
@@ -451,12 +461,12 @@ START_TEST(any_write_changes_the_etag_and_a_refused_one_does_not)
 	}
 	/* and the answers behind the new tags are the new ones */
 	r = api_req(&a, "GET", "/api/v1/budgets/1/status", a.read, NULL, NULL);
-	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_array_get(json_object_get(r->json,
-								"programmes"),
-						0),
-				 "status")),
-			 "active");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(r->json, "programmes"),
+				       0),
+			"status")),
+		"active");
 	resp_free(r);
 	r = api_req(&a, "GET", "/api/v1/audit", a.admin, NULL, NULL);
 	/* budget, goal, programme, the move */
@@ -472,9 +482,8 @@ START_TEST(any_write_changes_the_etag_and_a_refused_one_does_not)
 			      "%s still 304 after a write", polled[i].path);
 		etag_of(polled[i].path, token_for(i), fresh);
 		ck_assert_str_ne(fresh, tags[i]);
-		ck_assert_int_eq(revalidate(polled[i].path, token_for(i),
-					    fresh),
-				 304);
+		ck_assert_int_eq(
+			revalidate(polled[i].path, token_for(i), fresh), 304);
 		snprintf(tags[i], 64, "%s", fresh);
 	}
 	/* and a delete too */
@@ -528,10 +537,11 @@ START_TEST(paging_stays_correct_while_rows_are_inserted)
 		ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
 		items = json_object_get(r->json, "items");
 		ck_assert_uint_le(json_array_size(items), 2);
-		json_array_foreach(items, i, it) {
+		json_array_foreach(items, i, it)
+		{
 			ck_assert_uint_lt(nseen, 16);
-			seen[nseen++] = json_integer_value(
-				json_object_get(it, "id"));
+			seen[nseen++] =
+				json_integer_value(json_object_get(it, "id"));
 		}
 		if (pages++ == 0)
 			/* three more rows arrive while the client reads */
@@ -550,7 +560,8 @@ START_TEST(paging_stays_correct_while_rows_are_inserted)
 		{
 			char link[300];
 
-			snprintf(link, sizeof(link), "<%s>; rel=\"next\"", next);
+			snprintf(link, sizeof(link), "<%s>; rel=\"next\"",
+				 next);
 			ck_assert_str_eq(resp_header(r, "Link"), link);
 		}
 		resp_free(r);
@@ -624,7 +635,7 @@ END_TEST
 START_TEST(each_of_several_configured_origins_is_allowed)
 {
 	static const char *const two[] = { "https://intranet.example",
-					    "http://dash.example" };
+					   "http://dash.example" };
 	struct resp *r;
 
 	start_cors(two, 2);
@@ -709,11 +720,10 @@ START_TEST(preflight_answers_204_without_a_token_and_writes_nothing)
 		      "Allow-Methods: %s", h);
 	h = resp_header(r, "Access-Control-Allow-Headers");
 	ck_assert_ptr_nonnull(h);
-	ck_assert_msg(list_has(h, "Authorization") &&
-			      list_has(h, "Content-Type") &&
-			      list_has(h, "If-Match") &&
-			      list_has(h, "If-None-Match"),
-		      "Allow-Headers: %s", h);
+	ck_assert_msg(
+		list_has(h, "Authorization") && list_has(h, "Content-Type") &&
+			list_has(h, "If-Match") && list_has(h, "If-None-Match"),
+		"Allow-Headers: %s", h);
 	ck_assert_ptr_nonnull(resp_header(r, "Access-Control-Max-Age"));
 	ck_assert_str_eq(resp_header(r, "Vary"), "Origin");
 	ck_assert_ptr_null(resp_header(r, "WWW-Authenticate"));
@@ -919,8 +929,8 @@ START_TEST(budgets_as_csv_for_dutch_excel)
 	json_decref(rows);
 	resp_free(r);
 	/* a dialect alone asks for CSV */
-	r = api_req(&a, "GET", "/api/v1/budgets?dialect=excel-nl", a.read,
-		    NULL, NULL);
+	r = api_req(&a, "GET", "/api/v1/budgets?dialect=excel-nl", a.read, NULL,
+		    NULL);
 	assert_csv_answer(r, "budgets.csv");
 	ck_assert(memcmp(r->body, "\xEF\xBB\xBF", 3) == 0);
 	resp_free(r);
@@ -964,8 +974,9 @@ START_TEST(csv_fields_filters_and_limit)
 	char head[128];
 
 	start_demo();
-	r = api_req(&a, "GET", "/api/v1/budgets?format=csv&fields=id,grant_cents",
-		    a.read, NULL, NULL);
+	r = api_req(&a, "GET",
+		    "/api/v1/budgets?format=csv&fields=id,grant_cents", a.read,
+		    NULL, NULL);
 	assert_csv_answer(r, "budgets.csv");
 	first_line(r, head, sizeof(head));
 	ck_assert_str_eq(head, "id,grant_eur");
@@ -1060,7 +1071,7 @@ END_TEST
 START_TEST(csv_neutralises_formulas_and_quotes_rfc4180)
 {
 	static const struct {
-		const char *code, *name, *cell;  /* cell as written, rfc4180 */
+		const char *code, *name, *cell; /* cell as written, rfc4180 */
 	} schools[] = {
 		{ "20AB00", "+31 20 555", "\"'+31 20 555\"" },
 		{ "21AB00", "-5", "\"'-5\"" },
@@ -1076,16 +1087,36 @@ START_TEST(csv_neutralises_formulas_and_quotes_rfc4180)
 		/* spreadsheets skip leading blanks and read full-width signs */
 		{ "40AB00", "  =1+1", "\"'  =1+1\"" },
 		{ "41AB00", " =cmd|' /C calc'!A0", "\"' =cmd|' /C calc'!A0\"" },
-		{ "42AB00", "\xef\xbc\x9d" "1+1", "\"'\xef\xbc\x9d" "1+1\"" },
-		{ "43AB00", "\xef\xbc\x8b" "31", "\"'\xef\xbc\x8b" "31\"" },
-		{ "44AB00", "\xef\xbc\x8d" "5", "\"'\xef\xbc\x8d" "5\"" },
-		{ "45AB00", "\xef\xbc\xa0" "SUM(A1)", "\"'\xef\xbc\xa0" "SUM(A1)\"" },
+		{ "42AB00",
+		  "\xef\xbc\x9d"
+		  "1+1",
+		  "\"'\xef\xbc\x9d"
+		  "1+1\"" },
+		{ "43AB00",
+		  "\xef\xbc\x8b"
+		  "31",
+		  "\"'\xef\xbc\x8b"
+		  "31\"" },
+		{ "44AB00",
+		  "\xef\xbc\x8d"
+		  "5",
+		  "\"'\xef\xbc\x8d"
+		  "5\"" },
+		{ "45AB00",
+		  "\xef\xbc\xa0"
+		  "SUM(A1)",
+		  "\"'\xef\xbc\xa0"
+		  "SUM(A1)\"" },
 		{ "46AB00", "\xc2\xa0=1", "\"'\xc2\xa0=1\"" },
 		{ "47AB00", "\xe3\x80\x80+1", "\"'\xe3\x80\x80+1\"" },
 		{ "48AB00", "   @x", "\"'   @x\"" },
 		{ "49AB00", "  De Kring", "  De Kring" },
 		{ "50AB00", "a = b", "a = b" },
-		{ "51AB00", "\xef\xbc\xa1" "B", "\xef\xbc\xa1" "B" },
+		{ "51AB00",
+		  "\xef\xbc\xa1"
+		  "B",
+		  "\xef\xbc\xa1"
+		  "B" },
 	};
 	enum { N = sizeof(schools) / sizeof(schools[0]) };
 	long long ids[N];
@@ -1094,8 +1125,8 @@ START_TEST(csv_neutralises_formulas_and_quotes_rfc4180)
 	char want[256];
 
 	start_demo();
-	ck_assert_int_eq(new_budget("GM0363", "=HYPERLINK(\"http://x\",\"klik\")"),
-			 3);
+	ck_assert_int_eq(
+		new_budget("GM0363", "=HYPERLINK(\"http://x\",\"klik\")"), 3);
 	for (size_t i = 0; i < N; i++)
 		ids[i] = new_school(schools[i].code, schools[i].name);
 
@@ -1662,8 +1693,9 @@ START_TEST(streams_cut_off_by_the_client_are_let_go)
 		close(fd);
 	}
 	for (int tries = 0;; tries++) {
-		r = api_req(&a, "GET", "/api/v1/expenditures?format=csv&limit=5",
-			    a.read, NULL, NULL);
+		r = api_req(&a, "GET",
+			    "/api/v1/expenditures?format=csv&limit=5", a.read,
+			    NULL, NULL);
 		if (r->status == 200 || tries == 50)
 			break;
 		resp_free(r);
@@ -1703,7 +1735,8 @@ START_TEST(a_stream_reads_one_snapshot)
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	ck_assert_int_eq(jint(r, "id"), NEXP + 1);
 	resp_free(r);
-	r = api_req(&a, "DELETE", "/api/v1/expenditures/1", a.write, NULL, NULL);
+	r = api_req(&a, "DELETE", "/api/v1/expenditures/1", a.write, NULL,
+		    NULL);
 	ck_assert_int_eq(r->status, 204);
 	resp_free(r);
 	body = read_rest_dechunked(fd, &len);
@@ -1811,7 +1844,6 @@ START_TEST(front_page_csv_has_its_header_without_budgets)
 }
 END_TEST
 
-
 /*
  * A status or list asked again, with nothing written in between, comes from
  * the reply cache: the same bytes and headers as the first answer; "*" still
@@ -1846,8 +1878,9 @@ START_TEST(repeated_gets_are_the_same_and_see_every_write)
 		r2 = get1("/api/v1/goals?limit=1", a.read, NULL);
 		ck_assert_int_eq(r2->status, 200);
 		ck_assert_ptr_nonnull(resp_header(r2, "Link"));
-		ck_assert_str_eq(resp_header(r2, "Link"),
-				 "</api/v1/goals?limit=1&after=1>; rel=\"next\"");
+		ck_assert_str_eq(
+			resp_header(r2, "Link"),
+			"</api/v1/goals?limit=1&after=1>; rel=\"next\"");
 		resp_free(r2);
 	}
 
@@ -1868,13 +1901,15 @@ static void add_tests(TCase *tc)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, lists_and_status_answer_304_while_nothing_changed);
 	tcase_add_test(tc, another_query_has_another_etag);
-	tcase_add_test(tc, any_write_changes_the_etag_and_a_refused_one_does_not);
+	tcase_add_test(tc,
+		       any_write_changes_the_etag_and_a_refused_one_does_not);
 	tcase_add_test(tc, an_item_keeps_its_version_as_etag);
 	tcase_add_test(tc, paging_stays_correct_while_rows_are_inserted);
 	tcase_add_test(tc, an_allowed_origin_gets_cors_headers);
 	tcase_add_test(tc, each_of_several_configured_origins_is_allowed);
 	tcase_add_test(tc, another_origin_gets_no_cors_headers);
-	tcase_add_test(tc, preflight_answers_204_without_a_token_and_writes_nothing);
+	tcase_add_test(
+		tc, preflight_answers_204_without_a_token_and_writes_nothing);
 	tcase_add_test(tc, a_401_to_an_allowed_origin_is_readable);
 	tcase_add_test(tc, no_configured_origin_means_no_cors_headers);
 	tcase_add_test(tc, a_wildcard_origin_with_public_read_answers_star);

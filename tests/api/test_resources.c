@@ -12,8 +12,14 @@
 
 static struct api a;
 
-static void setup(void) { api_up(&a); }
-static void teardown(void) { api_down(&a); }
+static void setup(void)
+{
+	api_up(&a);
+}
+static void teardown(void)
+{
+	api_down(&a);
+}
 
 /* --- helpers -------------------------------------------------------------- */
 
@@ -90,8 +96,7 @@ static long long programme(long long goal_id)
 		      goal_id);
 }
 
-static long long school(const char *code, const char *sector,
-			const char *gm)
+static long long school(const char *code, const char *sector, const char *gm)
 {
 	return create("/api/v1/schools",
 		      "{\"code\":\"%s\",\"name\":\"De Regenboog\","
@@ -209,10 +214,12 @@ static long long referenced(const struct resp *r, const char *entity)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(refs, i, e)
-		if (strcmp(json_string_value(json_object_get(e, "entity")),
-			   entity) == 0)
-			return json_integer_value(json_object_get(e, "count"));
+	json_array_foreach(
+		refs, i,
+		e) if (strcmp(json_string_value(json_object_get(e, "entity")),
+			      entity) ==
+		       0) return json_integer_value(json_object_get(e,
+								    "count"));
 	return -1;
 }
 
@@ -229,19 +236,19 @@ static const char *ids(const char *path)
 	items = json_object_get(r->json, "items");
 	ck_assert_msg(json_is_array(items), "%s: no items", path);
 	out[0] = '\0';
-	json_array_foreach(items, i, e)
-		snprintf(out + strlen(out), sizeof(out) - strlen(out),
-			 "%s%lld", i ? "," : "",
-			 (long long)json_integer_value(json_object_get(e, "id")));
+	json_array_foreach(items, i, e) snprintf(
+		out + strlen(out), sizeof(out) - strlen(out), "%s%lld",
+		i ? "," : "",
+		(long long)json_integer_value(json_object_get(e, "id")));
 	resp_free(r);
 	return out;
 }
 
-#define ASSERT_IDS(path, want)                                              \
-	do {                                                                \
-		const char *got_ = ids(path);                               \
+#define ASSERT_IDS(path, want)                                                \
+	do {                                                                  \
+		const char *got_ = ids(path);                                 \
 		ck_assert_msg(strcmp(got_, want) == 0, "%s: ids %s, want %s", \
-			      path, got_, want);                            \
+			      path, got_, want);                              \
 	} while (0)
 
 /* --- goals ---------------------------------------------------------------- */
@@ -251,10 +258,11 @@ START_TEST(goal_create_answers_201_and_checks_its_budget)
 	struct resp *r;
 
 	budget("GM0402");
-	r = api_req(&a, "POST", "/api/v1/goals", a.write,
-		    "{\"budget_id\":1,\"code\":\"1\",\"name\":"
-		    "\"Bovenschoolse maatregelen\",\"allocated_cents\":4277019}",
-		    NULL);
+	r = api_req(
+		&a, "POST", "/api/v1/goals", a.write,
+		"{\"budget_id\":1,\"code\":\"1\",\"name\":"
+		"\"Bovenschoolse maatregelen\",\"allocated_cents\":4277019}",
+		NULL);
 	ck_assert_msg(r->status == 201, "%s", r->body);
 	ck_assert_str_eq(resp_header(r, "Location"), "/api/v1/goals/1");
 	ck_assert_str_eq(resp_header(r, "ETag"), "\"1\"");
@@ -322,7 +330,8 @@ START_TEST(goal_budget_id_is_fixed_and_filters)
 	ck_assert_int_eq(jint(r, "version"), 1);
 	resp_free(r);
 	r = api_req(&a, "PATCH", "/api/v1/goals/1", a.write,
-		    "{\"name\":\"Zorg en welzijn\",\"allocated_cents\":7}", NULL);
+		    "{\"name\":\"Zorg en welzijn\",\"allocated_cents\":7}",
+		    NULL);
 	ck_assert_msg(r->status == 200, "%s", r->body);
 	ck_assert_int_eq(jint(r, "version"), 2);
 	ck_assert_int_eq(jint(r, "budget_id"), 1);
@@ -388,9 +397,8 @@ START_TEST(referenced_budgets_and_goals_cannot_be_deleted)
 	ck_assert_msg(r->status == 409, "%s", r->body);
 	ck_assert_str_eq(jstr(r, "code"), "referenced");
 	ck_assert_int_eq(referenced(r, "programmes"), 2);
-	ck_assert_int_eq(json_array_size(json_object_get(r->json,
-							 "referenced_by")),
-			 1);
+	ck_assert_int_eq(
+		json_array_size(json_object_get(r->json, "referenced_by")), 1);
 	resp_free(r);
 	r = api_req(&a, "GET", "/api/v1/goals/1", a.read, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
@@ -459,11 +467,12 @@ START_TEST(programme_takes_its_budget_from_its_goal)
 			   "\"budget_cents\":1}",
 			   NULL),
 		   "budget_id", "read_only", "POST with budget_id");
-	expect_422(api_req(&a, "POST", "/api/v1/programmes", a.write,
-			   "{\"goal_id\":1,\"status\":\"active\",\"name\":\"X\","
-			   "\"budget_cents\":1}",
-			   NULL),
-		   "status", "read_only", "POST with status");
+	expect_422(
+		api_req(&a, "POST", "/api/v1/programmes", a.write,
+			"{\"goal_id\":1,\"status\":\"active\",\"name\":\"X\","
+			"\"budget_cents\":1}",
+			NULL),
+		"status", "read_only", "POST with status");
 	expect_422(api_req(&a, "PATCH", "/api/v1/programmes/1", a.write,
 			   "{\"budget_id\":1}", NULL),
 		   "budget_id", "read_only", "PATCH budget_id");
@@ -542,7 +551,7 @@ START_TEST(programme_stays_in_its_budget_and_its_period_runs_forward)
 	r = api_req(&a, "PATCH", "/api/v1/programmes/1", a.write,
 		    "{\"starts_on\":\"2023-01-01\",\"ends_on\":\"2023-01-01\"}",
 		    NULL);
-	ck_assert_msg(r->status == 200, "%s", r->body);  /* one day is fine */
+	ck_assert_msg(r->status == 200, "%s", r->body); /* one day is fine */
 	resp_free(r);
 	expect_422(api_req(&a, "PATCH", "/api/v1/programmes/1", a.write,
 			   "{\"ends_on\":\"2022-12-31\"}", NULL),
@@ -596,7 +605,7 @@ END_TEST
 
 START_TEST(school_code_sector_and_municipality_are_checked)
 {
-	static const char *const bad_codes[] = { "25gh00", "25GH0", "25GH000",
+	static const char *const bad_codes[] = { "25gh00", "25GH0",  "25GH000",
 						 "25G-00", "25GH0A", "" };
 	static const char *const sectors[] = { "vve", "po", "sbo", "so",
 					       "vso", "vo", "pro" };
@@ -630,17 +639,19 @@ START_TEST(school_code_sector_and_municipality_are_checked)
 	}
 	for (size_t i = 0; i < sizeof(bad_sectors) / sizeof(bad_sectors[0]);
 	     i++) {
-		r = call("POST", "/api/v1/schools", a.write,
-			 "{\"code\":\"11AB00\",\"name\":\"S\",\"sector\":\"%s\","
-			 "\"municipality_code\":\"GM0402\"}",
-			 bad_sectors[i]);
+		r = call(
+			"POST", "/api/v1/schools", a.write,
+			"{\"code\":\"11AB00\",\"name\":\"S\",\"sector\":\"%s\","
+			"\"municipality_code\":\"GM0402\"}",
+			bad_sectors[i]);
 		expect_422(r, "sector", "enum", bad_sectors[i]);
 	}
 	for (size_t i = 0; i < sizeof(bad_gm) / sizeof(bad_gm[0]); i++) {
-		r = call("POST", "/api/v1/schools", a.write,
-			 "{\"code\":\"11AB00\",\"name\":\"S\",\"sector\":\"po\","
-			 "\"municipality_code\":\"%s\"}",
-			 bad_gm[i]);
+		r = call(
+			"POST", "/api/v1/schools", a.write,
+			"{\"code\":\"11AB00\",\"name\":\"S\",\"sector\":\"po\","
+			"\"municipality_code\":\"%s\"}",
+			bad_gm[i]);
 		expect_422(r, "municipality_code", NULL, bad_gm[i]);
 	}
 	expect_422(api_req(&a, "PATCH", "/api/v1/schools/1", a.write,
@@ -666,10 +677,11 @@ START_TEST(school_code_is_unique_and_schools_filter)
 	school("25GH00", "po", "GM0402");
 	school("25GH01", "vo", "GM0402");
 	school("30AB00", "po", "GM0406");
-	r = api_req(&a, "POST", "/api/v1/schools", a.write,
-		    "{\"code\":\"25GH00\",\"name\":\"Tweede\",\"sector\":\"vo\","
-		    "\"municipality_code\":\"GM0406\"}",
-		    NULL);
+	r = api_req(
+		&a, "POST", "/api/v1/schools", a.write,
+		"{\"code\":\"25GH00\",\"name\":\"Tweede\",\"sector\":\"vo\","
+		"\"municipality_code\":\"GM0406\"}",
+		NULL);
 	ck_assert_msg(r->status == 409, "%s", r->body);
 	ck_assert_str_eq(jstr(r, "code"), "duplicate");
 	resp_free(r);
@@ -686,8 +698,7 @@ START_TEST(school_code_is_unique_and_schools_filter)
 	expect(api_req(&a, "GET", "/api/v1/schools?sector=bogus", a.read, NULL,
 		       NULL),
 	       400, "bad_query", "sector=bogus");
-	expect(api_req(&a, "GET", "/api/v1/schools?name=x", a.read, NULL,
-		       NULL),
+	expect(api_req(&a, "GET", "/api/v1/schools?name=x", a.read, NULL, NULL),
 	       400, "bad_query", "name is no filter");
 	/* the codes and the total survive */
 	r = api_req(&a, "GET", "/api/v1/schools?count=true", a.read, NULL,
@@ -727,8 +738,8 @@ END_TEST
 
 START_TEST(plan_school_year_and_references_are_checked)
 {
-	static const char *const bad_years[] = { "2024-2026", "24-25",
-						 "2024/2025", "2025-2024",
+	static const char *const bad_years[] = { "2024-2026",  "24-25",
+						 "2024/2025",  "2025-2024",
 						 "2024-2025 ", "" };
 	struct resp *r;
 
@@ -771,11 +782,12 @@ START_TEST(plan_school_year_and_references_are_checked)
 		   "programme_id,school_id,school_year,title,requested_cents",
 		   "required", "empty plan");
 
-	r = api_req(&a, "POST", "/api/v1/plans", a.write,
-		    "{\"programme_id\":1,\"school_id\":1,"
-		    "\"school_year\":\"2024-2025\",\"title\":\"Leesinterventie\","
-		    "\"requested_cents\":250000,\"note\":\"groep 5-8\"}",
-		    NULL);
+	r = api_req(
+		&a, "POST", "/api/v1/plans", a.write,
+		"{\"programme_id\":1,\"school_id\":1,"
+		"\"school_year\":\"2024-2025\",\"title\":\"Leesinterventie\","
+		"\"requested_cents\":250000,\"note\":\"groep 5-8\"}",
+		NULL);
 	ck_assert_msg(r->status == 201, "%s", r->body);
 	ck_assert_str_eq(resp_header(r, "Location"), "/api/v1/plans/1");
 	ck_assert_int_eq(jint(r, "programme_id"), 1);
@@ -870,8 +882,8 @@ END_TEST
 
 START_TEST(expenditure_amount_and_date_are_checked)
 {
-	static const char *const bad_amounts[] = { "0", "-5", "1.5", "\"12\"",
-						   "null", "true" };
+	static const char *const bad_amounts[] = { "0",	     "-5",   "1.5",
+						   "\"12\"", "null", "true" };
 	static const char *const bad_dates[] = { "2023-02-29", "2023-13-01",
 						 "01-03-2023", "2023-3-1",
 						 "2023-04-31", "" };
@@ -900,7 +912,8 @@ START_TEST(expenditure_amount_and_date_are_checked)
 			   "\"amount_cents\":1,\"spent_on\":\"2024-03-01\","
 			   "\"description\":\"F\"}",
 			   NULL),
-		   "programme_id,plan_id", "not_found", "programme 99, plan 98");
+		   "programme_id,plan_id", "not_found",
+		   "programme 99, plan 98");
 	expect_422(api_req(&a, "POST", "/api/v1/expenditures", a.write,
 			   "{\"programme_id\":1,\"amount_cents\":1,"
 			   "\"spent_on\":\"2024-03-01\",\"description\":\"F\","
@@ -1052,7 +1065,8 @@ START_TEST(expenditure_filters_and_programmes_with_costs_stay)
 	ck_assert_int_eq(referenced(r, "plans"), 1);
 	resp_free(r);
 	/* a plan with costs against it stays too */
-	r = api_req(&a, "DELETE", "/api/v1/expenditures/3", a.write, NULL, NULL);
+	r = api_req(&a, "DELETE", "/api/v1/expenditures/3", a.write, NULL,
+		    NULL);
 	ck_assert_int_eq(r->status, 204);
 	resp_free(r);
 	expect(api_req(&a, "DELETE", "/api/v1/programmes/2", a.write, NULL,
@@ -1082,8 +1096,8 @@ static long long walk(const char *path, const char *token)
 		ck_assert_msg(json_array_size(items) <= 1, "%s: %zu items",
 			      next, json_array_size(items));
 		if (json_array_size(items) == 1) {
-			id = json_integer_value(
-				json_object_get(json_array_get(items, 0), "id"));
+			id = json_integer_value(json_object_get(
+				json_array_get(items, 0), "id"));
 			ck_assert_msg(id > last, "%s: id %lld after %lld", next,
 				      id, last);
 			last = id;
@@ -1111,9 +1125,9 @@ START_TEST(every_collection_pages_and_chooses_fields)
 		const char *path;
 		long long n;
 	} lists[] = {
-		{ "/api/v1/budgets", 2 },     { "/api/v1/goals", 3 },
-		{ "/api/v1/programmes", 3 },  { "/api/v1/reallocations", 2 },
-		{ "/api/v1/schools", 2 },     { "/api/v1/plans", 3 },
+		{ "/api/v1/budgets", 2 },      { "/api/v1/goals", 3 },
+		{ "/api/v1/programmes", 3 },   { "/api/v1/reallocations", 2 },
+		{ "/api/v1/schools", 2 },      { "/api/v1/plans", 3 },
 		{ "/api/v1/expenditures", 3 },
 	};
 	char path[128];
@@ -1159,20 +1173,23 @@ START_TEST(every_collection_pages_and_chooses_fields)
 		ck_assert_int_eq(jint(r, "total"), lists[i].n);
 		items = json_object_get(r->json, "items");
 		ck_assert_int_eq(json_array_size(items), lists[i].n);
-		json_array_foreach(items, j, e) {
+		json_array_foreach(items, j, e)
+		{
 			ck_assert_msg(json_object_size(e) == 1, "%s: %s", path,
 				      r->body);
-			ck_assert_int_eq(json_integer_value(
-						 json_object_get(e, "id")),
-					 (long long)j + 1);
+			ck_assert_int_eq(
+				json_integer_value(json_object_get(e, "id")),
+				(long long)j + 1);
 		}
 		resp_free(r);
 	}
 	/* the filter goes along into next, and count counts what it keeps */
-	ck_assert_int_eq(walk("/api/v1/plans?school_year=2024-2025", a.read), 3);
+	ck_assert_int_eq(walk("/api/v1/plans?school_year=2024-2025", a.read),
+			 3);
 	{
 		struct resp *r = api_req(
-			&a, "GET", "/api/v1/plans?programme_id=1&count=true&limit=1",
+			&a, "GET",
+			"/api/v1/plans?programme_id=1&count=true&limit=1",
 			a.read, NULL, NULL);
 
 		ck_assert_int_eq(jint(r, "total"), 2);
@@ -1188,22 +1205,22 @@ START_TEST(every_collection_pages_and_chooses_fields)
 	ck_assert_int_eq(walk("/api/v1/reallocations?budget_id=1", a.read), 2);
 	ck_assert_int_eq(walk("/api/v1/schools?sector=vo", a.read), 1);
 	/* and fields does too, with the values */
-	ck_assert_int_eq(walk("/api/v1/reallocations?fields=id,from,to",
-			      a.read),
-			 2);
+	ck_assert_int_eq(
+		walk("/api/v1/reallocations?fields=id,from,to", a.read), 2);
 	{
 		struct resp *r = api_req(
-			&a, "GET", "/api/v1/reallocations?fields=from,amount_cents",
+			&a, "GET",
+			"/api/v1/reallocations?fields=from,amount_cents",
 			a.read, NULL, NULL);
 		const json_t *first =
 			json_array_get(json_object_get(r->json, "items"), 0);
 
 		ck_assert_int_eq(r->status, 200);
 		ck_assert_int_eq(json_object_size(first), 2);
-		ck_assert_int_eq(json_integer_value(json_object_get(
-					 json_object_get(first, "from"),
-					 "goal_id")),
-				 1);
+		ck_assert_int_eq(
+			json_integer_value(json_object_get(
+				json_object_get(first, "from"), "goal_id")),
+			1);
 		ck_assert_int_eq(json_integer_value(json_object_get(
 					 first, "amount_cents")),
 				 100);
@@ -1306,20 +1323,22 @@ static struct resp *audit_of(const char *entity, long long id,
 	r = api_req(&a, "GET", path, a.admin, NULL, NULL);
 	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
 	items = json_object_get(r->json, "items");
-	json_array_foreach(items, i, e) {
+	json_array_foreach(items, i, e)
+	{
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
 			 i ? "," : "",
 			 json_string_value(json_object_get(e, "action")));
-		ck_assert_msg(strcmp(json_string_value(json_object_get(
-					     e, "actor")),
-				     actor) == 0,
-			      "%s: actor %s", path,
-			      json_string_value(json_object_get(e, "actor")));
-		ck_assert_str_eq(json_string_value(json_object_get(e, "entity")),
-				 entity);
-		ck_assert_int_eq(json_integer_value(
-					 json_object_get(e, "entity_id")),
-				 id);
+		ck_assert_msg(
+			strcmp(json_string_value(json_object_get(e, "actor")),
+			       actor) == 0,
+			"%s: actor %s", path,
+			json_string_value(json_object_get(e, "actor")));
+		ck_assert_str_eq(
+			json_string_value(json_object_get(e, "entity")),
+			entity);
+		ck_assert_int_eq(
+			json_integer_value(json_object_get(e, "entity_id")),
+			id);
 	}
 	ck_assert_msg(strcmp(got, actions) == 0, "%s: actions %s, want %s",
 		      path, got, actions);
@@ -1327,13 +1346,13 @@ static struct resp *audit_of(const char *entity, long long id,
 }
 
 /* The member key of the before (or after) of audit row i. */
-static const json_t *audit_val(const struct resp *r, size_t i,
-			       const char *side, const char *key)
+static const json_t *audit_val(const struct resp *r, size_t i, const char *side,
+			       const char *key)
 {
 	return json_object_get(
-		json_object_get(json_array_get(json_object_get(r->json, "items"),
-					       i),
-				side),
+		json_object_get(
+			json_array_get(json_object_get(r->json, "items"), i),
+			side),
 		key);
 }
 
@@ -1355,20 +1374,23 @@ static void audit_cycle(const char *entity, const char *path, long long id,
 	resp_free(r);
 	r = audit_of(entity, id, "create,update,delete", "writer");
 	ck_assert(json_is_null(json_object_get(
-		json_array_get(json_object_get(r->json, "items"), 0), "before")));
-	ck_assert_int_eq(json_integer_value(audit_val(r, 0, "after", "id")), id);
-	ck_assert_int_eq(json_integer_value(audit_val(r, 0, "after", "version")),
-			 1);
+		json_array_get(json_object_get(r->json, "items"), 0),
+		"before")));
+	ck_assert_int_eq(json_integer_value(audit_val(r, 0, "after", "id")),
+			 id);
+	ck_assert_int_eq(
+		json_integer_value(audit_val(r, 0, "after", "version")), 1);
 	ck_assert_str_ne(json_string_value(audit_val(r, 1, "before", field)),
 			 "nieuw");
 	ck_assert_str_eq(json_string_value(audit_val(r, 1, "after", field)),
 			 "nieuw");
-	ck_assert_int_eq(json_integer_value(audit_val(r, 1, "after", "version")),
-			 2);
+	ck_assert_int_eq(
+		json_integer_value(audit_val(r, 1, "after", "version")), 2);
 	ck_assert_str_eq(json_string_value(audit_val(r, 2, "before", field)),
 			 "nieuw");
 	ck_assert(json_is_null(json_object_get(
-		json_array_get(json_object_get(r->json, "items"), 2), "after")));
+		json_array_get(json_object_get(r->json, "items"), 2),
+		"after")));
 	resp_free(r);
 }
 
@@ -1393,37 +1415,38 @@ START_TEST(audit_rows_for_every_kind_of_change)
 	audit_cycle("goal", "/api/v1/goals", g, "name");
 
 	/* a reallocation: its creation, and the goals it moves money of */
-	r = api_req(&a, "POST", "/api/v1/reallocations", a.write,
-		    "{\"budget_id\":1,\"from\":{\"goal_id\":1},"
-		    "\"to\":{\"goal_id\":2},\"amount_cents\":2500,"
-		    "\"reason\":\"herschikking\",\"decision_ref\":\"B&W 2024-01\","
-		    "\"decided_on\":\"2024-01-15\"}",
-		    NULL);
+	r = api_req(
+		&a, "POST", "/api/v1/reallocations", a.write,
+		"{\"budget_id\":1,\"from\":{\"goal_id\":1},"
+		"\"to\":{\"goal_id\":2},\"amount_cents\":2500,"
+		"\"reason\":\"herschikking\",\"decision_ref\":\"B&W 2024-01\","
+		"\"decided_on\":\"2024-01-15\"}",
+		NULL);
 	ck_assert_msg(r->status == 201, "%s", r->body);
 	ck_assert_str_eq(resp_header(r, "Location"), "/api/v1/reallocations/1");
 	resp_free(r);
 	r = audit_of("reallocation", 1, "create", "writer");
-	ck_assert_int_eq(json_integer_value(audit_val(r, 0, "after",
-						      "amount_cents")),
-			 2500);
+	ck_assert_int_eq(
+		json_integer_value(audit_val(r, 0, "after", "amount_cents")),
+		2500);
 	ck_assert_int_eq(json_integer_value(json_object_get(
 				 audit_val(r, 0, "after", "from"), "goal_id")),
 			 1);
 	resp_free(r);
 	r = audit_of("goal", 1, "create,update", "writer");
-	ck_assert_int_eq(json_integer_value(audit_val(r, 1, "after",
-						      "allocated_cents")),
-			 1000000 - 2500);
-	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_array_get(json_object_get(r->json, "items"),
-						1),
-				 "note")),
-			 "reallocation 1");
+	ck_assert_int_eq(
+		json_integer_value(audit_val(r, 1, "after", "allocated_cents")),
+		1000000 - 2500);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(r->json, "items"), 1),
+			"note")),
+		"reallocation 1");
 	resp_free(r);
 	r = audit_of("goal", 2, "create,update", "writer");
-	ck_assert_int_eq(json_integer_value(audit_val(r, 1, "after",
-						      "allocated_cents")),
-			 1000000 + 2500);
+	ck_assert_int_eq(
+		json_integer_value(audit_val(r, 1, "after", "allocated_cents")),
+		1000000 + 2500);
 	resp_free(r);
 	/* reallocations are append-only */
 	expect(api_req(&a, "PATCH", "/api/v1/reallocations/1", a.write,
@@ -1444,7 +1467,8 @@ START_TEST(audit_rows_for_every_kind_of_change)
 			  "{\"budget_id\":1,\"code\":\"1\",\"name\":\"Dubbel\","
 			  "\"allocated_cents\":1}",
 			  NULL));
-	resp_free(api_req(&a, "DELETE", "/api/v1/goals/1", a.write, NULL, NULL));
+	resp_free(
+		api_req(&a, "DELETE", "/api/v1/goals/1", a.write, NULL, NULL));
 	r = api_req(&a, "GET", "/api/v1/audit?entity=goal&count=true", a.admin,
 		    NULL, NULL);
 	/* 3 creates + update + delete of goal 3, 2 updates by the move */
@@ -1486,16 +1510,17 @@ static const struct {
 	  "\"description\":\"N\"}" },
 	{ "PATCH", "/api/v1/expenditures/1", "{\"description\":\"N\"}" },
 	{ "DELETE", "/api/v1/expenditures/2", NULL },
-	{ "POST", "/api/v1/expenditures/3/status", "{\"status\":\"approved\"}" },
+	{ "POST", "/api/v1/expenditures/3/status",
+	  "{\"status\":\"approved\"}" },
 };
 
 static const char *const reads[] = {
-	"/api/v1/goals",	"/api/v1/goals/1",
-	"/api/v1/programmes",	"/api/v1/programmes/1",
+	"/api/v1/goals",	 "/api/v1/goals/1",
+	"/api/v1/programmes",	 "/api/v1/programmes/1",
 	"/api/v1/reallocations", "/api/v1/reallocations/1",
-	"/api/v1/schools",	"/api/v1/schools/1",
-	"/api/v1/plans",	"/api/v1/plans/1",
-	"/api/v1/expenditures", "/api/v1/expenditures/1",
+	"/api/v1/schools",	 "/api/v1/schools/1",
+	"/api/v1/plans",	 "/api/v1/plans/1",
+	"/api/v1/expenditures",	 "/api/v1/expenditures/1",
 };
 
 /* Rows enough that every route above would succeed for a writer. */
@@ -1523,8 +1548,8 @@ static void fill_for_roles(void)
 
 static long long audit_total(void)
 {
-	struct resp *r = api_req(&a, "GET", "/api/v1/audit?count=true",
-				 a.admin, NULL, NULL);
+	struct resp *r = api_req(&a, "GET", "/api/v1/audit?count=true", a.admin,
+				 NULL, NULL);
 	long long n = jint(r, "total");
 
 	resp_free(r);
@@ -1549,8 +1574,8 @@ START_TEST(read_token_may_read_but_not_write)
 	}
 	ck_assert_int_eq(audit_total(), before);
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
-		struct resp *r = api_req(&a, "GET", reads[i], a.read, NULL,
-					 NULL);
+		struct resp *r =
+			api_req(&a, "GET", reads[i], a.read, NULL, NULL);
 
 		ck_assert_msg(r->status == 200, "GET %s: %ld %s", reads[i],
 			      r->status, r->body);
@@ -1562,8 +1587,8 @@ START_TEST(read_token_may_read_but_not_write)
 					 a.write, writes[i].body, NULL);
 
 		ck_assert_msg(r->status >= 200 && r->status < 300,
-			      "%s %s: %ld %s", writes[i].method,
-			      writes[i].path, r->status, r->body);
+			      "%s %s: %ld %s", writes[i].method, writes[i].path,
+			      r->status, r->body);
 		resp_free(r);
 	}
 }
@@ -1597,7 +1622,6 @@ START_TEST(no_token_is_401_on_every_route)
 }
 END_TEST
 
-
 static void add_tests(TCase *tc)
 {
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1606,8 +1630,8 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, goal_code_is_unique_within_its_budget);
 	tcase_add_test(tc, referenced_budgets_and_goals_cannot_be_deleted);
 	tcase_add_test(tc, programme_takes_its_budget_from_its_goal);
-	tcase_add_test(tc,
-		       programme_stays_in_its_budget_and_its_period_runs_forward);
+	tcase_add_test(
+		tc, programme_stays_in_its_budget_and_its_period_runs_forward);
 	tcase_add_test(tc, programme_filters_by_budget_goal_and_status);
 	tcase_add_test(tc, school_code_sector_and_municipality_are_checked);
 	tcase_add_test(tc, school_code_is_unique_and_schools_filter);
@@ -1615,8 +1639,9 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, plan_school_year_and_references_are_checked);
 	tcase_add_test(tc, plan_is_unique_per_programme_school_and_year);
 	tcase_add_test(tc, expenditure_amount_and_date_are_checked);
-	tcase_add_test(tc,
-		       expenditure_against_a_plan_needs_its_programme_and_approval);
+	tcase_add_test(
+		tc,
+		expenditure_against_a_plan_needs_its_programme_and_approval);
 	tcase_add_test(tc, expenditure_filters_and_programmes_with_costs_stay);
 	tcase_add_test(tc, every_collection_pages_and_chooses_fields);
 	tcase_add_test(tc, filter_values_that_do_not_fit_their_field_are_400);

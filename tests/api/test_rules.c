@@ -16,8 +16,14 @@
 
 static struct api a;
 
-static void setup(void) { api_up(&a); }
-static void teardown(void) { api_down(&a); }
+static void setup(void)
+{
+	api_up(&a);
+}
+static void teardown(void)
+{
+	api_down(&a);
+}
 
 /* --- helpers ----------------------------------------------------------- */
 
@@ -104,8 +110,8 @@ static long long mk_plan(long long programme, long long school,
 	return create("/api/v1/plans",
 		      json_pack("{s:I, s:I, s:s, s:s, s:I}", "programme_id",
 				(json_int_t)programme, "school_id",
-				(json_int_t)school, "school_year", year, "title",
-				"Extra begeleiding", "requested_cents",
+				(json_int_t)school, "school_year", year,
+				"title", "Extra begeleiding", "requested_cents",
 				(json_int_t)requested));
 }
 
@@ -129,7 +135,8 @@ static struct resp *move(const char *kind, long long id, const char *status,
 	char path[128];
 
 	if (approved >= 0)
-		json_object_set_new(b, "approved_cents", json_integer(approved));
+		json_object_set_new(b, "approved_cents",
+				    json_integer(approved));
 	if (note)
 		json_object_set_new(b, "note", json_string(note));
 	snprintf(path, sizeof(path), "/api/v1/%s/%lld/status", kind, id);
@@ -241,8 +248,8 @@ static const char *jgets(const json_t *o, const char *key)
 
 static long long audit_total(void)
 {
-	struct resp *r = api_req(&a, "GET", "/api/v1/audit?count=true",
-				 a.admin, NULL, NULL);
+	struct resp *r = api_req(&a, "GET", "/api/v1/audit?count=true", a.admin,
+				 NULL, NULL);
 	long long n = jint(r, "total");
 
 	ck_assert_int_eq(r->status, 200);
@@ -262,15 +269,16 @@ static long long count_of(const char *path)
 
 /* The warning of budget with code about entity id (NULL if none): its
  * amount_cents in *amount. */
-static bool has_warning(long long budget, const char *code,
-			const char *entity, long long id, long long *amount)
+static bool has_warning(long long budget, const char *code, const char *entity,
+			long long id, long long *amount)
 {
 	json_t *s = get_json("/api/v1/budgets/%lld/status", budget);
 	const json_t *w;
 	size_t i;
 	bool found = false;
 
-	json_array_foreach(json_object_get(s, "warnings"), i, w) {
+	json_array_foreach(json_object_get(s, "warnings"), i, w)
+	{
 		if (strcmp(jgets(w, "code"), code) == 0 &&
 		    strcmp(jgets(w, "entity"), entity) == 0 &&
 		    jget(w, "id") == id) {
@@ -297,17 +305,17 @@ static bool has_any_warning(long long budget, const char *code)
 }
 
 /* The row of the status's goals or programmes with id. */
-static long long status_figure(long long budget, const char *list,
-			       long long id, const char *figure)
+static long long status_figure(long long budget, const char *list, long long id,
+			       const char *figure)
 {
 	json_t *s = get_json("/api/v1/budgets/%lld/status", budget);
 	const json_t *row;
 	size_t i;
 	long long v = -2;
 
-	json_array_foreach(json_object_get(s, list), i, row)
-		if (jget(row, "id") == id)
-			v = jget(row, figure);
+	json_array_foreach(json_object_get(s, list), i,
+			   row) if (jget(row, "id") == id)
+		v = jget(row, figure);
 	json_decref(s);
 	return v;
 }
@@ -351,9 +359,9 @@ static void assert_refused(struct resp *r, const char *what, const char *from,
 }
 
 /* Asserts the 409 overrun body. */
-static void assert_overrun(struct resp *r, const char *rule,
-			   const char *entity, long long id, long long parent,
-			   long long used, long long asked)
+static void assert_overrun(struct resp *r, const char *rule, const char *entity,
+			   long long id, long long parent, long long used,
+			   long long asked)
 {
 	const json_t *p = json_object_get(r->json, "parent");
 
@@ -497,9 +505,8 @@ START_TEST(plan_is_rejected_or_withdrawn)
 END_TEST
 
 /* Every move the workflow does not list, from every status. */
-static const char *const plan_states[] = { "draft",    "submitted",
-					   "approved", "rejected",
-					   "withdrawn", "settled" };
+static const char *const plan_states[] = { "draft",    "submitted", "approved",
+					   "rejected", "withdrawn", "settled" };
 
 static const char *const *plan_allowed(const char *from)
 {
@@ -592,11 +599,10 @@ START_TEST(expenditure_moves_and_refusals)
 
 	for (size_t i = 0; i < 4; i++) {
 		const char *from = states[i];
-		const char *const *allowed = strcmp(from, "submitted") == 0
-						     ? from_submitted
-					     : strcmp(from, "approved") == 0
-						     ? from_approved
-						     : none;
+		const char *const *allowed =
+			strcmp(from, "submitted") == 0	? from_submitted
+			: strcmp(from, "approved") == 0 ? from_approved
+							: none;
 		long long id = exp_in(f.programme, from);
 		json_t *before = get_json("/api/v1/expenditures/%lld", id);
 		long long audit = audit_total();
@@ -661,11 +667,10 @@ START_TEST(programme_moves_and_refusals)
 	/* completed -> stopped is refused, and everything else not listed */
 	for (size_t i = 0; i < 4; i++) {
 		const char *from = states[i];
-		const char *const *allowed = strcmp(from, "planned") == 0
-						     ? from_planned
-					     : strcmp(from, "active") == 0
-						     ? from_active
-						     : none;
+		const char *const *allowed =
+			strcmp(from, "planned") == 0  ? from_planned
+			: strcmp(from, "active") == 0 ? from_active
+						      : none;
 		long long id = programme_in(f.goal, from);
 		json_t *before = get_json("/api/v1/programmes/%lld", id);
 		long long audit = audit_total();
@@ -917,8 +922,7 @@ START_TEST(status_moves_are_audited_with_their_note)
 
 	resp_free(move("plans", plan, "submitted", -1, "ingediend 3 maart"));
 	resp_free(move("plans", plan, "approved", 8000, NULL));
-	resp_free(move("programmes", f.programme, "active", -1,
-		       "besluit B&W"));
+	resp_free(move("programmes", f.programme, "active", -1, "besluit B&W"));
 	snprintf(path, sizeof(path),
 		 "/api/v1/audit?entity=plan&entity_id=%lld&action=status",
 		 plan);
@@ -931,7 +935,8 @@ START_TEST(status_moves_are_audited_with_their_note)
 	ck_assert_str_eq(jgets(e, "actor"), "writer");
 	ck_assert_str_eq(jgets(e, "entity"), "plan");
 	ck_assert_str_eq(jgets(e, "note"), "ingediend 3 maart");
-	ck_assert_str_eq(jgets(json_object_get(e, "before"), "status"), "draft");
+	ck_assert_str_eq(jgets(json_object_get(e, "before"), "status"),
+			 "draft");
 	ck_assert_str_eq(jgets(json_object_get(e, "after"), "status"),
 			 "submitted");
 	ck_assert_int_eq(jget(json_object_get(e, "after"), "version"), 2);
@@ -942,8 +947,8 @@ START_TEST(status_moves_are_audited_with_their_note)
 			 "approved");
 	ck_assert_int_eq(jget(json_object_get(e, "after"), "approved_cents"),
 			 8000);
-	ck_assert(json_is_null(
-		json_object_get(json_object_get(e, "before"), "approved_cents")));
+	ck_assert(json_is_null(json_object_get(json_object_get(e, "before"),
+					       "approved_cents")));
 	resp_free(r);
 	snprintf(path, sizeof(path),
 		 "/api/v1/audit?entity=programme&entity_id=%lld&action=status",
@@ -966,8 +971,8 @@ static void assert_delete(const char *fmt, long long id, long status)
 
 	snprintf(path, sizeof(path), fmt, id);
 	r = api_req(&a, "DELETE", path, a.write, NULL, NULL);
-	ck_assert_msg(r->status == status, "DELETE %s: %ld %s", path,
-		      r->status, r->body);
+	ck_assert_msg(r->status == status, "DELETE %s: %ld %s", path, r->status,
+		      r->body);
 	if (status == 409)
 		ck_assert_str_eq(jstr(r, "code"), "not_deletable");
 	resp_free(r);
@@ -1016,8 +1021,8 @@ static void set_policy(long long budget, const char *policy)
 	struct resp *r;
 
 	snprintf(path, sizeof(path), "/api/v1/budgets/%lld", budget);
-	r = send_json("PATCH", path, json_pack("{s:s}", "overrun_policy",
-					       policy));
+	r = send_json("PATCH", path,
+		      json_pack("{s:s}", "overrun_policy", policy));
 	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
 	resp_free(r);
 }
@@ -1028,8 +1033,8 @@ static struct resp *patch_amount(const char *fmt, long long id,
 	char path[64];
 
 	snprintf(path, sizeof(path), fmt, id);
-	return send_json("PATCH", path, json_pack("{s:I}", field,
-						  (json_int_t)v));
+	return send_json("PATCH", path,
+			 json_pack("{s:I}", field, (json_int_t)v));
 }
 
 START_TEST(goals_above_the_grant_warn)
@@ -1189,8 +1194,8 @@ START_TEST(programmes_above_their_goal_stop)
 		/* nor to a goal of another budget */
 		r = send_json("PATCH", path,
 			      json_pack("{s:I}", "goal_id",
-					(json_int_t)mk_goal(mk_budget(1, "warn"),
-							    "1", 0)));
+					(json_int_t)mk_goal(
+						mk_budget(1, "warn"), "1", 0)));
 		assert_invalid(r, "goal_id", "other_budget");
 		resp_free(r);
 	}
@@ -1451,14 +1456,14 @@ static struct resp *reallocate(long long budget, const char *from_kind,
 			       long long from, const char *to_kind,
 			       long long to, long long amount)
 {
-	return send_json("POST", "/api/v1/reallocations",
-			 json_pack("{s:I, s:{s:I}, s:{s:I}, s:I, s:s, s:s, s:s}",
-				   "budget_id", (json_int_t)budget, "from",
-				   from_kind, (json_int_t)from, "to", to_kind,
-				   (json_int_t)to, "amount_cents",
-				   (json_int_t)amount, "reason",
-				   "onderuitputting", "decision_ref",
-				   "Z.325009", "decided_on", "2024-03-01"));
+	return send_json(
+		"POST", "/api/v1/reallocations",
+		json_pack("{s:I, s:{s:I}, s:{s:I}, s:I, s:s, s:s, s:s}",
+			  "budget_id", (json_int_t)budget, "from", from_kind,
+			  (json_int_t)from, "to", to_kind, (json_int_t)to,
+			  "amount_cents", (json_int_t)amount, "reason",
+			  "onderuitputting", "decision_ref", "Z.325009",
+			  "decided_on", "2024-03-01"));
 }
 
 /* The audit rows of entity id with action, as an owned array. */
@@ -1526,7 +1531,8 @@ START_TEST(reallocation_between_two_goals)
 	assert_shift_audited("goal", g2, "allocated_cents", 40000, 55000, note);
 	j = audit_rows("reallocation", id, "create");
 	ck_assert_int_eq(json_array_size(j), 1);
-	ck_assert(json_is_null(json_object_get(json_array_get(j, 0), "before")));
+	ck_assert(
+		json_is_null(json_object_get(json_array_get(j, 0), "before")));
 	json_decref(j);
 	r = get("/api/v1/reallocations/%lld", id);
 	ck_assert_int_eq(r->status, 200);
@@ -1671,7 +1677,8 @@ END_TEST
 
 START_TEST(reallocation_refusals_are_422)
 {
-	long long b = mk_budget(1000000, "warn"), other = mk_budget(100, "warn");
+	long long b = mk_budget(1000000, "warn"),
+		  other = mk_budget(100, "warn");
 	long long g1 = mk_goal(b, "1", 50000), g2 = mk_goal(b, "2", 50000);
 	long long og = mk_goal(other, "1", 100);
 	long long p1 = mk_programme(g1, 10000), op = mk_programme(og, 100);
@@ -1711,8 +1718,8 @@ START_TEST(reallocation_refusals_are_422)
 	/* more than the line holds, with nothing committed under it */
 	r = reallocate(b, "programme_id", p1, "programme_id",
 		       mk_programme(g2, 0), 10001);
-	ck_assert_msg(r->status == 409 || r->status == 422, "%ld %s",
-		      r->status, r->body);
+	ck_assert_msg(r->status == 409 || r->status == 422, "%ld %s", r->status,
+		      r->body);
 	resp_free(r);
 	audit = audit_total();
 	r = reallocate(b, "goal_id", g1, "goal_id", g2, 0);
@@ -2060,7 +2067,8 @@ START_TEST(concurrent_expenditure_approvals_never_over_spend_a_plan)
 	ck_assert_int_eq(ok, 10);
 	ck_assert_int_eq(overrun, 10);
 	ck_assert_int_eq(
-		count_of("/api/v1/expenditures?status=approved&count=true"), 10);
+		count_of("/api/v1/expenditures?status=approved&count=true"),
+		10);
 	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
 				       "spent_cents"),
 			 50000);
@@ -2157,7 +2165,7 @@ END_TEST
 
 /* --- figures that cannot be counted ------------------------------------ */
 
-#define MAX_CENTS 1000000000000000LL  /* the largest amount a field takes */
+#define MAX_CENTS 1000000000000000LL /* the largest amount a field takes */
 /* how many of MAX_CENTS fit in int64 together: 9223 (and 0.37e15 more) */
 #define FIT (INT64_MAX / MAX_CENTS)
 
@@ -2180,7 +2188,8 @@ static void sql_exec(const char *fmt, ...)
 	sqlite3_busy_timeout(h, 5000);
 	rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
 	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "");
-	ck_assert_int_eq(sqlite3_exec(h, "UPDATE meta SET value = value + 1"
+	ck_assert_int_eq(sqlite3_exec(h,
+				      "UPDATE meta SET value = value + 1"
 				      " WHERE key = 'revision'",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -2212,7 +2221,8 @@ static void fill_expenditures(long long programme, int n)
 
 static void assert_overflow(struct resp *r, const char *what)
 {
-	ck_assert_msg(r->status == 422 && strcmp(jstr(r, "code"), "overflow") == 0,
+	ck_assert_msg(r->status == 422 &&
+			      strcmp(jstr(r, "code"), "overflow") == 0,
 		      "%s: %ld %s", what, r->status, r->body);
 	resp_free(r);
 }
@@ -2247,12 +2257,13 @@ START_TEST(writes_that_make_a_figure_uncountable_are_refused)
 	/* programmes: each goal's sum fits, the budget's would not */
 	fill_programmes(b, g1, FIT / 2);
 	fill_programmes(b, g2, FIT / 2);
-	mk_programme(g1, MAX_CENTS);  /* FIT of them: still fits */
+	mk_programme(g1, MAX_CENTS); /* FIT of them: still fits */
 	audit = audit_total();
 	assert_overflow(send_json("POST", "/api/v1/programmes",
 				  json_pack("{s:I, s:s, s:I}", "goal_id",
-					    (json_int_t)g2, "name", "Eén te veel",
-					    "budget_cents", (json_int_t)MAX_CENTS)),
+					    (json_int_t)g2, "name",
+					    "Eén te veel", "budget_cents",
+					    (json_int_t)MAX_CENTS)),
 			"a programme past the budget's programmed sum");
 	ck_assert_int_eq(count_of("/api/v1/programmes?count=true&limit=1"),
 			 FIT + 0);
@@ -2270,9 +2281,10 @@ START_TEST(writes_that_make_a_figure_uncountable_are_refused)
 	assert_overflow(send_json("POST", "/api/v1/expenditures",
 				  json_pack("{s:I, s:I, s:s, s:s}",
 					    "programme_id", (json_int_t)p2,
-					    "amount_cents", (json_int_t)MAX_CENTS,
-					    "spent_on", "2023-04-01",
-					    "description", "Eén te veel")),
+					    "amount_cents",
+					    (json_int_t)MAX_CENTS, "spent_on",
+					    "2023-04-01", "description",
+					    "Eén te veel")),
 			"an expenditure past the budget's spent sum");
 	assert_figures_answer(b);
 
@@ -2329,17 +2341,18 @@ START_TEST(one_uncountable_budget_leaves_the_front_page_standing)
 	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_array_size(items), 2);
-	json_array_foreach(items, i, row) {
+	json_array_foreach(items, i, row)
+	{
 		if (jget(row, "budget_id") == good) {
 			ck_assert_int_eq(jget(row, "grant_cents"), 213850964);
 			ck_assert_ptr_null(json_object_get(row, "error"));
 		} else {
 			ck_assert_int_eq(jget(row, "budget_id"), bad);
 			ck_assert_ptr_null(json_object_get(row, "grant_cents"));
-			ck_assert_str_eq(json_string_value(json_object_get(
-						 json_object_get(row, "error"),
-						 "code")),
-					 "figures_overflow");
+			ck_assert_str_eq(
+				json_string_value(json_object_get(
+					json_object_get(row, "error"), "code")),
+				"figures_overflow");
 		}
 	}
 	resp_free(r);
@@ -2371,24 +2384,32 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, approved_plans_above_the_programme_stop);
 	tcase_add_test(tc, expenditures_above_the_plan_warn_and_stop);
 	tcase_add_test(tc, expenditures_against_a_plan_stop_from_the_start);
-	tcase_add_test(tc, declarations_need_an_approved_plan_of_the_same_programme);
-	tcase_add_test(tc, a_write_that_reduces_an_overrun_is_allowed_under_stop);
+	tcase_add_test(
+		tc, declarations_need_an_approved_plan_of_the_same_programme);
+	tcase_add_test(tc,
+		       a_write_that_reduces_an_overrun_is_allowed_under_stop);
 	tcase_add_test(tc, reallocation_between_two_goals);
 	tcase_add_test(tc, reallocation_between_two_programmes);
 	tcase_add_test(tc, reallocation_never_goes_below_committed_or_spent);
-	tcase_add_test(tc, reallocation_from_a_goal_whose_programmes_have_spent);
+	tcase_add_test(tc,
+		       reallocation_from_a_goal_whose_programmes_have_spent);
 	tcase_add_test(tc, reallocation_refusals_are_422);
 	tcase_add_test(tc, reallocations_are_append_only);
-	tcase_add_test(tc, reallocation_that_breaks_a_level_under_stop_is_refused);
-	tcase_add_test(tc, reallocation_between_programmes_of_two_goals_keeps_the_goal_rule);
+	tcase_add_test(tc,
+		       reallocation_that_breaks_a_level_under_stop_is_refused);
+	tcase_add_test(
+		tc,
+		reallocation_between_programmes_of_two_goals_keeps_the_goal_rule);
 	tcase_add_test(tc, reallocation_between_programmes_of_two_goals_warns);
 	tcase_add_test(tc, status_move_with_a_stale_if_match_is_412);
 	tcase_add_test(tc, decided_plans_and_expenditures_are_locked);
 	tcase_add_test(tc, concurrent_plan_approvals_never_over_commit);
-	tcase_add_test(tc, concurrent_expenditure_approvals_never_over_spend_a_plan);
+	tcase_add_test(
+		tc, concurrent_expenditure_approvals_never_over_spend_a_plan);
 	tcase_add_test(tc, audit_has_a_row_for_each_kind_of_change);
 	tcase_add_test(tc, writes_that_make_a_figure_uncountable_are_refused);
-	tcase_add_test(tc, one_uncountable_budget_leaves_the_front_page_standing);
+	tcase_add_test(tc,
+		       one_uncountable_budget_leaves_the_front_page_standing);
 }
 
 CHECK_MAIN("rules")

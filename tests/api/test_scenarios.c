@@ -22,10 +22,19 @@ static struct api a;
  * clear of the libmicrohttpd abort in a stop right after a start (see the
  * report: MHD_quiesce_daemon with a thread pool on epoll).
  */
-static void setup(void) { api_init(&a); }
-static void teardown(void) { api_down(&a); }
+static void setup(void)
+{
+	api_init(&a);
+}
+static void teardown(void)
+{
+	api_down(&a);
+}
 
-static void start(void) { api_start(&a); }
+static void start(void)
+{
+	api_start(&a);
+}
 
 static void demo(void)
 {
@@ -47,8 +56,8 @@ static long long created(struct resp *r)
 	return id;
 }
 
-static long long new_budget(const char *code, long long grant,
-			    const char *from, const char *until)
+static long long new_budget(const char *code, long long grant, const char *from,
+			    const char *until)
 {
 	return created(api_json(
 		&a, "POST", "/api/v1/budgets", a.write,
@@ -60,11 +69,10 @@ static long long new_budget(const char *code, long long grant,
 static long long new_goal(long long budget, const char *code,
 			  long long allocated)
 {
-	return created(api_json(&a, "POST", "/api/v1/goals", a.write,
-				"{s:I, s:s, s:s, s:I}", "budget_id",
-				(json_int_t)budget, "code", code, "name",
-				"Bestedingsdoel", "allocated_cents",
-				(json_int_t)allocated));
+	return created(api_json(
+		&a, "POST", "/api/v1/goals", a.write, "{s:I, s:s, s:s, s:I}",
+		"budget_id", (json_int_t)budget, "code", code, "name",
+		"Bestedingsdoel", "allocated_cents", (json_int_t)allocated));
 }
 
 static long long new_programme(long long goal, const char *name,
@@ -148,8 +156,7 @@ static struct resp *status_of(long long id, const char *query)
 	snprintf(path, sizeof(path), "/api/v1/budgets/%lld/status%s%s", id,
 		 query ? "?" : "", query ? query : "");
 	r = api_req(&a, "GET", path, a.read, NULL, NULL);
-	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status,
-		      r->body);
+	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
 	ck_assert_ptr_nonnull(r->json);
 	return r;
 }
@@ -204,10 +211,10 @@ static const json_t *row_by(const struct resp *r, const char *list,
 	const json_t *rows = json_object_get(r->json, list), *row;
 	size_t i;
 
-	json_array_foreach(rows, i, row)
-		if (json_is_string(json_object_get(row, key)) &&
-		    strcmp(text(row, key), value) == 0)
-			return row;
+	json_array_foreach(rows, i,
+			   row) if (json_is_string(json_object_get(row, key)) &&
+				    strcmp(text(row, key), value) ==
+					    0) return row;
 	ck_abort_msg("no %s with %s %s", list, key, value);
 	return NULL;
 }
@@ -218,9 +225,7 @@ static const json_t *row_by_id(const struct resp *r, const char *list,
 	const json_t *rows = json_object_get(r->json, list), *row;
 	size_t i;
 
-	json_array_foreach(rows, i, row)
-		if (num(row, key) == id)
-			return row;
+	json_array_foreach(rows, i, row) if (num(row, key) == id) return row;
 	ck_abort_msg("no %s with %s %lld", list, key, id);
 	return NULL;
 }
@@ -281,11 +286,13 @@ static void assert_warning(const struct resp *r, const char *code,
 	size_t i;
 	int n = 0;
 
-	json_array_foreach(json_object_get(r->json, "warnings"), i, w)
-		if (strcmp(text(w, "code"), code) == 0 && num(w, "id") == id) {
-			found = w;
-			n++;
-		}
+	json_array_foreach(json_object_get(r->json, "warnings"), i,
+			   w) if (strcmp(text(w, "code"), code) == 0 &&
+				  num(w, "id") == id)
+	{
+		found = w;
+		n++;
+	}
 	ck_assert_msg(n == 1, "%d warnings %s for id %lld in %s", n, code, id,
 		      r->body);
 	ck_assert_str_eq(text(found, "entity"), entity);
@@ -317,11 +324,16 @@ START_TEST(hilversum_built_through_the_api_is_over_allocated)
 	ck_assert_str_eq(jstr(r, "as_of"), "2022-01-01");
 	ck_assert(json_is_null(json_object_get(r->json, "period")));
 	/* 213850964 - 215000000 = -1149036; nothing committed or spent */
-	assert_totals(r, (struct totals){
-		.grant = 213850964, .allocated = 215000000,
-		.unallocated = -1149036, .programmed = 0, .committed = 0,
-		.spent = 0, .paid = 0, .remaining = 213850964, .open = 0,
-		.ret = 213850964 });
+	assert_totals(r, (struct totals){ .grant = 213850964,
+					  .allocated = 215000000,
+					  .unallocated = -1149036,
+					  .programmed = 0,
+					  .committed = 0,
+					  .spent = 0,
+					  .paid = 0,
+					  .remaining = 213850964,
+					  .open = 0,
+					  .ret = 213850964 });
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "goals")), 5);
 	ck_assert_int_eq(
 		json_array_size(json_object_get(r->json, "programmes")), 0);
@@ -395,27 +407,32 @@ END_TEST
  * 125,521). open: 3,000 + 3,000 + 2,294 + 4,120 = 12,414. expected return
  * 683,901 - 600,794 = 83,107.
  */
-static const struct totals huizen = {
-	.grant = 68390100, .allocated = 68390100, .unallocated = 0,
-	.programmed = 64529400, .committed = 60079400, .spent = 58838000,
-	.paid = 55900000, .remaining = 9552100, .open = 1241400,
-	.ret = 8310700
-};
+static const struct totals huizen = { .grant = 68390100,
+				      .allocated = 68390100,
+				      .unallocated = 0,
+				      .programmed = 64529400,
+				      .committed = 60079400,
+				      .spent = 58838000,
+				      .paid = 55900000,
+				      .remaining = 9552100,
+				      .open = 1241400,
+				      .ret = 8310700 };
 
 static const struct {
 	const char *code;
 	struct line l;
 } huizen_goals[] = {
 	/* 180,000 + 45,000 spent on 240,000 programmed */
-	{ "1", { 25000000, 24000000, 22500000, 22500000, 22500000, 2500000,
-		 0 } },
+	{ "1",
+	  { 25000000, 24000000, 22500000, 22500000, 22500000, 2500000, 0 } },
 	/* speech therapy stopped at 0: only the 100,000 of VE hours */
-	{ "2", { 12000000, 10000000, 10000000, 10000000, 10000000, 2000000,
-		 0 } },
+	{ "2",
+	  { 12000000, 10000000, 10000000, 10000000, 10000000, 2000000, 0 } },
 	/* 47,294 + 20,000 + 150,000 committed; 34,880 + 20,000 + 150,000
 	 * spent; 17,500 + 20,000 + 150,000 paid */
-	{ "3", { 23090100, 22729400, 21729400, 20488000, 18750000, 2602100,
-		 1241400 } },
+	{ "3",
+	  { 23090100, 22729400, 21729400, 20488000, 18750000, 2602100,
+	    1241400 } },
 	/* 6,500 paid + 12,000 approved */
 	{ "4", { 4300000, 3800000, 1850000, 1850000, 650000, 2450000, 0 } },
 	{ "5", { 4000000, 4000000, 4000000, 4000000, 4000000, 0, 0 } },
@@ -455,7 +472,8 @@ START_TEST(huizen_in_the_demo_adds_up_from_the_records)
 	ck_assert_str_eq(text(p, "status"), "active");
 	assert_programme(p, (struct line){ .allocated = 4729400,
 					   .committed = 4729400,
-					   .spent = 3488000, .paid = 1750000,
+					   .spent = 3488000,
+					   .paid = 1750000,
 					   .remaining = 1241400,
 					   .open = 1241400 });
 	ck_assert_int_eq(num(p, "goal_id"),
@@ -474,8 +492,10 @@ START_TEST(huizen_in_the_demo_adds_up_from_the_records)
 	assert_programme(row_by(r, "programmes", "name",
 				"Versterking begeleidingsteam basisscholen"),
 			 (struct line){ .allocated = 3000000,
-					.committed = 1200000, .spent = 1200000,
-					.paid = 0, .remaining = 1800000 });
+					.committed = 1200000,
+					.spent = 1200000,
+					.paid = 0,
+					.remaining = 1800000 });
 	/* all warnings: the period is over with 83,107 uncommitted */
 	ck_assert_int_eq(nwarnings(r), 1);
 	assert_warning(r, "deadline_passed", "budget", 2, 8310700);
@@ -555,8 +575,10 @@ START_TEST(a_period_restricts_spent_and_paid_only)
 				   8750000, 2602100, 1241400 });
 	assert_programme(row_by(r, "programmes", "name", PRIMARY),
 			 (struct line){ .allocated = 4729400,
-					.committed = 4729400, .spent = 3488000,
-					.paid = 1750000, .remaining = 1241400,
+					.committed = 4729400,
+					.spent = 3488000,
+					.paid = 1750000,
+					.remaining = 1241400,
 					.open = 1241400 });
 	resp_free(r);
 
@@ -664,8 +686,8 @@ END_TEST
  * goal 1 allocates 6,000, goal 2 5,000             -> over_allocated 1,000
  * programme 1 of 7,000 under goal 1                -> goal_over_programmed 1,000
  * programme 2 of 2,000 under goal 2; plan A approved 1,500, plan B approved
- *   800 of 1,000 requested: 2,300 committed        -> programme_over_committed 300
- * on plan B 500 approved + 400 paid = 900          -> plan_over_spent 100
+ *   800 of 1,000 requested: 2,300 committed        -> programme_over_committed
+ * 300 on plan B 500 approved + 400 paid = 900          -> plan_over_spent 100
  * on programme 1, no plan, 123.45 dated 2021-06-30 -> outside_period 123.45
  */
 START_TEST(every_warning_is_provoked_through_the_api)
@@ -708,34 +730,43 @@ START_TEST(every_warning_is_provoked_through_the_api)
 	r = status_of(b, "as_of=2024-01-01");
 	/* committed 150,000 + 80,000 + 12,345; spent 90,000 + 12,345;
 	 * open: A 150,000 - 0, B max(80,000 - 90,000, 0) = 0 */
-	assert_totals(r, (struct totals){
-		.grant = 1000000, .allocated = 1100000, .unallocated = -100000,
-		.programmed = 900000, .committed = 242345, .spent = 102345,
-		.paid = 40000, .remaining = 897655, .open = 150000,
-		.ret = 757655 });
+	assert_totals(r, (struct totals){ .grant = 1000000,
+					  .allocated = 1100000,
+					  .unallocated = -100000,
+					  .programmed = 900000,
+					  .committed = 242345,
+					  .spent = 102345,
+					  .paid = 40000,
+					  .remaining = 897655,
+					  .open = 150000,
+					  .ret = 757655 });
 	assert_goal(row_by_id(r, "goals", "id", g1),
 		    (struct line){ 600000, 700000, 12345, 12345, 0, 587655,
 				   0 });
 	assert_goal(row_by_id(r, "goals", "id", g2),
-		    (struct line){ 500000, 200000, 230000, 90000, 40000,
-				   410000, 150000 });
+		    (struct line){ 500000, 200000, 230000, 90000, 40000, 410000,
+				   150000 });
 	assert_programme(row_by_id(r, "programmes", "id", p1),
-			 (struct line){ .allocated = 700000, .committed = 12345,
-					.spent = 12345, .remaining = 687655 });
+			 (struct line){ .allocated = 700000,
+					.committed = 12345,
+					.spent = 12345,
+					.remaining = 687655 });
 	assert_programme(row_by_id(r, "programmes", "id", p2),
 			 (struct line){ .allocated = 200000,
-					.committed = 230000, .spent = 90000,
-					.paid = 40000, .remaining = 110000,
+					.committed = 230000,
+					.spent = 90000,
+					.paid = 40000,
+					.remaining = 110000,
 					.open = 150000 });
 	assert_warning(r, "over_allocated", "budget", b, 100000);
 	assert_warning(r, "goal_over_programmed", "goal", g1, 100000);
 	assert_warning(r, "programme_over_committed", "programme", p2, 30000);
 	assert_warning(r, "plan_over_spent", "plan", plan_b, 10000);
 	assert_warning(r, "outside_period", "expenditure", e3, 12345);
-	ck_assert_int_eq(count_code(r, "outside_period"), 1);  /* not e4 */
-	ck_assert_int_eq(count_code(r, "goal_over_programmed"), 1);  /* not g2 */
+	ck_assert_int_eq(count_code(r, "outside_period"), 1);	    /* not e4 */
+	ck_assert_int_eq(count_code(r, "goal_over_programmed"), 1); /* not g2 */
 	ck_assert_int_eq(count_code(r, "programme_over_committed"), 1);
-	ck_assert_int_eq(count_code(r, "plan_over_spent"), 1);  /* not A */
+	ck_assert_int_eq(count_code(r, "plan_over_spent"), 1); /* not A */
 	ck_assert_int_eq(nwarnings(r), 5);
 	resp_free(r);
 
@@ -806,10 +837,16 @@ START_TEST(no_deadline_warning_when_everything_is_committed)
 	e = new_expenditure(p, 0, 20000, "2025-06-30");
 	move("expenditures", e, "approved", -1);
 	r = status_of(b, "as_of=2025-08-01");
-	assert_totals(r, (struct totals){
-		.grant = 50000, .allocated = 50000, .unallocated = 0,
-		.programmed = 50000, .committed = 50000, .spent = 50000,
-		.paid = 0, .remaining = 0, .open = 0, .ret = 0 });
+	assert_totals(r, (struct totals){ .grant = 50000,
+					  .allocated = 50000,
+					  .unallocated = 0,
+					  .programmed = 50000,
+					  .committed = 50000,
+					  .spent = 50000,
+					  .paid = 0,
+					  .remaining = 0,
+					  .open = 0,
+					  .ret = 0 });
 	ck_assert_int_eq(nwarnings(r), 0);
 	resp_free(r);
 	r = status_of(b, "as_of=2025-07-01");
@@ -907,7 +944,8 @@ START_TEST(figures_follow_expenditure_writes)
 	prog = num(p, "id");
 	assert_programme(p, (struct line){ .allocated = 3000000,
 					   .committed = 2000000,
-					   .spent = 2000000, .paid = 2000000,
+					   .spent = 2000000,
+					   .paid = 2000000,
 					   .remaining = 1000000 });
 	resp_free(r);
 
@@ -930,12 +968,13 @@ START_TEST(figures_follow_expenditure_writes)
 	assert_programme(row_by_id(r, "programmes", "id", prog),
 			 (struct line){ .allocated = 3000000,
 					.committed = 2012345,
-					.spent = 2012345, .paid = 2000000,
+					.spent = 2012345,
+					.paid = 2000000,
 					.remaining = 987655 });
 	assert_goal(row_by(r, "goals", "code", "3"),
 		    (struct line){ 23090100, 22729400, 21729400 + 12345,
-				   20488000 + 12345, 18750000,
-				   2602100 - 12345, 1241400 });
+				   20488000 + 12345, 18750000, 2602100 - 12345,
+				   1241400 });
 	assert_warning(r, "deadline_passed", "budget", 2, 8310700 - 12345);
 	resp_free(r);
 	/* in the school year it is dated in, not in 2024 */
@@ -963,8 +1002,7 @@ START_TEST(figures_follow_expenditure_writes)
 
 	/* a paid expenditure cannot go back: 409, figures unchanged */
 	snprintf(path, sizeof(path), "/api/v1/expenditures/%lld/status", e);
-	r = api_json(&a, "POST", path, a.write, "{s:s}", "status",
-		     "approved");
+	r = api_json(&a, "POST", path, a.write, "{s:s}", "status", "approved");
 	ck_assert_int_eq(r->status, 409);
 	ck_assert_str_eq(jstr(r, "code"), "transition_not_allowed");
 	resp_free(r);
@@ -998,14 +1036,16 @@ START_TEST(declaration_against_a_plan_spends_its_commitment)
 	move("expenditures", e, "approved", -1);
 	t.spent += 250000;
 	t.remaining -= 250000;
-	t.open -= 250000;  /* 3,000 -> 500 open on this plan */
+	t.open -= 250000; /* 3,000 -> 500 open on this plan */
 	r = status_of(2, NULL);
 	assert_totals(r, t);
 	assert_programme(row_by(r, "programmes", "name", PRIMARY),
 			 (struct line){ .allocated = 4729400,
 					.committed = 4729400,
-					.spent = 3738000, .paid = 1750000,
-					.remaining = 991400, .open = 991400 });
+					.spent = 3738000,
+					.paid = 1750000,
+					.remaining = 991400,
+					.open = 991400 });
 	ck_assert_int_eq(count_code(r, "plan_over_spent"), 0);
 	resp_free(r);
 

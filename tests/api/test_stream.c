@@ -14,8 +14,14 @@
 
 static struct api a;
 
-static void setup(void) { api_init(&a); }
-static void teardown(void) { api_down(&a); }
+static void setup(void)
+{
+	api_init(&a);
+}
+static void teardown(void)
+{
+	api_down(&a);
+}
 
 /* Fills the stopped daemon's database with n expenditures in one go. */
 static void fill(int n)
@@ -26,31 +32,33 @@ static void fill(int n)
 
 	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
 	ck_assert_msg(
-		sqlite3_exec(db,
-			     "BEGIN;"
-			     "INSERT INTO budgets (created_at, updated_at,"
-			     " municipality_code, municipality_name, name,"
-			     " grant_cents, spend_from, spend_until)"
-			     " VALUES ('t', 't', 'GM0406', 'Huizen', 'NPO',"
-			     " 68390100, '2021-07-01', '2025-07-31');"
-			     "INSERT INTO goals (created_at, updated_at, budget_id,"
-			     " code, name, allocated_cents)"
-			     " VALUES ('t', 't', 1, '1', 'Doel', 68390100);"
-			     "INSERT INTO programmes (created_at, updated_at,"
-			     " goal_id, budget_id, name, budget_cents)"
-			     " VALUES ('t', 't', 1, 1, 'Programma', 68390100);",
-			     NULL, NULL, &e) == SQLITE_OK,
+		sqlite3_exec(
+			db,
+			"BEGIN;"
+			"INSERT INTO budgets (created_at, updated_at,"
+			" municipality_code, municipality_name, name,"
+			" grant_cents, spend_from, spend_until)"
+			" VALUES ('t', 't', 'GM0406', 'Huizen', 'NPO',"
+			" 68390100, '2021-07-01', '2025-07-31');"
+			"INSERT INTO goals (created_at, updated_at, budget_id,"
+			" code, name, allocated_cents)"
+			" VALUES ('t', 't', 1, '1', 'Doel', 68390100);"
+			"INSERT INTO programmes (created_at, updated_at,"
+			" goal_id, budget_id, name, budget_cents)"
+			" VALUES ('t', 't', 1, 1, 'Programma', 68390100);",
+			NULL, NULL, &e) == SQLITE_OK,
 		"%s", e);
 	ck_assert_int_eq(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO expenditures (created_at,"
-				   " updated_at, programme_id, amount_cents,"
-				   " spent_on, description, status)"
-				   " VALUES ('2024-01-01T00:00:00Z',"
-				   " '2024-01-01T00:00:00Z', 1, ?, '2024-01-15',"
-				   " 'Declaratie met een wat langere omschrijving',"
-				   " 'paid')",
-				   -1, &st, NULL),
+		sqlite3_prepare_v2(
+			db,
+			"INSERT INTO expenditures (created_at,"
+			" updated_at, programme_id, amount_cents,"
+			" spent_on, description, status)"
+			" VALUES ('2024-01-01T00:00:00Z',"
+			" '2024-01-01T00:00:00Z', 1, ?, '2024-01-15',"
+			" 'Declaratie met een wat langere omschrijving',"
+			" 'paid')",
+			-1, &st, NULL),
 		SQLITE_OK);
 	for (int i = 1; i <= n; i++) {
 		sqlite3_bind_int(st, 1, i);
@@ -58,15 +66,16 @@ static void fill(int n)
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
-	ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
 	/* the last close checkpoints: every row is in the main file */
 	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
 }
 
 struct sink {
 	size_t bytes, lines;
-	char tail[512];  /* the last bytes seen, NUL-terminated */
-	bool sabotage;  /* truncate the database after the first chunk */
+	char tail[512]; /* the last bytes seen, NUL-terminated */
+	bool sabotage;	/* truncate the database after the first chunk */
 	bool done_it;
 };
 
@@ -141,7 +150,7 @@ START_TEST(a_large_csv_streams_whole_with_flat_memory)
 	ck_assert_int_eq(get_csv(&s, &status), CURLE_OK);
 	after = max_rss_kb();
 	ck_assert_int_eq(status, 200);
-	ck_assert_int_eq(s.lines, 200001);  /* header and every row */
+	ck_assert_int_eq(s.lines, 200001); /* header and every row */
 	ck_assert_msg(strstr(s.tail, "\n200000,1,,2000.00,2024-01-15,") != NULL,
 		      "the last row is missing: …%s", s.tail);
 	/* tens of megabytes went through; the daemon kept a row at a time */
@@ -169,13 +178,14 @@ START_TEST(a_stream_that_fails_half_way_is_cut_off)
 	api_start(&a);
 	rc = get_csv(&s, &status);
 	ck_assert(s.done_it);
-	ck_assert_int_eq(status, 200);  /* the head had gone out already */
+	ck_assert_int_eq(status, 200); /* the head had gone out already */
 	/* the client learns the answer is incomplete: no clean last chunk */
 	ck_assert_msg(rc != CURLE_OK, "the cut stream ended as if complete");
 	ck_assert_int_lt(s.lines, 200001);
 	/* and the daemon keeps serving */
 	{
-		struct resp *r = api_req(&a, "GET", "/healthz", NULL, NULL, NULL);
+		struct resp *r =
+			api_req(&a, "GET", "/healthz", NULL, NULL, NULL);
 
 		ck_assert_int_eq(r->status, 200);
 		resp_free(r);

@@ -30,8 +30,8 @@ char **fault_argv;
 
 /* --- the main, notes, cleanup ------------------------------------------ */
 
-int fault_main(int argc, char **argv, const char *name,
-	       void (*add)(TCase *tc), double timeout)
+int fault_main(int argc, char **argv, const char *name, void (*add)(TCase *tc),
+	       double timeout)
 {
 	Suite *s = suite_create(name);
 	TCase *tc = tcase_create(name);
@@ -118,7 +118,7 @@ void fault_fail(const char *file, int line, const char *fmt, ...)
 		}
 	f = flat(buf);
 	ck_abort_msg("%s [%s:%d]", f, base ? base + 1 : file, line);
-	abort();  /* not reached: ck_abort_msg ends the test */
+	abort(); /* not reached: ck_abort_msg ends the test */
 }
 
 void fault_mounted(const char *dir)
@@ -193,7 +193,7 @@ void fault_rmtree(const char *path)
 {
 	char dir[PATH_MAX];
 
-	snprintf(dir, sizeof(dir), "%s", path);  /* path may be in dirs */
+	snprintf(dir, sizeof(dir), "%s", path); /* path may be in dirs */
 	for (int i = 0; i < MAX_DIRS; i++)
 		if (strcmp(dirs[i], dir) == 0)
 			dirs[i][0] = '\0';
@@ -260,8 +260,8 @@ static pid_t spawn(const char *bin, char *const argv[], const struct daemon *as,
 
 			if (syscall(SYS_setgroups, 1, &g) < 0 ||
 			    syscall(SYS_setresgid, g, g, g) < 0 ||
-			    syscall(SYS_setresuid, as->uid, as->uid,
-				    as->uid) < 0)
+			    syscall(SYS_setresuid, as->uid, as->uid, as->uid) <
+				    0)
 				_exit(126);
 		}
 		/* after the change of user, which clears it */
@@ -384,7 +384,8 @@ void daemon_start(struct daemon *d)
 		}
 		if (rc == -2)
 			FAIL("the daemon on %s did not answer /readyz within 60 s; "
-			     "its log ends: %s", d->db, log);
+			     "its log ends: %s",
+			     d->db, log);
 		FAIL("the daemon on %s did not start: %s; its log ends: %s",
 		     d->db, wait_str(d->status), log);
 	}
@@ -487,8 +488,8 @@ struct sink {
 	size_t len;
 };
 
-int fault_run(const char *bin, const char *const *argv,
-	      const struct daemon *as, char **out, char **err, int timeout_ms)
+int fault_run(const char *bin, const char *const *argv, const struct daemon *as,
+	      char **out, char **err, int timeout_ms)
 {
 	int po[2], pe[2], status = -1;
 	struct sink s[2] = { { 0 }, { 0 } };
@@ -561,11 +562,11 @@ int fault_run(const char *bin, const char *const *argv,
 	return status;
 }
 
-void fault_token(const char *db, const char *name, const char *role,
-		 char *tok, size_t n)
+void fault_token(const char *db, const char *name, const char *role, char *tok,
+		 size_t n)
 {
-	const char *argv[] = { "", "token", "add", name, "--role", role,
-			       "--db", db, NULL };
+	const char *argv[] = { "",   "token", "add", name, "--role",
+			       role, "--db",  db,    NULL };
 	char *out, *err;
 	int st = fault_run(fault_bin, argv, NULL, &out, &err, 60000);
 
@@ -620,7 +621,7 @@ void http_hdr(CURL *h, unsigned short port, const char *method,
 	if (!h)
 		h = own = curl_easy_init();
 	else
-		curl_easy_reset(h);  /* keeps the connection */
+		curl_easy_reset(h); /* keeps the connection */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -671,8 +672,8 @@ void http_must(unsigned short port, const char *method, const char *path,
 	      curl_easy_strerror(r->rc));
 }
 
-long long http_create(unsigned short port, const char *token,
-		      const char *path, const char *body)
+long long http_create(unsigned short port, const char *token, const char *path,
+		      const char *body)
 {
 	struct hresp r;
 	long long id;
@@ -876,7 +877,8 @@ static void *writer(void *arg)
 			atomic_fetch_add(&w->acked, 1);
 		} else if (r.status == 503 &&
 			   json_is_string(json_object_get(r.json, "code")) &&
-			   strcmp(json_string_value(json_object_get(r.json, "code")),
+			   strcmp(json_string_value(
+					  json_object_get(r.json, "code")),
 				  "shutting_down") == 0) {
 			/* refused while the daemon drains: not acknowledged,
 			 * like a cut-off request; the client tries again */
@@ -1003,13 +1005,14 @@ size_t verify_recs(unsigned short port, const char *token,
 			FAIL("%s: GET %s: %s %ld %.300s", when, path,
 			     curl_easy_strerror(r.rc), r.status, r.body);
 		}
-		json_array_foreach(items, i, it) {
+		json_array_foreach(items, i, it)
+		{
 			if (nrows == cap) {
 				cap = cap ? cap * 2 : 4096;
 				rows = realloc(rows, cap * sizeof(*rows));
 			}
-			rows[nrows].id = json_integer_value(
-				json_object_get(it, "id"));
+			rows[nrows].id =
+				json_integer_value(json_object_get(it, "id"));
 			desc = json_string_value(
 				json_object_get(it, "description"));
 			rows[nrows].desc = strdup(desc ? desc : "");
@@ -1032,8 +1035,8 @@ size_t verify_recs(unsigned short port, const char *token,
 		if (j == nrows || rows[j].id != recs[i].id) {
 			if (!missing++ && !wrong)
 				snprintf(first, sizeof(first),
-					 "id %lld (%s) is missing",
-					 recs[i].id, want);
+					 "id %lld (%s) is missing", recs[i].id,
+					 want);
 		} else if (strcmp(rows[j].desc, want) != 0) {
 			if (!wrong++ && !missing)
 				snprintf(first, sizeof(first),

@@ -29,8 +29,8 @@ extern int fault_argc;
 extern char **fault_argv;
 
 /* Each test program: one suite, one test case with timeout seconds. */
-int fault_main(int argc, char **argv, const char *name,
-	       void (*add)(TCase *tc), double timeout);
+int fault_main(int argc, char **argv, const char *name, void (*add)(TCase *tc),
+	       double timeout);
 #define FAULT_MAIN(name, timeout)                                        \
 	static void add_tests(TCase *tc);                                \
 	int main(int argc, char **argv)                                  \
@@ -64,16 +64,16 @@ void fault_mounted(const char *dir);
 void fault_unmounted(const char *dir);
 
 struct daemon {
-	char bin[PATH_MAX];   /* binary to exec (default fault_bin) */
-	char db[PATH_MAX];    /* --db */
-	char log[PATH_MAX];   /* stdout and stderr of the daemon */
-	unsigned short port;  /* --listen 127.0.0.1:port; 0: pick one */
-	bool drop;            /* run as uid/gid (setgid, setuid before exec) */
+	char bin[PATH_MAX];  /* binary to exec (default fault_bin) */
+	char db[PATH_MAX];   /* --db */
+	char log[PATH_MAX];  /* stdout and stderr of the daemon */
+	unsigned short port; /* --listen 127.0.0.1:port; 0: pick one */
+	bool drop;	     /* run as uid/gid (setgid, setuid before exec) */
 	uid_t uid;
 	gid_t gid;
-	int threads;          /* --threads, 0: the default */
-	pid_t pid;            /* running child, or 0 */
-	int status;           /* wait status of the last child that ended */
+	int threads; /* --threads, 0: the default */
+	pid_t pid;   /* running child, or 0 */
+	int status;  /* wait status of the last child that ended */
 };
 
 /* Sets d up for db, with its log beside it in logdir. */
@@ -105,20 +105,20 @@ const char *wait_str(int status);
  * as as->uid/gid when as && as->drop; stdout and stderr are returned
  * (malloc'ed) when out/err are not NULL. The wait status, or -1 on timeout.
  */
-int fault_run(const char *bin, const char *const *argv,
-	      const struct daemon *as, char **out, char **err, int timeout_ms);
+int fault_run(const char *bin, const char *const *argv, const struct daemon *as,
+	      char **out, char **err, int timeout_ms);
 /* `npo-budgetd token add NAME --role ROLE --db DB`: the token. */
-void fault_token(const char *db, const char *name, const char *role,
-		 char *tok, size_t n);
+void fault_token(const char *db, const char *name, const char *role, char *tok,
+		 size_t n);
 
 /* --- HTTP ------------------------------------------------------------- */
 
 struct hresp {
-	CURLcode rc;     /* CURLE_OK when an answer arrived */
+	CURLcode rc; /* CURLE_OK when an answer arrived */
 	long status;
 	char *body;
 	char ctype[128]; /* Content-Type */
-	json_t *json;    /* parsed body or NULL */
+	json_t *json;	 /* parsed body or NULL */
 };
 
 /* One request with handle h (NULL: a fresh one). Never asserts. */
@@ -133,16 +133,15 @@ void hresp_free(struct hresp *r);
 void http_must(unsigned short port, const char *method, const char *path,
 	       const char *token, const char *body, struct hresp *r);
 /* POSTs body, asserting 201; the new id. */
-long long http_create(unsigned short port, const char *token,
-		      const char *path, const char *body);
+long long http_create(unsigned short port, const char *token, const char *path,
+		      const char *body);
 /* Asserts r is problem+json with status and code. */
 void assert_problem(const struct hresp *r, long status, const char *code,
 		    const char *what);
 /* A budget, a goal and a programme; the programme's id. */
 long long fault_programme(unsigned short port, const char *token);
 /* `total` of GET path (which has count=true). */
-long long http_total(unsigned short port, const char *token,
-		     const char *path);
+long long http_total(unsigned short port, const char *token, const char *path);
 
 /* --- the database file, while no daemon runs ------------------------- */
 
@@ -156,24 +155,24 @@ long long db_int(const char *db, const char *sql);
 struct rec {
 	long long id;
 	int thread;
-	long long seq;  /* description is "t<thread>-<seq>" */
+	long long seq; /* description is "t<thread>-<seq>" */
 };
 
 struct writers {
-	atomic_ushort port;       /* where to send; may change */
+	atomic_ushort port; /* where to send; may change */
 	const char *token;
 	long long programme;
 	int n;
 	pthread_t th[16];
 	atomic_bool stop;
-	atomic_bool paused;       /* writers_pause: send nothing for now */
-	long limit;               /* >0: send no more than this many */
-	atomic_int inflight;      /* requests sent, not answered yet */
+	atomic_bool paused;  /* writers_pause: send nothing for now */
+	long limit;	     /* >0: send no more than this many */
+	atomic_int inflight; /* requests sent, not answered yet */
 	atomic_long sent, acked, conn_errors;
 	pthread_mutex_t lock;
-	struct rec *recs;         /* every id answered 201 */
+	struct rec *recs; /* every id answered 201 */
 	size_t nrecs, cap;
-	long unexpected;          /* answers other than 201 */
+	long unexpected; /* answers other than 201 */
 	char first_unexpected[512];
 };
 

@@ -97,8 +97,8 @@ static void refused(const char *const *argv, const char *what)
 static void both_refuse(void)
 {
 	char listen[32];
-	const char *serve[] = { "", "serve", "--db", db, "--listen", listen,
-				NULL };
+	const char *serve[] = { "",	    "serve", "--db", db,
+				"--listen", listen,  NULL };
 	const char *migrate[] = { "", "migrate", "--db", db, NULL };
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", fault_free_port());

@@ -144,7 +144,8 @@ START_TEST(crash_durability)
 	     (double)(now_ms() - t0) / 1000);
 	CHECK(n >= (size_t)kills,
 	      "only %zu writes answered 201 in %d rounds: the test did not "
-	      "write", n, kills);
+	      "write",
+	      n, kills);
 	CHECK(hot * 2 >= kills,
 	      "only %d of %d kills came while requests were in flight", hot,
 	      kills);
@@ -170,7 +171,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = (unsigned)strtoul(argv[i + 1], NULL, 10);
 		else {
-			fprintf(stderr, "usage: %s BIN [--kills N] [--seed S]\n",
+			fprintf(stderr,
+				"usage: %s BIN [--kills N] [--seed S]\n",
 				argv[0]);
 			return 2;
 		}

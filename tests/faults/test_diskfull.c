@@ -25,7 +25,7 @@
 #include "fault.h"
 
 #define FS_SIZE "2m"
-#define RESERVE (384 * 1024)  /* what the ballast leaves free */
+#define RESERVE (384 * 1024) /* what the ballast leaves free */
 
 static void write_file(const char *path, const char *s)
 {
@@ -127,12 +127,12 @@ START_TEST(disk_full)
 
 	fault_token(db, "writer", "write", tok, sizeof(tok));
 	fault_token(db, "admin", "admin", adm, sizeof(adm));
-	daemon_init(&d, db, dir);  /* the log outside the small disk */
+	daemon_init(&d, db, dir); /* the log outside the small disk */
 	daemon_start(&d);
 	programme = fault_programme(d.port, tok);
 	filled = ballast(ball, avail(fs) - RESERVE);
-	note("disk full: a %lld-byte ballast leaves %lld bytes free on the "
-	     FS_SIZE " tmpfs",
+	note("disk full: a %lld-byte ballast leaves %lld bytes free on the " FS_SIZE
+	     " tmpfs",
 	     filled, avail(fs));
 
 	/* write until ten did not fit (one needing fewer new pages may still
@@ -143,15 +143,17 @@ START_TEST(disk_full)
 		CHECK(++attempts < 5000, "no write was refused after %d",
 		      attempts);
 		snprintf(desc, 11, "%010d", attempts);
-		desc[10] = 'x';  /* a unique 500-character description */
+		desc[10] = 'x'; /* a unique 500-character description */
 		snprintf(body, sizeof(body),
 			 "{\"programme_id\":%lld,\"amount_cents\":100,"
 			 "\"spent_on\":\"2024-01-15\",\"description\":\"%s\"}",
 			 programme, desc);
-		http_must(d.port, "POST", "/api/v1/expenditures", tok, body, &r);
+		http_must(d.port, "POST", "/api/v1/expenditures", tok, body,
+			  &r);
 		if (r.status == 201) {
 			created++;
-			last = json_integer_value(json_object_get(r.json, "id"));
+			last = json_integer_value(
+				json_object_get(r.json, "id"));
 		} else {
 			assert_problem(&r, 507, "disk_full",
 				       "POST /api/v1/expenditures on a full "
@@ -161,9 +163,9 @@ START_TEST(disk_full)
 		hresp_free(&r);
 	}
 	CHECK(created > 0, "not one write fitted before the disk was full: "
-	      "the ballast left too little");
-	note("disk full: %lld writes answered 201, %d answered 507",
-	     created, full);
+			   "the ballast left too little");
+	note("disk full: %lld writes answered 201, %d answered 507", created,
+	     full);
 
 	/* nothing partial, and reads still work */
 	total = http_total(d.port, tok,
@@ -173,8 +175,10 @@ START_TEST(disk_full)
 	total = http_total(d.port, adm,
 			   "/api/v1/audit?entity=expenditure&count=true"
 			   "&limit=1");
-	CHECK(total == created, "%lld audit rows for expenditures, %lld "
-	      "answered 201", total, created);
+	CHECK(total == created,
+	      "%lld audit rows for expenditures, %lld "
+	      "answered 201",
+	      total, created);
 	snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", last);
 	http_must(d.port, "GET", path, tok, NULL, &r);
 	CHECK(r.status == 200, "GET %s on a full disk: %ld %s", path, r.status,

@@ -108,10 +108,8 @@ static void read_only_case(mode_t dir_mode)
 	/* reads */
 	snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", id);
 	http_must(d.port, "GET", path, tok, NULL, &r);
-	CHECK(r.status == 200 &&
-		      json_integer_value(json_object_get(r.json,
-							 "amount_cents")) ==
-			      12345,
+	CHECK(r.status == 200 && json_integer_value(json_object_get(
+					 r.json, "amount_cents")) == 12345,
 	      "GET %s on a read-only database: %ld %s", path, r.status, r.body);
 	hresp_free(&r);
 	CHECK(http_total(d.port, tok, "/api/v1/expenditures?count=true") ==
@@ -130,11 +128,12 @@ static void read_only_case(mode_t dir_mode)
 	CHECK(r.rc == CURLE_OK, "PATCH %s: %s", path, curl_easy_strerror(r.rc));
 	assert_problem(&r, 503, "read_only", "PATCH /api/v1/expenditures/ID");
 	hresp_free(&r);
-	http_must(d.port, "POST", "/api/v1/budgets", tok,
-		  "{\"municipality_code\":\"GM0406\",\"municipality_name\":"
-		  "\"Huizen\",\"name\":\"NPO\",\"grant_cents\":1,"
-		  "\"spend_from\":\"2021-07-01\",\"spend_until\":\"2025-07-31\"}",
-		  &r);
+	http_must(
+		d.port, "POST", "/api/v1/budgets", tok,
+		"{\"municipality_code\":\"GM0406\",\"municipality_name\":"
+		"\"Huizen\",\"name\":\"NPO\",\"grant_cents\":1,"
+		"\"spend_from\":\"2021-07-01\",\"spend_until\":\"2025-07-31\"}",
+		&r);
 	assert_problem(&r, 503, "read_only", "POST /api/v1/budgets");
 	hresp_free(&r);
 

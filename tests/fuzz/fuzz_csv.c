@@ -24,13 +24,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define CHECK(cond)                                                        \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n",        \
-				__FILE__, __LINE__, #cond);                 \
-			abort();                                            \
-		}                                                           \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -51,7 +51,7 @@ static char *read_cell(const char **p, const char *limit, char sep, bool *end)
 
 	if (s < limit && *s == '"') {
 		for (s++;; s++) {
-			CHECK(s < limit);  /* an open quote at the end */
+			CHECK(s < limit); /* an open quote at the end */
 			if (*s == '"') {
 				if (s + 1 < limit && s[1] == '"') {
 					out[n++] = '"';
@@ -66,7 +66,7 @@ static char *read_cell(const char **p, const char *limit, char sep, bool *end)
 	} else {
 		for (; s < limit && *s != sep && *s != '\r' && *s != '\n';
 		     s++) {
-			CHECK(*s != '"');  /* a bare quote in a plain cell */
+			CHECK(*s != '"'); /* a bare quote in a plain cell */
 			out[n++] = *s;
 		}
 	}
@@ -166,12 +166,12 @@ static void check_cell(enum csv_dialect d, const char *cell, const char *key,
 		json_t *e;
 		char *joined;
 
-		json_array_foreach(v, i, e)
-			len += 1 + (json_is_string(e)
-					    ? strlen(json_string_value(e))
-					    : 0);
+		json_array_foreach(v, i, e) len +=
+			1 +
+			(json_is_string(e) ? strlen(json_string_value(e)) : 0);
 		joined = calloc(1, len);
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			if (i)
 				strcat(joined, " ");
 			if (json_is_string(e))
@@ -205,12 +205,13 @@ static void check_record(enum csv_dialect d, const char **p, const char *limit,
 	size_t n = 0, want = json_object_size(template);
 	bool end = false;
 
-	if (want == 0) {  /* an empty record */
+	if (want == 0) { /* an empty record */
 		CHECK(*p + 2 <= limit && memcmp(*p, "\r\n", 2) == 0);
 		*p += 2;
 		return;
 	}
-	json_object_foreach((json_t *)template, key, v) {
+	json_object_foreach((json_t *)template, key, v)
+	{
 		char *cell;
 
 		CHECK(!end);
@@ -242,8 +243,7 @@ static void run_rows(enum csv_dialect d, const json_t *template,
 	json_t *row;
 
 	csv_header(d, &b, template);
-	json_array_foreach(rows, i, row)
-		csv_row(d, &b, template, row);
+	json_array_foreach(rows, i, row) csv_row(d, &b, template, row);
 	CHECK(b.p && strlen(b.p) <= b.len && b.len < b.cap);
 	p = b.p;
 	limit = b.p + b.len;
@@ -267,18 +267,18 @@ static void run_text(enum csv_dialect d, const char *s)
 	json_t *t;
 
 	csv_text(d, &b, s);
-	if (!b.p) {  /* nothing written: the empty cell */
+	if (!b.p) { /* nothing written: the empty cell */
 		CHECK(s[0] == '\0');
 		return;
 	}
-	{	/* ends the record, so the reader sees where the cell ends */
+	{ /* ends the record, so the reader sees where the cell ends */
 		char *rec = malloc(b.len + 3);
 
 		memcpy(rec, b.p, b.len);
 		memcpy(rec + b.len, "\r\n", 3);
 		p = rec;
-		cell = read_cell(&p, rec + b.len + 2, d == CSV_EXCEL_NL ? ';' : ',',
-				 &end);
+		cell = read_cell(&p, rec + b.len + 2,
+				 d == CSV_EXCEL_NL ? ';' : ',', &end);
 		CHECK(end && p == rec + b.len + 2);
 		check_text(cell, s);
 		free(cell);
@@ -300,8 +300,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum csv_dialect dialects[] = { CSV_RFC4180,
 						     CSV_EXCEL_NL };
-	json_t *j = json_loadb((const char *)data, size, JSON_ALLOW_NUL |
-			       JSON_DECODE_ANY, NULL);
+	json_t *j = json_loadb((const char *)data, size,
+			       JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL);
 
 	for (int k = 0; k < 2; k++) {
 		enum csv_dialect d = dialects[k];

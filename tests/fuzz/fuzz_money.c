@@ -17,13 +17,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                        \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n",        \
-				__FILE__, __LINE__, #cond);                 \
-			abort();                                            \
-		}                                                           \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* What money.h promises, read another way: 0 and the cents, or -1. */
@@ -41,9 +41,9 @@ static int reference_parse(const char *s, char sep, int64_t *cents)
 		return -1;
 	lead = strspn(p, "0");
 	if (lead == nint)
-		lead = nint - 1;  /* keep one digit of 0 */
+		lead = nint - 1; /* keep one digit of 0 */
 	if (nint - lead > 20)
-		return -1;  /* far beyond the limit */
+		return -1; /* far beyond the limit */
 	for (size_t i = lead; i < nint; i++)
 		v = v * 10 + (p[i] - '0');
 	v *= 100;
@@ -70,8 +70,9 @@ static void check_parse(const char *s, char sep)
 	size_t n;
 
 	if (rc != reference_parse(s, sep, &want)) {
-		fprintf(stderr, "check failed: money_parse(\"%s\", '%c') = %d\n",
-			s, sep, rc);
+		fprintf(stderr,
+			"check failed: money_parse(\"%s\", '%c') = %d\n", s,
+			sep, rc);
 		abort();
 	}
 	if (rc != 0)

@@ -19,18 +19,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                        \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n",        \
-				__FILE__, __LINE__, #cond);                 \
-			abort();                                            \
-		}                                                           \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* The meaning of a pattern, written independently of http.c. */
-static bool reference_match(const char *pattern, const char *path,
-			    int64_t *id)
+static bool reference_match(const char *pattern, const char *path, int64_t *id)
 {
 	const char *hole = strstr(pattern, "{id}");
 	size_t pre, suf, len = strlen(path), digits;
@@ -72,8 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool got = http_path_match(r->path, path, &id);
 
 		if (got != reference_match(r->path, path, &want)) {
-			fprintf(stderr, "check failed: %s on %s: "
-				"http_path_match says %d\n", path, r->path, got);
+			fprintf(stderr,
+				"check failed: %s on %s: "
+				"http_path_match says %d\n",
+				path, r->path, got);
 			abort();
 		}
 		if (got)

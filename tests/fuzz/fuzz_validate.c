@@ -21,20 +21,20 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define CHECK(cond)                                                        \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n",        \
-				__FILE__, __LINE__, #cond);                 \
-			abort();                                            \
-		}                                                           \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	json_object_seed(1);  /* the same hashing every run */
+	json_object_seed(1); /* the same hashing every run */
 	return 0;
 }
 
@@ -83,10 +83,14 @@ static void check_errors(const struct resource *res, const json_t *body,
 	CHECK(json_array_size(errors) > 0);
 	CHECK(json_array_size(errors) <=
 	      json_object_size(body) + (create ? count_required(res) : 0));
-	json_array_foreach(errors, i, e) {
-		const char *field = json_string_value(json_object_get(e, "field"));
-		const char *code = json_string_value(json_object_get(e, "code"));
-		const char *msg = json_string_value(json_object_get(e, "message"));
+	json_array_foreach(errors, i, e)
+	{
+		const char *field =
+			json_string_value(json_object_get(e, "field"));
+		const char *code =
+			json_string_value(json_object_get(e, "code"));
+		const char *msg =
+			json_string_value(json_object_get(e, "message"));
 		const struct field *f;
 
 		CHECK(json_is_object(e) && json_object_size(e) == 3);
@@ -116,11 +120,9 @@ static void check_strings(const json_t *v)
 		(void)validate_school_year(s);
 		(void)validate_cbs_code(s);
 	} else if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, key, e)
-			check_strings(e);
+		json_object_foreach((json_t *)v, key, e) check_strings(e);
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e)
-			check_strings(e);
+		json_array_foreach(v, i, e) check_strings(e);
 	}
 }
 
@@ -133,16 +135,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!body)
 		return 0;
 	check_strings(body);
-	if (!json_is_object(body)) {  /* the dispatcher answers 422 itself */
+	if (!json_is_object(body)) { /* the dispatcher answers 422 itself */
 		json_decref(body);
 		return 0;
 	}
 	for (size_t r = 0; r < nresources; r++) {
 		const struct resource *res = resources[r];
-		json_t *created = validate_body(res->fields, res->nfields, body,
-						true);
-		json_t *patched = validate_body(res->fields, res->nfields, body,
-						false);
+		json_t *created =
+			validate_body(res->fields, res->nfields, body, true);
+		json_t *patched =
+			validate_body(res->fields, res->nfields, body, false);
 		char *text;
 
 		check_errors(res, body, created, true);

@@ -27,8 +27,12 @@ static _Noreturn void stub(const char *name)
 }
 
 /* handlers of the route table (routes.c) */
-#define HANDLER(name) \
-	WEAK void name(struct http_request *req) { (void)req; stub(#name); }
+#define HANDLER(name)                            \
+	WEAK void name(struct http_request *req) \
+	{                                        \
+		(void)req;                       \
+		stub(#name);                     \
+	}
 HANDLER(crud_list)
 HANDLER(crud_get)
 HANDLER(crud_create)
@@ -51,10 +55,10 @@ WEAK int store_get(struct db_conn *c, const struct resource *res, int64_t id,
 	stub(__func__);
 }
 
-WEAK int write_store(struct db_conn *c, const struct resource *res,
-		     int64_t *id, const json_t *before, const json_t *row,
-		     const char *actor, const char *action, const char *note,
-		     json_t **after, struct npo_err *err)
+WEAK int write_store(struct db_conn *c, const struct resource *res, int64_t *id,
+		     const json_t *before, const json_t *row, const char *actor,
+		     const char *action, const char *note, json_t **after,
+		     struct npo_err *err)
 {
 	(void)c, (void)res, (void)id, (void)before, (void)row, (void)actor;
 	(void)action, (void)note, (void)after, (void)err;
@@ -68,9 +72,8 @@ WEAK int store_exists(struct db_conn *c, const char *table, int64_t id,
 	stub(__func__);
 }
 
-WEAK int figures_line(struct db_conn *c, bool goal, int64_t id,
-		      int64_t *amount, int64_t *committed, int64_t *spent,
-		      struct npo_err *err)
+WEAK int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
+		      int64_t *committed, int64_t *spent, struct npo_err *err)
 {
 	(void)c, (void)goal, (void)id, (void)amount, (void)committed;
 	(void)spent, (void)err;

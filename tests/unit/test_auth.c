@@ -119,10 +119,10 @@ START_TEST(sha256_vectors)
 	assert_sha256("abc", 3,
 		      "ba7816bf8f01cfea414140de5dae2223"
 		      "b00361a396177a9cb410ff61f20015ad");
-	assert_sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-		      56,
-		      "248d6a61d20638b8e5c026930c3e6039"
-		      "a33ce45964ff2167f6ecedd419db06c1");
+	assert_sha256(
+		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+		"248d6a61d20638b8e5c026930c3e6039"
+		"a33ce45964ff2167f6ecedd419db06c1");
 }
 END_TEST
 
@@ -174,9 +174,8 @@ START_TEST(roles_round_trip)
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		enum role back = ROLE_NONE;
 
-		ck_assert_int_eq(auth_role_parse(auth_role_name(roles[i]),
-						 &back),
-				 0);
+		ck_assert_int_eq(
+			auth_role_parse(auth_role_name(roles[i]), &back), 0);
 		ck_assert_int_eq(back, roles[i]);
 	}
 	ck_assert_str_eq(auth_role_name(ROLE_READ), "read");
@@ -188,7 +187,7 @@ END_TEST
 
 START_TEST(roles_refused)
 {
-	static const char *const bad[] = { "none", "", "Admin", "ADMIN",
+	static const char *const bad[] = { "none",   "",       "Admin", "ADMIN",
 					   "admin ", "reader", "root" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -198,8 +197,7 @@ START_TEST(roles_refused)
 			      "\"%s\" accepted", bad[i]);
 		ck_assert_int_eq(r, ROLE_WRITE);
 	}
-	ck_assert_int_eq(auth_role_parse(NULL, &(enum role){ ROLE_NONE }),
-			 -1);
+	ck_assert_int_eq(auth_role_parse(NULL, &(enum role){ ROLE_NONE }), -1);
 }
 END_TEST
 
@@ -238,7 +236,7 @@ START_TEST(token_lookup_unknown)
 	/* one changed digit is another token */
 	memcpy(other, token, sizeof(other));
 	other[AUTH_TOKEN_LEN - 1] = other[AUTH_TOKEN_LEN - 1] == '0' ? '1'
-								       : '0';
+								     : '0';
 	ck_assert_int_eq(auth_lookup(f.c, other, name, &role, &f.err), 1);
 	ck_assert_int_eq(auth_lookup(f.c, "", name, &role, &f.err), 1);
 	/* nor is the token without its prefix, or a prefix of it */
@@ -284,9 +282,8 @@ START_TEST(token_name_taken)
 
 	fixture_open(&f);
 	add_ok(&f, "alice", ROLE_READ, token);
-	ck_assert_int_eq(auth_token_add(f.c, "alice", ROLE_ADMIN, again,
-					&f.err),
-			 -1);
+	ck_assert_int_eq(
+		auth_token_add(f.c, "alice", ROLE_ADMIN, again, &f.err), -1);
 	ck_assert_int_eq(f.err.status, 409);
 	ck_assert_str_eq(f.err.code, "name_taken");
 	ck_assert_ptr_nonnull(strstr(f.err.detail, "alice"));
@@ -299,8 +296,8 @@ END_TEST
 
 START_TEST(token_bad_names)
 {
-	static const char *const bad[] = { "", "a b", "tab\t", "a/b", "\xc3\xa9",
-					   "a;DROP" };
+	static const char *const bad[] = { "",	  "a b",      "tab\t",
+					   "a/b", "\xc3\xa9", "a;DROP" };
 	struct fixture f;
 	char token[AUTH_TOKEN_LEN + 1];
 	char name[AUTH_NAME_MAX + 2];

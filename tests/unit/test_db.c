@@ -110,8 +110,8 @@ static void exec_ok(struct db_conn *c, const char *sql)
 {
 	struct npo_err err = { 0 };
 
-	ck_assert_msg(db_exec(c, sql, &err) == 0, "%s: %d %s", sql,
-		      err.status, err.detail);
+	ck_assert_msg(db_exec(c, sql, &err) == 0, "%s: %d %s", sql, err.status,
+		      err.detail);
 	err_clear(&err);
 }
 
@@ -162,8 +162,7 @@ START_TEST(open_migrates_fresh_file)
 			 "SELECT count(*) FROM sqlite_schema"
 			 " WHERE type = 'table' AND name = '%s'",
 			 tables[i]);
-		ck_assert_msg(query_int(c, sql) == 1, "no table %s",
-			      tables[i]);
+		ck_assert_msg(query_int(c, sql) == 1, "no table %s", tables[i]);
 	}
 	query_text(c, "PRAGMA journal_mode", mode, sizeof(mode));
 	ck_assert_str_eq(mode, "wal");
@@ -500,8 +499,7 @@ START_TEST(audit_is_append_only)
 	exec_ok(c, "INSERT INTO audit (at, actor, action, entity, entity_id,"
 		   " before, after) VALUES ('2025-01-01T00:00:00Z', 'alice',"
 		   " 'create', 'budget', 1, NULL, '{\"a\": 1}')");
-	ck_assert_int_eq(db_exec(c, "UPDATE audit SET actor = 'mallory'",
-				 &err),
+	ck_assert_int_eq(db_exec(c, "UPDATE audit SET actor = 'mallory'", &err),
 			 -1);
 	ck_assert_int_eq(err.status, 409);
 	ck_assert_str_eq(err.code, "constraint");
@@ -514,10 +512,11 @@ START_TEST(audit_is_append_only)
 				      " WHERE actor = 'alice'"),
 			 1);
 	/* JSON columns must hold JSON */
-	ck_assert_int_eq(db_exec(c, "INSERT INTO audit (at, actor, action,"
-				    " entity, entity_id, after) VALUES"
-				    " ('2025-01-01T00:00:00Z', 'a', 'create',"
-				    " 'budget', 1, '{oops')",
+	ck_assert_int_eq(db_exec(c,
+				 "INSERT INTO audit (at, actor, action,"
+				 " entity, entity_id, after) VALUES"
+				 " ('2025-01-01T00:00:00Z', 'a', 'create',"
+				 " 'budget', 1, '{oops')",
 				 &err),
 			 -1);
 	ck_assert_int_eq(err.status, 409);
@@ -575,10 +574,8 @@ START_TEST(budget_schema_refuses_non_dates)
 {
 	/* spend_from, spend_until: each pair has one that is not a date */
 	static const char *const bad[][2] = {
-		{ "2021-7-1", "2025-07-31" },
-		{ "2021-07-01", "zzz" },
-		{ "2021-07-01", "2025-13-01" },
-		{ "2021-02-30", "2025-07-31" },
+		{ "2021-7-1", "2025-07-31" },	{ "2021-07-01", "zzz" },
+		{ "2021-07-01", "2025-13-01" }, { "2021-02-30", "2025-07-31" },
 		{ "2021-07-01", "2023-02-29" },
 	};
 	struct tmp t;
@@ -617,8 +614,7 @@ START_TEST(budget_schema_refuses_non_dates)
 }
 END_TEST
 
-static void assert_maps(struct db_conn *c, int rc, int status,
-			const char *code)
+static void assert_maps(struct db_conn *c, int rc, int status, const char *code)
 {
 	struct npo_err err = { 0 };
 
@@ -700,12 +696,13 @@ START_TEST(migration_3_bounds_what_is_there)
 		char name[64] = "";
 		char sql[96];
 
-		ck_assert_int_eq(sqlite3_prepare_v2(db_handle(c),
-						    "SELECT name FROM sqlite_schema"
-						    " WHERE type = 'trigger' AND"
-						    " name LIKE 'bounds_%'",
-						    -1, &st, NULL),
-				 SQLITE_OK);
+		ck_assert_int_eq(
+			sqlite3_prepare_v2(db_handle(c),
+					   "SELECT name FROM sqlite_schema"
+					   " WHERE type = 'trigger' AND"
+					   " name LIKE 'bounds_%'",
+					   -1, &st, NULL),
+			SQLITE_OK);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			snprintf(name, sizeof(name), "%s",
 				 sqlite3_column_text(st, 0));

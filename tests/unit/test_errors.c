@@ -42,12 +42,14 @@ START_TEST(every_code_once_with_a_status_and_title)
 		const struct npo_error_def *d = npo_error_def(i);
 
 		ck_assert_msg(d->code && strlen(d->code) > 0 &&
-				      strspn(d->code, "abcdefghijklmnopqrstuvwxyz_") ==
+				      strspn(d->code,
+					     "abcdefghijklmnopqrstuvwxyz_") ==
 					      strlen(d->code),
 			      "entry %d has code %s", i, d->code);
 		ck_assert_msg(d->status >= 400 && d->status <= 599,
 			      "%s: status %d", d->code, d->status);
-		ck_assert_msg(d->title && *d->title && d->meaning && *d->meaning,
+		ck_assert_msg(d->title && *d->title && d->meaning &&
+				      *d->meaning,
 			      "%s: no title or meaning", d->code);
 		for (int j = NPO_E_NONE + 1; j < i; j++)
 			ck_assert_msg(strcmp(npo_error_def(j)->code, d->code),
@@ -68,7 +70,8 @@ START_TEST(the_docs_name_every_code_with_its_status)
 		const struct npo_error_def *d = npo_error_def(i);
 		char want[128];
 
-		snprintf(want, sizeof(want), "| `%s` | %d |", d->code, d->status);
+		snprintf(want, sizeof(want), "| `%s` | %d |", d->code,
+			 d->status);
 		ck_assert_msg(strstr(page, want) != NULL,
 			      "docs/errors.md has no row %s", want);
 		snprintf(want, sizeof(want), "`%s`", d->code);
@@ -88,8 +91,10 @@ START_TEST(the_docs_name_every_code_with_its_status)
 			 (int)(m[1].rm_eo - m[1].rm_so), p + m[1].rm_so);
 		for (int i = NPO_E_NONE + 1; i < NPO_E_COUNT; i++)
 			known |= strcmp(npo_error_def(i)->code, code) == 0;
-		ck_assert_msg(known, "docs/errors.md names %s, which the "
-				     "registry does not have", code);
+		ck_assert_msg(known,
+			      "docs/errors.md names %s, which the "
+			      "registry does not have",
+			      code);
 		rows++;
 	}
 	ck_assert_int_eq(rows, NPO_E_COUNT - 1);

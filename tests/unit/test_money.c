@@ -14,8 +14,8 @@ static void assert_parses(const char *s, char sep, int64_t want)
 	int64_t c = UNTOUCHED;
 
 	ck_assert_msg(money_parse(s, sep, &c) == 0, "\"%s\" refused", s);
-	ck_assert_msg(c == want, "\"%s\" gave %lld, want %lld", s,
-		      (long long)c, (long long)want);
+	ck_assert_msg(c == want, "\"%s\" gave %lld, want %lld", s, (long long)c,
+		      (long long)want);
 }
 
 static void assert_refused(const char *s, char sep)
@@ -61,8 +61,8 @@ END_TEST
 START_TEST(refuses_malformed)
 {
 	static const char *const bad[] = {
-		"", "-", "1.234", "1,5", "1e3", " 5", "5 ", "abc", ".5",
-		"5.", "1.2.3", "--5", "5-", "0x10", "1.234,56", "\t5",
+		"",   "-",  "1.234", "1,5", "1e3", " 5",   "5 ",       "abc",
+		".5", "5.", "1.2.3", "--5", "5-",  "0x10", "1.234,56", "\t5",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -167,8 +167,18 @@ END_TEST
 START_TEST(round_trips)
 {
 	static const int64_t values[] = {
-		0, 1, -1, 5, 99, 100, -100, 123456, INT64_C(213850964),
-		INT64_C(-1149036), MONEY_MAX_CENTS, -MONEY_MAX_CENTS,
+		0,
+		1,
+		-1,
+		5,
+		99,
+		100,
+		-100,
+		123456,
+		INT64_C(213850964),
+		INT64_C(-1149036),
+		MONEY_MAX_CENTS,
+		-MONEY_MAX_CENTS,
 	};
 	static const char seps[] = { '.', ',' };
 

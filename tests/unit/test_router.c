@@ -17,8 +17,8 @@ static void assert_match(const char *pattern, const char *path, int64_t want)
 
 	ck_assert_msg(http_path_match(pattern, path, &id),
 		      "%s does not match %s", path, pattern);
-	ck_assert_msg(id == want, "%s: id %lld, want %lld", path,
-		      (long long)id, (long long)want);
+	ck_assert_msg(id == want, "%s: id %lld, want %lld", path, (long long)id,
+		      (long long)want);
 }
 
 static void assert_no_match(const char *pattern, const char *path)
@@ -54,8 +54,7 @@ START_TEST(matches_ids_up_to_int64_max)
 		     INT64_C(9223372036854775800));
 	assert_match(BUDGET, "/api/v1/budgets/9223372036854775806",
 		     INT64_MAX - 1);
-	assert_match(BUDGET, "/api/v1/budgets/9223372036854775807",
-		     INT64_MAX);
+	assert_match(BUDGET, "/api/v1/budgets/9223372036854775807", INT64_MAX);
 }
 END_TEST
 

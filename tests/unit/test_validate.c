@@ -17,20 +17,39 @@ static const char *const kinds[] = { "small", "large", NULL };
 
 /* Every type and every flag, with bounds that are easy to cross. */
 static const struct field fields[] = {
-	{ .name = "title", .type = FIELD_TEXT, .flags = F_REQUIRED,
-	  .min = 1, .max = 10 },
-	{ .name = "code", .type = FIELD_TEXT, .flags = F_FILTER, .min = 0,
-	  .max = 8, .format = is_upper_code,
+	{ .name = "title",
+	  .type = FIELD_TEXT,
+	  .flags = F_REQUIRED,
+	  .min = 1,
+	  .max = 10 },
+	{ .name = "code",
+	  .type = FIELD_TEXT,
+	  .flags = F_FILTER,
+	  .min = 0,
+	  .max = 8,
+	  .format = is_upper_code,
 	  .hint = "must be upper-case letters" },
-	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE, .min = 0,
+	{ .name = "note",
+	  .type = FIELD_TEXT,
+	  .flags = F_NULLABLE,
+	  .min = 0,
 	  .max = 5 },
 	{ .name = "count", .type = FIELD_INT, .min = -10, .max = 100 },
-	{ .name = "amount", .type = FIELD_CENTS,
-	  .flags = F_REQUIRED | F_FIXED, .min = 0, .max = MONEY_MAX_CENTS },
+	{ .name = "amount",
+	  .type = FIELD_CENTS,
+	  .flags = F_REQUIRED | F_FIXED,
+	  .min = 0,
+	  .max = MONEY_MAX_CENTS },
 	{ .name = "day", .type = FIELD_DATE, .flags = F_NULLABLE },
-	{ .name = "kind", .type = FIELD_ENUM, .flags = F_FILTER,
-	  .choices = kinds, .def = "small" },
-	{ .name = "parent", .type = FIELD_REF, .flags = F_NULLABLE, .min = 1,
+	{ .name = "kind",
+	  .type = FIELD_ENUM,
+	  .flags = F_FILTER,
+	  .choices = kinds,
+	  .def = "small" },
+	{ .name = "parent",
+	  .type = FIELD_REF,
+	  .flags = F_NULLABLE,
+	  .min = 1,
 	  .max = INT64_MAX },
 	{ .name = "stamp", .type = FIELD_TIME, .flags = F_READONLY },
 };
@@ -63,8 +82,7 @@ static void assert_error_at(const json_t *errors, size_t i, const char *field,
 	const json_t *e = json_array_get(errors, i);
 
 	ck_assert_msg(json_is_object(e), "no error %zu", i);
-	ck_assert_str_eq(json_string_value(json_object_get(e, "field")),
-			 field);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "field")), field);
 	ck_assert_str_eq(json_string_value(json_object_get(e, "code")), code);
 	ck_assert_msg(json_is_string(json_object_get(e, "message")) &&
 			      *json_string_value(json_object_get(e, "message")),
@@ -230,8 +248,8 @@ START_TEST(nulls)
 	assert_one_error("{\"count\": null}", false, "count", "type");
 	assert_one_error("{\"kind\": null}", false, "kind", "type");
 	/* null is present, so not "required", but not a value either */
-	assert_one_error("{\"title\": \"T\", \"amount\": null}", true,
-			 "amount", "type");
+	assert_one_error("{\"title\": \"T\", \"amount\": null}", true, "amount",
+			 "type");
 }
 END_TEST
 
