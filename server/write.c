@@ -186,14 +186,14 @@ static int change_delete(const struct resource *res, const json_t *before,
 }
 
 /* The body of a status move, before what the resource adds to it. */
+/* the declaration: a field a line or two */
+/* clang-format off */
 static const struct field move_fields[] = {
-	{ .name = "status",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED,
-	  .min = 1,
+	{ .name = "status", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
 	  .max = 32 },
 	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE, .max = 2000 },
 };
+/* clang-format on */
 #define MAX_MOVE_FIELDS 8
 
 static int change_status(const struct resource *res, const json_t *before,

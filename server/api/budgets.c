@@ -8,43 +8,28 @@
 
 static const char *const overrun_policies[] = { "warn", "stop", NULL };
 
+/* the declaration: a field a line or two */
+/* clang-format off */
 static const struct field budget_fields[] = {
-	{ .name = "municipality_code",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED | F_FILTER,
-	  .min = 6,
-	  .max = 6,
+	{ .name = "municipality_code", .type = FIELD_TEXT,
+	  .flags = F_REQUIRED | F_FILTER, .min = 6, .max = 6,
 	  .format = validate_cbs_code,
 	  .hint = "must be a CBS municipality code such as GM0402" },
-	{ .name = "municipality_name",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED,
-	  .min = 1,
+	{ .name = "municipality_name", .type = FIELD_TEXT,
+	  .flags = F_REQUIRED, .min = 1, .max = 200 },
+	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
 	  .max = 200 },
-	{ .name = "name",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED,
-	  .min = 1,
-	  .max = 200 },
-	{ .name = "grant_cents",
-	  .type = FIELD_CENTS,
-	  .flags = F_REQUIRED,
-	  .min = 0,
-	  .max = MONEY_MAX_CENTS },
+	{ .name = "grant_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
+	  .min = 0, .max = MONEY_MAX_CENTS },
 	{ .name = "spend_from", .type = FIELD_DATE, .flags = F_REQUIRED },
 	{ .name = "spend_until", .type = FIELD_DATE, .flags = F_REQUIRED },
-	{ .name = "decision_ref",
-	  .type = FIELD_TEXT,
-	  .flags = F_NULLABLE,
-	  .min = 0,
-	  .max = 500 },
-	{ .name = "overrun_policy",
-	  .type = FIELD_ENUM,
-	  .flags = F_FILTER,
-	  .choices = overrun_policies,
-	  .def = "warn",
+	{ .name = "decision_ref", .type = FIELD_TEXT, .flags = F_NULLABLE,
+	  .min = 0, .max = 500 },
+	{ .name = "overrun_policy", .type = FIELD_ENUM, .flags = F_FILTER,
+	  .choices = overrun_policies, .def = "warn",
 	  .hint = "must be warn or stop" },
 };
+/* clang-format on */
 
 static int budget_check(struct db_conn *c, json_t *row, const json_t *before,
 			struct npo_err *err)
@@ -82,20 +67,20 @@ const struct resource budget_resource = {
 };
 
 /* The audit trail: read-only, stored before/after shown as JSON values. */
+/* the declaration: a field a line or two */
+/* clang-format off */
 static const struct field audit_fields[] = {
 	{ .name = "at", .type = FIELD_TIME },
 	{ .name = "actor", .type = FIELD_TEXT, .flags = F_FILTER, .max = 64 },
 	{ .name = "action", .type = FIELD_TEXT, .flags = F_FILTER, .max = 16 },
 	{ .name = "entity", .type = FIELD_TEXT, .flags = F_FILTER, .max = 32 },
-	{ .name = "entity_id",
-	  .type = FIELD_REF,
-	  .flags = F_FILTER,
-	  .min = 1,
+	{ .name = "entity_id", .type = FIELD_REF, .flags = F_FILTER, .min = 1,
 	  .max = INT64_MAX },
 	{ .name = "before", .type = FIELD_TEXT, .flags = F_NULLABLE },
 	{ .name = "after", .type = FIELD_TEXT, .flags = F_NULLABLE },
 	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE },
 };
+/* clang-format on */
 
 static void audit_present(json_t *row)
 {

@@ -8,41 +8,26 @@
 #include "npo/money.h"
 #include "npo/workflow.h"
 
+/* the declaration: a field a line or two */
+/* clang-format off */
 static const struct field expenditure_fields[] = {
-	{ .name = "programme_id",
-	  .type = FIELD_REF,
-	  .flags = F_REQUIRED | F_FILTER,
-	  .min = 1,
-	  .max = INT64_MAX,
+	{ .name = "programme_id", .type = FIELD_REF,
+	  .flags = F_REQUIRED | F_FILTER, .min = 1, .max = INT64_MAX,
 	  .ref = "programmes" },
-	{ .name = "plan_id",
-	  .type = FIELD_REF,
-	  .flags = F_NULLABLE | F_FILTER,
-	  .min = 1,
-	  .max = INT64_MAX,
-	  .ref = "plans" },
-	{ .name = "amount_cents",
-	  .type = FIELD_CENTS,
-	  .flags = F_REQUIRED,
-	  .min = 1,
-	  .max = MONEY_MAX_CENTS },
+	{ .name = "plan_id", .type = FIELD_REF, .flags = F_NULLABLE | F_FILTER,
+	  .min = 1, .max = INT64_MAX, .ref = "plans" },
+	{ .name = "amount_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
+	  .min = 1, .max = MONEY_MAX_CENTS },
 	{ .name = "spent_on", .type = FIELD_DATE, .flags = F_REQUIRED },
-	{ .name = "description",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED,
-	  .min = 1,
-	  .max = 500 },
-	{ .name = "reference",
-	  .type = FIELD_TEXT,
-	  .flags = F_NULLABLE,
+	{ .name = "description", .type = FIELD_TEXT, .flags = F_REQUIRED,
+	  .min = 1, .max = 500 },
+	{ .name = "reference", .type = FIELD_TEXT, .flags = F_NULLABLE,
 	  .max = 200 },
-	{ .name = "status",
-	  .type = FIELD_ENUM,
-	  .flags = F_READONLY | F_FILTER,
-	  .choices = expenditure_states,
-	  .def = "submitted",
+	{ .name = "status", .type = FIELD_ENUM, .flags = F_READONLY | F_FILTER,
+	  .choices = expenditure_states, .def = "submitted",
 	  .hint = "must be submitted, approved, rejected or paid" },
 };
+/* clang-format on */
 
 /*
  * A declaration against a plan belongs to the plan's programme and needs an

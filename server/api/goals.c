@@ -4,29 +4,20 @@
 #include "npo/figures.h"
 #include "npo/money.h"
 
+/* the declaration: a field a line or two */
+/* clang-format off */
 static const struct field goal_fields[] = {
-	{ .name = "budget_id",
-	  .type = FIELD_REF,
-	  .flags = F_REQUIRED | F_FIXED | F_FILTER,
-	  .min = 1,
-	  .max = INT64_MAX,
+	{ .name = "budget_id", .type = FIELD_REF,
+	  .flags = F_REQUIRED | F_FIXED | F_FILTER, .min = 1, .max = INT64_MAX,
 	  .ref = "budgets" },
-	{ .name = "code",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED,
-	  .min = 1,
+	{ .name = "code", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
 	  .max = 16 },
-	{ .name = "name",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED,
-	  .min = 1,
+	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
 	  .max = 200 },
-	{ .name = "allocated_cents",
-	  .type = FIELD_CENTS,
-	  .flags = F_REQUIRED,
-	  .min = 0,
-	  .max = MONEY_MAX_CENTS },
+	{ .name = "allocated_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
+	  .min = 0, .max = MONEY_MAX_CENTS },
 };
+/* clang-format on */
 
 /* The grant holds the goals; a goal holds its programmes. */
 static size_t goal_levels(const json_t *row, struct level *out, size_t max)

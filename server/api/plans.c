@@ -8,56 +8,35 @@
 #include "npo/money.h"
 #include "npo/workflow.h"
 
+/* the declaration: a field a line or two */
+/* clang-format off */
 static const struct field plan_fields[] = {
-	{ .name = "programme_id",
-	  .type = FIELD_REF,
-	  .flags = F_REQUIRED | F_FILTER,
-	  .min = 1,
-	  .max = INT64_MAX,
+	{ .name = "programme_id", .type = FIELD_REF,
+	  .flags = F_REQUIRED | F_FILTER, .min = 1, .max = INT64_MAX,
 	  .ref = "programmes" },
-	{ .name = "school_id",
-	  .type = FIELD_REF,
-	  .flags = F_REQUIRED | F_FILTER,
-	  .min = 1,
-	  .max = INT64_MAX,
-	  .ref = "schools" },
-	{ .name = "school_year",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED | F_FILTER,
-	  .min = 9,
-	  .max = 9,
+	{ .name = "school_id", .type = FIELD_REF, .flags = F_REQUIRED | F_FILTER,
+	  .min = 1, .max = INT64_MAX, .ref = "schools" },
+	{ .name = "school_year", .type = FIELD_TEXT,
+	  .flags = F_REQUIRED | F_FILTER, .min = 9, .max = 9,
 	  .format = validate_school_year,
 	  .hint = "must be a school year such as 2024-2025" },
-	{ .name = "title",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED,
-	  .min = 1,
+	{ .name = "title", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
 	  .max = 200 },
-	{ .name = "requested_cents",
-	  .type = FIELD_CENTS,
-	  .flags = F_REQUIRED,
-	  .min = 0,
-	  .max = MONEY_MAX_CENTS },
-	{ .name = "approved_cents",
-	  .type = FIELD_CENTS,
-	  .flags = F_READONLY | F_NULLABLE,
-	  .min = 0,
-	  .max = MONEY_MAX_CENTS },
-	{ .name = "status",
-	  .type = FIELD_ENUM,
-	  .flags = F_READONLY | F_FILTER,
-	  .choices = plan_states,
-	  .def = "draft",
+	{ .name = "requested_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
+	  .min = 0, .max = MONEY_MAX_CENTS },
+	{ .name = "approved_cents", .type = FIELD_CENTS,
+	  .flags = F_READONLY | F_NULLABLE, .min = 0, .max = MONEY_MAX_CENTS },
+	{ .name = "status", .type = FIELD_ENUM, .flags = F_READONLY | F_FILTER,
+	  .choices = plan_states, .def = "draft",
 	  .hint = "must be draft, submitted, approved, rejected, withdrawn or "
 		  "settled" },
-	{ .name = "submitted_at",
-	  .type = FIELD_TIME,
+	{ .name = "submitted_at", .type = FIELD_TIME,
 	  .flags = F_READONLY | F_NULLABLE },
-	{ .name = "decided_at",
-	  .type = FIELD_TIME,
+	{ .name = "decided_at", .type = FIELD_TIME,
 	  .flags = F_READONLY | F_NULLABLE },
 	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE, .max = 2000 },
 };
+/* clang-format on */
 
 /* Once decided, only title and note may change. */
 static int plan_check(struct db_conn *c, json_t *row, const json_t *before,
@@ -84,12 +63,13 @@ static int plan_check(struct db_conn *c, json_t *row, const json_t *before,
 }
 
 /* A move's body may name approved_cents (for the approval). */
+/* the declaration: a field a line or two */
+/* clang-format off */
 static const struct field plan_move_fields[] = {
-	{ .name = "approved_cents",
-	  .type = FIELD_CENTS,
-	  .min = 0,
+	{ .name = "approved_cents", .type = FIELD_CENTS, .min = 0,
 	  .max = MONEY_MAX_CENTS },
 };
+/* clang-format on */
 
 /* Approval sets approved_cents (at most requested) and decided_at. */
 static int plan_on_move(json_t *row, const char *to, const json_t *body,

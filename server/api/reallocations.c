@@ -13,31 +13,22 @@
 #include "npo/money.h"
 #include "npo/write.h"
 
+/* the declaration: a field a line or two */
+/* clang-format off */
 static const struct field reallocation_fields[] = {
-	{ .name = "budget_id",
-	  .type = FIELD_REF,
-	  .flags = F_REQUIRED | F_FILTER,
-	  .min = 1,
-	  .max = INT64_MAX,
-	  .ref = "budgets" },
+	{ .name = "budget_id", .type = FIELD_REF, .flags = F_REQUIRED | F_FILTER,
+	  .min = 1, .max = INT64_MAX, .ref = "budgets" },
 	{ .name = "from", .type = FIELD_LINE, .flags = F_REQUIRED },
 	{ .name = "to", .type = FIELD_LINE, .flags = F_REQUIRED },
-	{ .name = "amount_cents",
-	  .type = FIELD_CENTS,
-	  .flags = F_REQUIRED,
-	  .min = 1,
-	  .max = MONEY_MAX_CENTS },
-	{ .name = "reason",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED,
-	  .min = 1,
+	{ .name = "amount_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
+	  .min = 1, .max = MONEY_MAX_CENTS },
+	{ .name = "reason", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
 	  .max = 1000 },
-	{ .name = "decision_ref",
-	  .type = FIELD_TEXT,
-	  .flags = F_NULLABLE,
+	{ .name = "decision_ref", .type = FIELD_TEXT, .flags = F_NULLABLE,
 	  .max = 500 },
 	{ .name = "decided_on", .type = FIELD_DATE, .flags = F_REQUIRED },
 };
+/* clang-format on */
 
 /* A line is a goal or a programme: its resource and its amount field. */
 static bool is_goal(const json_t *line)

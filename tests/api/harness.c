@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "npo/db.h"
+#include "../curlbuf.h"
 
 void api_init(struct api *a)
 {
@@ -73,36 +74,6 @@ void api_down(struct api *a)
 	if (a->srv)
 		api_halt(a);
 	nftw(a->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	char *p = realloc(b->p, b->len + size * n + 1);
-
-	if (!p)
-		return 0;
-	memcpy(p + b->len, ptr, size * n);
-	b->p = p;
-	b->len += size * n;
-	b->p[b->len] = '\0';
-	return size * n;
-}
-
-/* Keeps only the header block of the last response (after redirects or
- * 100 Continue). */
-static size_t on_header(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	if (size * n > 5 && strncmp(ptr, "HTTP/", 5) == 0)
-		b->len = 0;
-	return on_data(ptr, size, n, arg);
 }
 
 struct resp *api_req(struct api *a, const char *method, const char *path,

@@ -27,6 +27,7 @@
 #include "../check_main.h"
 #include "harness.h"
 #include "npo/api.h"
+#include "../curlbuf.h"
 
 static struct api a;
 
@@ -185,34 +186,6 @@ static void fp_check(const struct fp *before, const char *what)
 }
 
 /* --- requests ---------------------------------------------------------- */
-
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	char *p = realloc(b->p, b->len + size * n + 1);
-
-	if (!p)
-		return 0;
-	memcpy(p + b->len, ptr, size * n);
-	b->p = p;
-	b->len += size * n;
-	b->p[b->len] = '\0';
-	return size * n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	if (size * n > 5 && strncmp(ptr, "HTTP/", 5) == 0)
-		b->len = 0;
-	return on_data(ptr, size, n, arg);
-}
 
 struct chunks {
 	size_t left;

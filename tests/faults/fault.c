@@ -1,4 +1,5 @@
 #include "fault.h"
+#include "../curlbuf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -581,25 +582,6 @@ void fault_token(const char *db, const char *name, const char *role, char *tok,
 }
 
 /* --- HTTP -------------------------------------------------------------- */
-
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	char *p = realloc(b->p, b->len + size * n + 1);
-
-	if (!p)
-		return 0;
-	memcpy(p + b->len, ptr, size * n);
-	b->p = p;
-	b->len += size * n;
-	b->p[b->len] = '\0';
-	return size * n;
-}
 
 void http(CURL *h, unsigned short port, const char *method, const char *path,
 	  const char *token, const char *body, struct hresp *r)

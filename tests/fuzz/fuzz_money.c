@@ -15,16 +15,7 @@
 
 #include "npo/money.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 /* What money.h promises, read another way: 0 and the cents, or -1. */
 static int reference_parse(const char *s, char sep, int64_t *cents)

@@ -17,16 +17,7 @@
 #include "npo/api.h"
 #include "npo/http.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 /* The meaning of a pattern, written independently of http.c. */
 static bool reference_match(const char *pattern, const char *path, int64_t *id)

@@ -1,5 +1,6 @@
 /* Unit tests of auth.c: SHA-256, roles and the token store. */
 #include "../check_main.h"
+#include "tmpdir.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -26,28 +27,12 @@ struct fixture {
 
 static void base_make(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	ck_assert_uint_lt(snprintf(base, sizeof(base),
-				   "%s/npo-unit-auth-XXXXXX",
-				   t && *t ? t : "/tmp"),
-			  sizeof(base));
-	ck_assert_msg(mkdtemp(base) != NULL, "mkdtemp %s", base);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	tmpdir_make(base, sizeof(base), "auth");
 }
 
 static void base_remove(void)
 {
-	if (base[0])
-		nftw(base, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(base);
 }
 
 /* A fresh migrated database with one connection held. */

@@ -16,43 +16,27 @@ static bool is_upper_code(const char *s)
 static const char *const kinds[] = { "small", "large", NULL };
 
 /* Every type and every flag, with bounds that are easy to cross. */
+/* the declaration: a field a line or two */
+/* clang-format off */
 static const struct field fields[] = {
-	{ .name = "title",
-	  .type = FIELD_TEXT,
-	  .flags = F_REQUIRED,
-	  .min = 1,
-	  .max = 10 },
-	{ .name = "code",
-	  .type = FIELD_TEXT,
-	  .flags = F_FILTER,
-	  .min = 0,
-	  .max = 8,
-	  .format = is_upper_code,
+	{ .name = "title", .type = FIELD_TEXT, .flags = F_REQUIRED,
+	  .min = 1, .max = 10 },
+	{ .name = "code", .type = FIELD_TEXT, .flags = F_FILTER, .min = 0,
+	  .max = 8, .format = is_upper_code,
 	  .hint = "must be upper-case letters" },
-	{ .name = "note",
-	  .type = FIELD_TEXT,
-	  .flags = F_NULLABLE,
-	  .min = 0,
+	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE, .min = 0,
 	  .max = 5 },
 	{ .name = "count", .type = FIELD_INT, .min = -10, .max = 100 },
-	{ .name = "amount",
-	  .type = FIELD_CENTS,
-	  .flags = F_REQUIRED | F_FIXED,
-	  .min = 0,
-	  .max = MONEY_MAX_CENTS },
+	{ .name = "amount", .type = FIELD_CENTS,
+	  .flags = F_REQUIRED | F_FIXED, .min = 0, .max = MONEY_MAX_CENTS },
 	{ .name = "day", .type = FIELD_DATE, .flags = F_NULLABLE },
-	{ .name = "kind",
-	  .type = FIELD_ENUM,
-	  .flags = F_FILTER,
-	  .choices = kinds,
-	  .def = "small" },
-	{ .name = "parent",
-	  .type = FIELD_REF,
-	  .flags = F_NULLABLE,
-	  .min = 1,
+	{ .name = "kind", .type = FIELD_ENUM, .flags = F_FILTER,
+	  .choices = kinds, .def = "small" },
+	{ .name = "parent", .type = FIELD_REF, .flags = F_NULLABLE, .min = 1,
 	  .max = INT64_MAX },
 	{ .name = "stamp", .type = FIELD_TIME, .flags = F_READONLY },
 };
+/* clang-format on */
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 /* Parses a literal JSON body; fails the test on a typo in it. */
