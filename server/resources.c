@@ -1,11 +1,11 @@
-/* The one registry of the declared resources (resource.h). */
+/* The one registry of the declared resources (resource.h, resources.def). */
 #include "npo/resource.h"
 
 #include "npo/util.h"
 
 const struct resource *const resources[] = {
-	&budget_resource,	&goal_resource,	  &programme_resource,
-	&reallocation_resource, &school_resource, &plan_resource,
-	&expenditure_resource,	&audit_resource,
+#define RESOURCE(name) &name##_resource,
+#include "npo/resources.def"
+#undef RESOURCE
 };
 const size_t nresources = ARRAY_SIZE(resources);

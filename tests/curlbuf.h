@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct buf {
-	char *p;  /* NUL-terminated; free it */
+	char *p; /* NUL-terminated; free it */
 	size_t len;
 };
 

@@ -71,14 +71,9 @@ struct resource {
 	enum role read_role;
 };
 
-extern const struct resource budget_resource;
-extern const struct resource goal_resource;
-extern const struct resource programme_resource;
-extern const struct resource reallocation_resource;
-extern const struct resource school_resource;
-extern const struct resource plan_resource;
-extern const struct resource expenditure_resource;
-extern const struct resource audit_resource;
+#define RESOURCE(name) extern const struct resource name##_resource;
+#include "npo/resources.def"
+#undef RESOURCE
 
 /* Every resource, in the order of the API's description and the export. */
 extern const struct resource *const resources[];
