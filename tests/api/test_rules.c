@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CHECK_CASES
 #include "../check_main.h"
 #include "harness.h"
+#include "npo/util.h"
 
 static struct api a;
 
@@ -566,133 +568,100 @@ START_TEST(plan_moves_not_in_the_workflow_are_409_with_allowed)
 }
 END_TEST
 
-START_TEST(expenditure_moves_and_refusals)
+/*
+ * The workflows of expenditures and programmes, written out: from every
+ * status, every move the workflow has succeeds (one version more), and every
+ * other one is 409 transition_not_allowed naming the moves there are, and
+ * changes nothing.
+ */
+static const struct workflow_case {
+	const char *kind; /* the collection */
+	const char *states[4];
+	const char *allowed[4][3]; /* from states[i], NULL-ended */
+	const char *path[4][3];	   /* from the first status into states[i] */
+} workflows[] = {
+	{ "expenditures",
+	  { "submitted", "approved", "rejected", "paid" },
+	  { { "approved", "rejected" }, { "paid" }, { NULL }, { NULL } },
+	  { { NULL }, { "approved" }, { "rejected" }, { "approved", "paid" } } },
+	{ "programmes",
+	  { "planned", "active", "completed", "stopped" },
+	  { { "active", "stopped" },
+	    { "completed", "stopped" },
+	    { NULL },
+	    { NULL } },
+	  { { NULL }, { "active" }, { "active", "completed" }, { "stopped" } } },
+};
+
+/* A new row of w's kind in states[i], moved there along path[i]. */
+static long long row_in(const struct workflow_case *w, const struct fx *f,
+			size_t i)
 {
-	static const char *const states[] = { "submitted", "approved",
-					      "rejected", "paid" };
-	static const char *const from_submitted[] = { "approved", "rejected",
-						      NULL };
-	static const char *const from_approved[] = { "paid", NULL };
-	static const char *const none[] = { NULL };
-	struct fx f = fixture(1000000, "warn");
-	long long e = mk_exp(f.programme, 0, 1000);
-	long long rej = mk_exp(f.programme, 0, 1000);
-	struct resp *r;
+	long long id = strcmp(w->kind, "expenditures") == 0
+			       ? mk_exp(f->programme, 0, 1000)
+			       : mk_programme(f->goal, 0);
 
-	r = get("/api/v1/expenditures/%lld", e);
-	ck_assert_str_eq(jstr(r, "status"), "submitted");
-	resp_free(r);
-	r = move("expenditures", e, "approved", -1, "gecontroleerd");
-	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(jstr(r, "status"), "approved");
-	ck_assert_int_eq(jint(r, "version"), 2);
-	resp_free(r);
-	r = move("expenditures", e, "paid", -1, NULL);
-	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(jstr(r, "status"), "paid");
-	ck_assert_int_eq(jint(r, "version"), 3);
-	resp_free(r);
-	r = move("expenditures", rej, "rejected", -1, NULL);
-	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(jstr(r, "status"), "rejected");
-	resp_free(r);
-
-	for (size_t i = 0; i < 4; i++) {
-		const char *from = states[i];
-		const char *const *allowed =
-			strcmp(from, "submitted") == 0	? from_submitted
-			: strcmp(from, "approved") == 0 ? from_approved
-							: none;
-		long long id = exp_in(f.programme, from);
-		json_t *before = get_json("/api/v1/expenditures/%lld", id);
-		long long audit = audit_total();
-
-		for (size_t j = 0; j < 4; j++) {
-			char what[64];
-			json_t *now;
-
-			if (listed(allowed, states[j]))
-				continue;
-			snprintf(what, sizeof(what), "expenditure %s -> %s",
-				 from, states[j]);
-			r = move("expenditures", id, states[j], -1, NULL);
-			assert_refused(r, what, from, allowed);
-			resp_free(r);
-			now = get_json("/api/v1/expenditures/%lld", id);
-			ck_assert_msg(json_equal(before, now), "%s changed it",
-				      what);
-			json_decref(now);
-		}
-		ck_assert_int_eq(audit_total(), audit);
-		json_decref(before);
-	}
+	for (const char *const *m = w->path[i]; *m; m++)
+		move_ok(w->kind, id, *m, -1);
+	return id;
 }
-END_TEST
 
-START_TEST(programme_moves_and_refusals)
+START_TEST(moves_of_every_workflow_as_written)
 {
-	static const char *const states[] = { "planned", "active", "completed",
-					      "stopped" };
-	static const char *const from_planned[] = { "active", "stopped", NULL };
-	static const char *const from_active[] = { "completed", "stopped",
-						   NULL };
-	static const char *const none[] = { NULL };
 	struct fx f = fixture(1000000, "warn");
-	long long p1 = mk_programme(f.goal, 0), p2 = mk_programme(f.goal, 0);
-	long long p3 = mk_programme(f.goal, 0);
+	char path[64], what[96];
 	struct resp *r;
 
-	r = get("/api/v1/programmes/%lld", p1);
-	ck_assert_str_eq(jstr(r, "status"), "planned");
-	resp_free(r);
-	r = move("programmes", p1, "active", -1, "gestart");
-	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(jstr(r, "status"), "active");
-	ck_assert_int_eq(jint(r, "version"), 2);
-	resp_free(r);
-	r = move("programmes", p1, "completed", -1, NULL);
-	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(jstr(r, "status"), "completed");
-	resp_free(r);
-	r = move("programmes", p2, "stopped", -1, NULL);
-	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(jstr(r, "status"), "stopped");
-	resp_free(r);
-	move_ok("programmes", p3, "active", -1);
-	r = move("programmes", p3, "stopped", -1, NULL);
-	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(jstr(r, "status"), "stopped");
-	resp_free(r);
+	for (size_t k = 0; k < ARRAY_SIZE(workflows); k++) {
+		const struct workflow_case *w = &workflows[k];
 
-	/* completed -> stopped is refused, and everything else not listed */
-	for (size_t i = 0; i < 4; i++) {
-		const char *from = states[i];
-		const char *const *allowed =
-			strcmp(from, "planned") == 0  ? from_planned
-			: strcmp(from, "active") == 0 ? from_active
-						      : none;
-		long long id = programme_in(f.goal, from);
-		json_t *before = get_json("/api/v1/programmes/%lld", id);
-		long long audit = audit_total();
+		for (size_t i = 0; i < 4; i++) {
+			const char *from = w->states[i];
+			long long id;
+			json_t *before;
+			long long audit;
 
-		for (size_t j = 0; j < 4; j++) {
-			char what[64];
-			json_t *now;
+			/* every move there is */
+			for (const char *const *to = w->allowed[i]; *to; to++) {
+				id = row_in(w, &f, i);
+				snprintf(path, sizeof(path), "/api/v1/%s/%%lld",
+					 w->kind);
+				before = get_json(path, id);
+				r = move(w->kind, id, *to, -1, "gecontroleerd");
+				ck_assert_msg(r->status == 200,
+					      "%s %s -> %s: %ld", w->kind, from,
+					      *to, r->status);
+				ck_assert_str_eq(jstr(r, "status"), *to);
+				ck_assert_int_eq(jint(r, "version"),
+						 jget(before, "version") + 1);
+				resp_free(r);
+				json_decref(before);
+			}
+			/* and no other */
+			id = row_in(w, &f, i);
+			snprintf(path, sizeof(path), "/api/v1/%s/%%lld",
+				 w->kind);
+			before = get_json(path, id);
+			ck_assert_str_eq(jgets(before, "status"), from);
+			audit = audit_total();
+			for (size_t j = 0; j < 4; j++) {
+				json_t *now;
 
-			if (listed(allowed, states[j]))
-				continue;
-			snprintf(what, sizeof(what), "programme %s -> %s", from,
-				 states[j]);
-			r = move("programmes", id, states[j], -1, NULL);
-			assert_refused(r, what, from, allowed);
-			resp_free(r);
-			now = get_json("/api/v1/programmes/%lld", id);
-			ck_assert_msg(json_equal(before, now), "%s changed it",
-				      what);
-			json_decref(now);
+				if (listed(w->allowed[i], w->states[j]))
+					continue;
+				snprintf(what, sizeof(what), "%s %s -> %s",
+					 w->kind, from, w->states[j]);
+				r = move(w->kind, id, w->states[j], -1, NULL);
+				assert_refused(r, what, from, w->allowed[i]);
+				resp_free(r);
+				now = get_json(path, id);
+				ck_assert_msg(json_equal(before, now),
+					      "%s changed it", what);
+				json_decref(now);
+			}
+			ck_assert_int_eq(audit_total(), audit);
+			json_decref(before);
 		}
-		ck_assert_int_eq(audit_total(), audit);
-		json_decref(before);
 	}
 }
 END_TEST
@@ -2363,19 +2332,68 @@ START_TEST(one_uncountable_budget_leaves_the_front_page_standing)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
+/* --- eligibility: costs outside the spending period ---------------------- */
+
+/* A cost dated outside spend_from..spend_until (2021-07-01..2030-07-31 here)
+ * is not eligible: the status warns about each one, by id and amount, as
+ * long as it is not rejected; the bounds themselves are inside. */
+START_TEST(costs_outside_the_period_warn_until_rejected)
 {
-	tcase_add_checked_fixture(tc, setup, teardown);
+	struct fx f = fixture(100000, "warn");
+	static const struct {
+		const char *on;
+		bool outside;
+	} dates[] = {
+		{ "2021-06-30", true },
+		{ "2021-07-01", false },
+		{ "2030-07-31", false },
+		{ "2030-08-01", true },
+	};
+	long long ids[ARRAY_SIZE(dates)], amount = 0;
+	struct resp *r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(dates); i++)
+		ids[i] = create(
+			"/api/v1/expenditures",
+			json_pack("{s:I, s:I, s:s, s:s}", "programme_id",
+				  (json_int_t)f.programme, "amount_cents",
+				  (json_int_t)(100 + i), "spent_on",
+				  dates[i].on, "description", "Factuur"));
+	for (size_t i = 0; i < ARRAY_SIZE(dates); i++) {
+		ck_assert_msg(has_warning(f.budget, "outside_period",
+					  "expenditure", ids[i],
+					  &amount) == dates[i].outside,
+			      "a cost on %s", dates[i].on);
+		if (dates[i].outside)
+			ck_assert_int_eq(amount, 100 + (long long)i);
+	}
+	/* a rejected one is no cost at all */
+	r = move("expenditures", ids[0], "rejected", -1, NULL);
+	ck_assert_int_eq(r->status, 200);
+	resp_free(r);
+	ck_assert(!has_warning(f.budget, "outside_period", "expenditure",
+			       ids[0], NULL));
+	ck_assert(has_warning(f.budget, "outside_period", "expenditure", ids[3],
+			      NULL));
+}
+END_TEST
+
+/* One test case per heading of the rules, each of which runs alone with
+ * CK_RUN_CASE=<name>. */
+static void add_cases(Suite *s)
+{
+	TCase *tc = test_case(s, "workflows", setup, teardown);
+
 	tcase_add_test(tc, plan_moves_from_draft_to_settled);
 	tcase_add_test(tc, plan_is_rejected_or_withdrawn);
 	tcase_add_test(tc, plan_moves_not_in_the_workflow_are_409_with_allowed);
-	tcase_add_test(tc, expenditure_moves_and_refusals);
-	tcase_add_test(tc, programme_moves_and_refusals);
+	tcase_add_test(tc, moves_of_every_workflow_as_written);
 	tcase_add_test(tc, status_bodies_are_validated);
 	tcase_add_test(tc, status_is_read_only_in_create_and_patch);
 	tcase_add_test(tc, status_moves_need_a_write_token);
-	tcase_add_test(tc, status_moves_are_audited_with_their_note);
 	tcase_add_test(tc, only_what_is_in_its_first_status_can_be_deleted);
+
+	tc = test_case(s, "overruns", setup, teardown);
 	tcase_add_test(tc, goals_above_the_grant_warn);
 	tcase_add_test(tc, goals_above_the_grant_stop);
 	tcase_add_test(tc, programmes_above_their_goal_warn);
@@ -2388,6 +2406,12 @@ static void add_tests(TCase *tc)
 		tc, declarations_need_an_approved_plan_of_the_same_programme);
 	tcase_add_test(tc,
 		       a_write_that_reduces_an_overrun_is_allowed_under_stop);
+	tcase_add_test(tc, costs_outside_the_period_warn_until_rejected);
+	tcase_add_test(tc, writes_that_make_a_figure_uncountable_are_refused);
+	tcase_add_test(tc,
+		       one_uncountable_budget_leaves_the_front_page_standing);
+
+	tc = test_case(s, "reallocations", setup, teardown);
 	tcase_add_test(tc, reallocation_between_two_goals);
 	tcase_add_test(tc, reallocation_between_two_programmes);
 	tcase_add_test(tc, reallocation_never_goes_below_committed_or_spent);
@@ -2401,15 +2425,19 @@ static void add_tests(TCase *tc)
 		tc,
 		reallocation_between_programmes_of_two_goals_keeps_the_goal_rule);
 	tcase_add_test(tc, reallocation_between_programmes_of_two_goals_warns);
+
+	tc = test_case(s, "locking", setup, teardown);
 	tcase_add_test(tc, status_move_with_a_stale_if_match_is_412);
 	tcase_add_test(tc, decided_plans_and_expenditures_are_locked);
+
+	tc = test_case(s, "concurrency", setup, teardown);
 	tcase_add_test(tc, concurrent_plan_approvals_never_over_commit);
 	tcase_add_test(
 		tc, concurrent_expenditure_approvals_never_over_spend_a_plan);
+
+	tc = test_case(s, "audit", setup, teardown);
+	tcase_add_test(tc, status_moves_are_audited_with_their_note);
 	tcase_add_test(tc, audit_has_a_row_for_each_kind_of_change);
-	tcase_add_test(tc, writes_that_make_a_figure_uncountable_are_refused);
-	tcase_add_test(tc,
-		       one_uncountable_budget_leaves_the_front_page_standing);
 }
 
-CHECK_MAIN("rules")
+CHECK_MAIN_CASES("rules")
