@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../check_main.h"
+#include "fixture.h"
 #include "harness.h"
 
 static struct api a;
@@ -24,22 +25,6 @@ static void create_hilversum(void)
 
 	ck_assert_msg(r->status == 201, "%s", r->body);
 	resp_free(r);
-}
-
-/* Creates a budget for municipality code; returns its id. */
-static long long create_budget(const char *code)
-{
-	struct resp *r =
-		api_json(&a, "POST", "/api/v1/budgets", a.write,
-			 "{s:s, s:s, s:s, s:I, s:s, s:s}", "municipality_code",
-			 code, "municipality_name", "Gemeente", "name", "NPO",
-			 "grant_cents", (json_int_t)100000, "spend_from",
-			 "2021-07-01", "spend_until", "2025-07-31");
-	long long id = jint(r, "id");
-
-	ck_assert_msg(r->status == 201, "%s", r->body);
-	resp_free(r);
-	return id;
 }
 
 static const char *const *if_match(const char *etag)
@@ -343,7 +328,8 @@ START_TEST(list_pages_by_id_with_next_and_link)
 	const json_t *items;
 
 	for (int i = 0; i < 5; i++)
-		create_budget(i % 2 ? "GM0406" : "GM0402");
+		fx_budget(&a, (struct fx_budget){ .gm = i % 2 ? "GM0406"
+							      : "GM0402" });
 	r = api_req(&a, "GET", "/api/v1/budgets?limit=2", a.read, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
 	items = json_object_get(r->json, "items");
@@ -358,7 +344,7 @@ START_TEST(list_pages_by_id_with_next_and_link)
 	snprintf(next, sizeof(next), "%s", jstr(r, "next"));
 	resp_free(r);
 	/* a row added between pages shows up on a later page, none twice */
-	create_budget("GM0402");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402" });
 	r = api_req(&a, "GET", next, a.read, NULL, NULL);
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_integer_value(json_object_get(

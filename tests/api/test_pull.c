@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../check_main.h"
+#include "fixture.h"
 #include "harness.h"
 
 static struct api a;
@@ -44,44 +45,6 @@ static const char *const dash_origin[] = { "http://dash.example" };
 static const char *const any_origin[] = { "*" };
 
 /* --- helpers ------------------------------------------------------------- */
-
-/* The id of what r created (201); frees r. */
-static long long created(struct resp *r)
-{
-	long long id;
-
-	ck_assert_msg(r->status == 201, "create: %ld %s", r->status, r->body);
-	id = jint(r, "id");
-	ck_assert_int_gt(id, 0);
-	resp_free(r);
-	return id;
-}
-
-static long long new_budget(const char *code, const char *name)
-{
-	return created(api_json(&a, "POST", "/api/v1/budgets", a.write,
-				"{s:s, s:s, s:s, s:I, s:s, s:s}",
-				"municipality_code", code, "municipality_name",
-				"Gemeente", "name", name, "grant_cents",
-				(json_int_t)100000000, "spend_from",
-				"2021-07-01", "spend_until", "2025-07-31"));
-}
-
-static long long new_goal(long long budget, const char *code)
-{
-	return created(api_json(
-		&a, "POST", "/api/v1/goals", a.write, "{s:I, s:s, s:s, s:I}",
-		"budget_id", (json_int_t)budget, "code", code, "name",
-		"Bestedingsdoel", "allocated_cents", (json_int_t)100000));
-}
-
-static long long new_school(const char *code, const char *name)
-{
-	return created(api_json(&a, "POST", "/api/v1/schools", a.write,
-				"{s:s, s:s, s:s, s:s}", "code", code, "name",
-				name, "sector", "po", "municipality_code",
-				"GM0363"));
-}
 
 /* GET path with one extra header line (or none). */
 static struct resp *get1(const char *path, const char *token,
@@ -292,8 +255,11 @@ static const char *token_for(size_t i)
 START_TEST(lists_and_status_answer_304_while_nothing_changed)
 {
 	start();
-	new_budget("GM0402", "NPO");
-	new_goal(1, "1");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 100000 });
 	for (size_t i = 0; i < NPOLLED; i++) {
 		const char *path = polled[i].path;
 		struct resp *r = get1(path, token_for(i), NULL);
@@ -351,9 +317,13 @@ START_TEST(another_query_has_another_etag)
 	struct resp *r;
 
 	start();
-	new_budget("GM0402", "NPO");
-	new_goal(1, "1");
-	new_goal(1, "2");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 100000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 100000 });
 	for (size_t i = 0; i < N; i++)
 		etag_of(paths[i], a.read, tags[i]);
 	/* the same path, asked as CSV by Accept */
@@ -399,11 +369,14 @@ START_TEST(any_write_changes_the_etag_and_a_refused_one_does_not)
 	struct resp *r;
 
 	start();
-	new_budget("GM0402", "NPO");
-	new_goal(1, "1");
-	created(api_json(&a, "POST", "/api/v1/programmes", a.write,
-			 "{s:I, s:s, s:I}", "goal_id", (json_int_t)1, "name",
-			 "Zomerschool", "budget_cents", (json_int_t)50000));
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 50000 });
 	for (size_t i = 0; i < NPOLLED; i++)
 		etag_of(polled[i].path, token_for(i), tags[i]);
 
@@ -475,7 +448,9 @@ START_TEST(any_write_changes_the_etag_and_a_refused_one_does_not)
 	resp_free(r);
 
 	/* a write to another resource (a school) changes every tag */
-	new_school("10AB00", "OBS De Linde");
+	fx_school(&a, (struct fx_school){ .code = "10AB00",
+					  .name = "OBS De Linde",
+					  .gm = "GM0363" });
 	for (size_t i = 0; i < NPOLLED; i++) {
 		ck_assert_msg(revalidate(polled[i].path, token_for(i),
 					 tags[i]) == 200,
@@ -502,8 +477,11 @@ START_TEST(an_item_keeps_its_version_as_etag)
 	struct resp *r;
 
 	start();
-	new_budget("GM0402", "NPO");
-	new_goal(1, "1");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 100000 });
 	r = api_req(&a, "GET", "/api/v1/goals/1", a.read, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_str_eq(resp_header(r, "ETag"), "\"1\"");
@@ -525,12 +503,16 @@ START_TEST(paging_stays_correct_while_rows_are_inserted)
 	int pages = 0;
 
 	start();
-	new_budget("GM0402", "NPO");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
 	for (int k = 1; k <= 5; k++) {
 		char code[4];
 
 		snprintf(code, sizeof(code), "%d", k);
-		new_goal(1, code);
+		fx_goal(&a, (struct fx_goal){ .budget = 1,
+					      .code = code,
+					      .allocated = 100000 });
 	}
 	r = api_req(&a, "GET", "/api/v1/goals?limit=2", a.read, NULL, NULL);
 	for (;;) {
@@ -549,7 +531,10 @@ START_TEST(paging_stays_correct_while_rows_are_inserted)
 				char code[4];
 
 				snprintf(code, sizeof(code), "%d", k);
-				new_goal(1, code);
+				fx_goal(&a, (struct fx_goal){ .budget = 1,
+							      .code = code,
+							      .allocated =
+								      100000 });
 			}
 		if (json_is_null(json_object_get(r->json, "next"))) {
 			ck_assert_ptr_null(resp_header(r, "Link"));
@@ -591,7 +576,9 @@ START_TEST(an_allowed_origin_gets_cors_headers)
 	const char *expose;
 
 	start_cors(dash_origin, 1);
-	new_budget("GM0402", "NPO");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
 	r = get1("/api/v1/goals", a.read, "Origin: http://dash.example");
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_str_eq(resp_header(r, "Access-Control-Allow-Origin"),
@@ -699,8 +686,11 @@ START_TEST(preflight_answers_204_without_a_token_and_writes_nothing)
 	struct resp *r;
 
 	start_cors(dash_origin, 1);
-	new_budget("GM0402", "NPO");
-	new_goal(1, "1");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 100000 });
 	etag_of("/api/v1/goals", a.read, tag);
 	r = api_req(&a, "GET", "/api/v1/audit?count=true", a.admin, NULL, NULL);
 	audit = jint(r, "total");
@@ -1025,12 +1015,16 @@ START_TEST(csv_without_limit_has_every_row)
 	json_t *rows;
 
 	start();
-	new_budget("GM0402", "NPO");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
 	for (int k = 1; k <= 250; k++) {
 		char code[8];
 
 		snprintf(code, sizeof(code), "%d", k);
-		new_goal(1, code);
+		fx_goal(&a, (struct fx_goal){ .budget = 1,
+					      .code = code,
+					      .allocated = 100000 });
 	}
 	r = api_req(&a, "GET", "/api/v1/goals?format=csv", a.read, NULL, NULL);
 	assert_csv_answer(r, "goals.csv");
@@ -1126,9 +1120,17 @@ START_TEST(csv_neutralises_formulas_and_quotes_rfc4180)
 
 	start_demo();
 	ck_assert_int_eq(
-		new_budget("GM0363", "=HYPERLINK(\"http://x\",\"klik\")"), 3);
+		fx_budget(&a,
+			  (struct fx_budget){
+				  .gm = "GM0363",
+				  .name = "=HYPERLINK(\"http://x\",\"klik\")",
+				  .grant = 100000000 }),
+		3);
 	for (size_t i = 0; i < N; i++)
-		ids[i] = new_school(schools[i].code, schools[i].name);
+		ids[i] = fx_school(&a,
+				   (struct fx_school){ .code = schools[i].code,
+						       .name = schools[i].name,
+						       .gm = "GM0363" });
 
 	r = api_req(&a, "GET", "/api/v1/budgets?format=csv&fields=id,name",
 		    a.read, NULL, NULL);
@@ -1421,11 +1423,14 @@ START_TEST(a_large_csv_streams_complete_and_chunked)
 	bool in_order = true;
 
 	start();
-	new_budget("GM0402", "NPO");
-	new_goal(1, "1");
-	created(api_json(&a, "POST", "/api/v1/programmes", a.write,
-			 "{s:I, s:s, s:I}", "goal_id", (json_int_t)1, "name",
-			 "Zomerschool", "budget_cents", (json_int_t)50000));
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 50000 });
 	api_halt(&a);
 	insert_expenditures(0);
 	api_start(&a);
@@ -1471,11 +1476,14 @@ END_TEST
 static void start_with_a_large_table(void)
 {
 	start();
-	new_budget("GM0402", "NPO");
-	new_goal(1, "1");
-	created(api_json(&a, "POST", "/api/v1/programmes", a.write,
-			 "{s:I, s:s, s:I}", "goal_id", (json_int_t)1, "name",
-			 "Zomerschool", "budget_cents", (json_int_t)50000));
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 50000 });
 	api_halt(&a);
 	insert_expenditures(200);
 	api_start(&a);
@@ -1634,7 +1642,9 @@ START_TEST(a_csv_is_served_while_the_other_workers_are_busy)
 	long status;
 
 	start();
-	new_budget("GM0402", "NPO");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
 	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -1757,8 +1767,11 @@ START_TEST(head_of_a_csv_list)
 	char tag[64];
 
 	start();
-	new_budget("GM0402", "NPO");
-	new_goal(1, "1");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 100000 });
 	etag_of("/api/v1/goals?format=csv", a.read, tag);
 	r = api_req(&a, "HEAD", "/api/v1/goals?format=csv", a.read, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
@@ -1808,7 +1821,9 @@ START_TEST(if_none_match_star_does_not_hide_errors)
 	}
 	ck_assert_msg(wrong[0] == '\0', "with If-None-Match: * %s", wrong);
 	/* where there is an answer, * names it */
-	new_budget("GM0402", "NPO");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
 	r = get1("/api/v1/budgets/1/status", a.read, "If-None-Match: *");
 	ck_assert_int_eq(r->status, 304);
 	resp_free(r);
@@ -1827,7 +1842,9 @@ START_TEST(front_page_csv_has_its_header_without_budgets)
 	assert_csv_answer(r, "status.csv");
 	first_line(r, empty, sizeof(empty));
 	resp_free(r);
-	new_budget("GM0402", "NPO");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
 	r = api_req(&a, "GET", "/api/v1/status?format=csv", a.read, NULL, NULL);
 	first_line(r, full, sizeof(full));
 	ck_assert_msg(strncmp(full, "budget_id,", 10) == 0, "%s", full);
@@ -1854,9 +1871,13 @@ START_TEST(repeated_gets_are_the_same_and_see_every_write)
 	struct resp *r1, *r2;
 
 	start();
-	new_budget("GM0402", "NPO");
-	new_goal(1, "1");
-	new_goal(1, "2");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+					  .name = "NPO",
+					  .grant = 100000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 100000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 100000 });
 	r1 = get1("/api/v1/budgets/1/status", a.read, NULL);
 	r2 = get1("/api/v1/budgets/1/status", a.read, NULL);
 	ck_assert_int_eq(r1->status, 200);
@@ -1885,7 +1906,8 @@ START_TEST(repeated_gets_are_the_same_and_see_every_write)
 	}
 
 	/* a write, and the next answer is computed from it */
-	new_goal(1, "3");
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "3", .allocated = 100000 });
 	r2 = get1("/api/v1/budgets/1/status", a.read, NULL);
 	ck_assert_int_eq(r2->status, 200);
 	ck_assert_str_ne(resp_header(r1, "ETag"), resp_header(r2, "ETag"));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../check_main.h"
+#include "fixture.h"
 #include "harness.h"
 
 static struct api a;
@@ -48,84 +49,6 @@ static struct resp *call(const char *method, const char *path,
 	r = vcall(method, path, token, fmt, ap);
 	va_end(ap);
 	return r;
-}
-
-/* POSTs to a collection as the writer; asserts 201; returns the id. */
-static long long create(const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static long long create(const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	struct resp *r;
-	long long id;
-
-	va_start(ap, fmt);
-	r = vcall("POST", path, a.write, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r->status == 201, "POST %s: %ld %s", path, r->status,
-		      r->body);
-	id = jint(r, "id");
-	ck_assert_int_gt(id, 0);
-	resp_free(r);
-	return id;
-}
-
-static long long budget(const char *gm)
-{
-	return create("/api/v1/budgets",
-		      "{\"municipality_code\":\"%s\",\"municipality_name\":"
-		      "\"Gemeente\",\"name\":\"NPO\",\"grant_cents\":10000000,"
-		      "\"spend_from\":\"2021-07-01\","
-		      "\"spend_until\":\"2025-07-31\"}",
-		      gm);
-}
-
-static long long goal(long long budget_id, const char *code)
-{
-	return create("/api/v1/goals",
-		      "{\"budget_id\":%lld,\"code\":\"%s\",\"name\":\"Doel\","
-		      "\"allocated_cents\":1000000}",
-		      budget_id, code);
-}
-
-static long long programme(long long goal_id)
-{
-	return create("/api/v1/programmes",
-		      "{\"goal_id\":%lld,\"name\":\"Zomerschool\","
-		      "\"budget_cents\":100000}",
-		      goal_id);
-}
-
-static long long school(const char *code, const char *sector, const char *gm)
-{
-	return create("/api/v1/schools",
-		      "{\"code\":\"%s\",\"name\":\"De Regenboog\","
-		      "\"sector\":\"%s\",\"municipality_code\":\"%s\"}",
-		      code, sector, gm);
-}
-
-static long long plan(long long programme_id, long long school_id,
-		      const char *year)
-{
-	return create("/api/v1/plans",
-		      "{\"programme_id\":%lld,\"school_id\":%lld,"
-		      "\"school_year\":\"%s\",\"title\":\"Leesinterventie\","
-		      "\"requested_cents\":5000}",
-		      programme_id, school_id, year);
-}
-
-/* An expenditure on a programme, against plan_id unless it is 0. */
-static long long expenditure(long long programme_id, long long plan_id)
-{
-	char plan_json[32] = "null";
-
-	if (plan_id)
-		snprintf(plan_json, sizeof(plan_json), "%lld", plan_id);
-	return create("/api/v1/expenditures",
-		      "{\"programme_id\":%lld,\"plan_id\":%s,"
-		      "\"amount_cents\":1000,\"spent_on\":\"2024-03-01\","
-		      "\"description\":\"Factuur\"}",
-		      programme_id, plan_json);
 }
 
 /* POST /api/v1/{kind}/{id}/status with body; asserts 200. */
@@ -257,7 +180,7 @@ START_TEST(goal_create_answers_201_and_checks_its_budget)
 {
 	struct resp *r;
 
-	budget("GM0402");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
 	r = api_req(
 		&a, "POST", "/api/v1/goals", a.write,
 		"{\"budget_id\":1,\"code\":\"1\",\"name\":"
@@ -317,11 +240,20 @@ START_TEST(goal_budget_id_is_fixed_and_filters)
 {
 	struct resp *r;
 
-	budget("GM0402");
-	budget("GM0406");
-	goal(1, "1");
-	goal(1, "2");
-	goal(2, "1");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "2",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 2,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
 	expect_422(api_req(&a, "PATCH", "/api/v1/goals/1", a.write,
 			   "{\"budget_id\":2}", NULL),
 		   "budget_id", "fixed", "PATCH budget_id");
@@ -356,9 +288,12 @@ START_TEST(goal_code_is_unique_within_its_budget)
 {
 	struct resp *r;
 
-	budget("GM0402");
-	budget("GM0406");
-	goal(1, "1");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
 	r = api_req(&a, "POST", "/api/v1/goals", a.write,
 		    "{\"budget_id\":1,\"code\":\"1\",\"name\":\"Nogmaals\","
 		    "\"allocated_cents\":1}",
@@ -367,9 +302,17 @@ START_TEST(goal_code_is_unique_within_its_budget)
 	ck_assert_str_eq(jstr(r, "code"), "duplicate");
 	resp_free(r);
 	/* the same code in another budget is another goal */
-	ck_assert_int_eq(goal(2, "1"), 2);
+	ck_assert_int_eq(fx_goal(&a, (struct fx_goal){ .budget = 2,
+						       .code = "1",
+						       .name = "Doel",
+						       .allocated = 1000000 }),
+			 2);
 	/* and a PATCH cannot make a clash either */
-	ck_assert_int_eq(goal(1, "2"), 3);
+	ck_assert_int_eq(fx_goal(&a, (struct fx_goal){ .budget = 1,
+						       .code = "2",
+						       .name = "Doel",
+						       .allocated = 1000000 }),
+			 3);
 	expect(api_req(&a, "PATCH", "/api/v1/goals/3", a.write,
 		       "{\"code\":\"1\"}", NULL),
 	       409, "duplicate", "PATCH code to a taken one");
@@ -383,11 +326,21 @@ START_TEST(referenced_budgets_and_goals_cannot_be_deleted)
 {
 	struct resp *r;
 
-	budget("GM0402");
-	goal(1, "1");
-	goal(1, "2");
-	programme(1);
-	programme(1);
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "2",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
 	r = api_req(&a, "DELETE", "/api/v1/budgets/1", a.write, NULL, NULL);
 	ck_assert_msg(r->status == 409, "%s", r->body);
 	ck_assert_str_eq(jstr(r, "code"), "referenced");
@@ -427,10 +380,16 @@ START_TEST(programme_takes_its_budget_from_its_goal)
 {
 	struct resp *r;
 
-	budget("GM0402");
-	budget("GM0406");
-	goal(1, "1");
-	goal(2, "1");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 2,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
 	r = api_req(&a, "POST", "/api/v1/programmes", a.write,
 		    "{\"goal_id\":2,\"name\":\"Zomerschool\",\"partner\":null,"
 		    "\"owner\":\"J. de Vries\",\"budget_cents\":20000,"
@@ -515,12 +474,23 @@ START_TEST(programme_stays_in_its_budget_and_its_period_runs_forward)
 {
 	struct resp *r;
 
-	budget("GM0402");
-	budget("GM0406");
-	goal(1, "1");
-	goal(1, "2");
-	goal(2, "1");
-	programme(1);
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "2",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 2,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
 	/* a goal of another budget */
 	expect_422(api_req(&a, "PATCH", "/api/v1/programmes/1", a.write,
 			   "{\"goal_id\":3}", NULL),
@@ -571,15 +541,32 @@ END_TEST
 
 START_TEST(programme_filters_by_budget_goal_and_status)
 {
-	budget("GM0402");
-	budget("GM0406");
-	goal(1, "1");
-	goal(1, "2");
-	goal(2, "1");
-	programme(1);
-	programme(2);
-	programme(3);
-	programme(1);
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "2",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 2,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 2,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 3,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
 	move("programmes", 2, "{\"status\":\"active\"}");
 	ASSERT_IDS("/api/v1/programmes?budget_id=1", "1,2,4");
 	ASSERT_IDS("/api/v1/programmes?budget_id=2", "3");
@@ -635,7 +622,10 @@ START_TEST(school_code_sector_and_municipality_are_checked)
 	}
 	for (size_t i = 0; i < sizeof(sectors) / sizeof(sectors[0]); i++) {
 		snprintf(code, sizeof(code), "00AA%02zu", i);
-		school(code, sectors[i], "GM0406");
+		fx_school(&a, (struct fx_school){ .code = code,
+						  .name = "De Regenboog",
+						  .sector = sectors[i],
+						  .gm = "GM0406" });
 	}
 	for (size_t i = 0; i < sizeof(bad_sectors) / sizeof(bad_sectors[0]);
 	     i++) {
@@ -674,9 +664,18 @@ START_TEST(school_code_is_unique_and_schools_filter)
 {
 	struct resp *r;
 
-	school("25GH00", "po", "GM0402");
-	school("25GH01", "vo", "GM0402");
-	school("30AB00", "po", "GM0406");
+	fx_school(&a, (struct fx_school){ .code = "25GH00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0402" });
+	fx_school(&a, (struct fx_school){ .code = "25GH01",
+					  .name = "De Regenboog",
+					  .sector = "vo",
+					  .gm = "GM0402" });
+	fx_school(&a, (struct fx_school){ .code = "30AB00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0406" });
 	r = api_req(
 		&a, "POST", "/api/v1/schools", a.write,
 		"{\"code\":\"25GH00\",\"name\":\"Tweede\",\"sector\":\"vo\","
@@ -712,13 +711,32 @@ START_TEST(school_with_plans_cannot_be_deleted)
 {
 	struct resp *r;
 
-	budget("GM0402");
-	goal(1, "1");
-	programme(1);
-	school("25GH00", "po", "GM0402");
-	school("30AB00", "po", "GM0406");
-	plan(1, 1, "2024-2025");
-	plan(1, 1, "2023-2024");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_school(&a, (struct fx_school){ .code = "25GH00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0402" });
+	fx_school(&a, (struct fx_school){ .code = "30AB00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0406" });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2024-2025",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2023-2024",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
 	r = api_req(&a, "DELETE", "/api/v1/schools/1", a.write, NULL, NULL);
 	ck_assert_msg(r->status == 409, "%s", r->body);
 	ck_assert_str_eq(jstr(r, "code"), "referenced");
@@ -743,10 +761,18 @@ START_TEST(plan_school_year_and_references_are_checked)
 						 "2024-2025 ", "" };
 	struct resp *r;
 
-	budget("GM0402");
-	goal(1, "1");
-	programme(1);
-	school("25GH00", "po", "GM0402");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_school(&a, (struct fx_school){ .code = "25GH00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0402" });
 	for (size_t i = 0; i < sizeof(bad_years) / sizeof(bad_years[0]); i++) {
 		r = call("POST", "/api/v1/plans", a.write,
 			 "{\"programme_id\":1,\"school_id\":1,"
@@ -820,13 +846,30 @@ START_TEST(plan_is_unique_per_programme_school_and_year)
 {
 	struct resp *r;
 
-	budget("GM0402");
-	goal(1, "1");
-	programme(1);
-	programme(1);
-	school("25GH00", "po", "GM0402");
-	school("25GH01", "vo", "GM0402");
-	plan(1, 1, "2024-2025");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_school(&a, (struct fx_school){ .code = "25GH00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0402" });
+	fx_school(&a, (struct fx_school){ .code = "25GH01",
+					  .name = "De Regenboog",
+					  .sector = "vo",
+					  .gm = "GM0402" });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2024-2025",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
 	r = api_req(&a, "POST", "/api/v1/plans", a.write,
 		    "{\"programme_id\":1,\"school_id\":1,"
 		    "\"school_year\":\"2024-2025\",\"title\":\"Nog een\","
@@ -836,9 +879,27 @@ START_TEST(plan_is_unique_per_programme_school_and_year)
 	ck_assert_str_eq(jstr(r, "code"), "duplicate");
 	resp_free(r);
 	/* another year, school or programme is another plan */
-	ck_assert_int_eq(plan(1, 1, "2023-2024"), 2);
-	ck_assert_int_eq(plan(1, 2, "2024-2025"), 3);
-	ck_assert_int_eq(plan(2, 1, "2024-2025"), 4);
+	ck_assert_int_eq(fx_plan(&a,
+				 (struct fx_plan){ .programme = 1,
+						   .school = 1,
+						   .year = "2023-2024",
+						   .title = "Leesinterventie",
+						   .requested = 5000 }),
+			 2);
+	ck_assert_int_eq(fx_plan(&a,
+				 (struct fx_plan){ .programme = 1,
+						   .school = 2,
+						   .year = "2024-2025",
+						   .title = "Leesinterventie",
+						   .requested = 5000 }),
+			 3);
+	ck_assert_int_eq(fx_plan(&a,
+				 (struct fx_plan){ .programme = 2,
+						   .school = 1,
+						   .year = "2024-2025",
+						   .title = "Leesinterventie",
+						   .requested = 5000 }),
+			 4);
 	expect(api_req(&a, "PATCH", "/api/v1/plans/2", a.write,
 		       "{\"school_year\":\"2024-2025\"}", NULL),
 	       409, "duplicate", "PATCH school_year into a clash");
@@ -889,9 +950,14 @@ START_TEST(expenditure_amount_and_date_are_checked)
 						 "2023-04-31", "" };
 	struct resp *r;
 
-	budget("GM0402");
-	goal(1, "1");
-	programme(1);
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
 	for (size_t i = 0; i < sizeof(bad_amounts) / sizeof(bad_amounts[0]);
 	     i++) {
 		r = call("POST", "/api/v1/expenditures", a.write,
@@ -961,13 +1027,31 @@ START_TEST(expenditure_against_a_plan_needs_its_programme_and_approval)
 {
 	struct resp *r;
 
-	budget("GM0402");
-	goal(1, "1");
-	programme(1);
-	programme(1);
-	school("25GH00", "po", "GM0402");
-	plan(1, 1, "2024-2025");
-	plan(1, 1, "2023-2024");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_school(&a, (struct fx_school){ .code = "25GH00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0402" });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2024-2025",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2023-2024",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
 	/* a plan of another programme */
 	expect_422(api_req(&a, "POST", "/api/v1/expenditures", a.write,
 			   "{\"programme_id\":2,\"plan_id\":1,"
@@ -1026,16 +1110,33 @@ START_TEST(expenditure_filters_and_programmes_with_costs_stay)
 {
 	struct resp *r;
 
-	budget("GM0402");
-	goal(1, "1");
-	programme(1);
-	programme(1);
-	school("25GH00", "po", "GM0402");
-	plan(1, 1, "2024-2025");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_school(&a, (struct fx_school){ .code = "25GH00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0402" });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2024-2025",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
 	approve_plan(1, 5000);
-	expenditure(1, 1);
-	expenditure(1, 0);
-	expenditure(2, 0);
+	fx_expenditure(&a,
+		       (struct fx_expenditure){ .programme = 1, .plan = 1 });
+	fx_expenditure(&a,
+		       (struct fx_expenditure){ .programme = 1, .plan = 0 });
+	fx_expenditure(&a,
+		       (struct fx_expenditure){ .programme = 2, .plan = 0 });
 	move("expenditures", 2, "{\"status\":\"approved\"}");
 	ASSERT_IDS("/api/v1/expenditures", "1,2,3");
 	ASSERT_IDS("/api/v1/expenditures?programme_id=1", "1,2");
@@ -1132,29 +1233,65 @@ START_TEST(every_collection_pages_and_chooses_fields)
 	};
 	char path[128];
 
-	budget("GM0402");
-	budget("GM0406");
-	goal(1, "1");
-	goal(1, "2");
-	goal(2, "1");
-	programme(1);
-	programme(2);
-	programme(3);
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "2",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 2,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 2,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 3,
+						.name = "Zomerschool",
+						.budget = 100000 });
 	for (int i = 0; i < 2; i++)
-		create("/api/v1/reallocations",
-		       "{\"budget_id\":1,\"from\":{\"goal_id\":1},"
-		       "\"to\":{\"goal_id\":2},\"amount_cents\":%d,"
-		       "\"reason\":\"herschikking\",\"decided_on\":\"2024-01-15\"}",
-		       100 + i);
-	school("25GH00", "po", "GM0402");
-	school("25GH01", "vo", "GM0402");
-	plan(1, 1, "2024-2025");
-	plan(1, 2, "2024-2025");
-	plan(2, 1, "2024-2025");
+		fx_reallocation(&a,
+				(struct fx_reallocation){ .budget = 1,
+							  .from_goal = 1,
+							  .to_goal = 2,
+							  .amount = 100 + i });
+	fx_school(&a, (struct fx_school){ .code = "25GH00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0402" });
+	fx_school(&a, (struct fx_school){ .code = "25GH01",
+					  .name = "De Regenboog",
+					  .sector = "vo",
+					  .gm = "GM0402" });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2024-2025",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 2,
+				      .year = "2024-2025",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
+	fx_plan(&a, (struct fx_plan){ .programme = 2,
+				      .school = 1,
+				      .year = "2024-2025",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
 	approve_plan(1, 3000);
-	expenditure(1, 1);
-	expenditure(1, 0);
-	expenditure(3, 0);
+	fx_expenditure(&a,
+		       (struct fx_expenditure){ .programme = 1, .plan = 1 });
+	fx_expenditure(&a,
+		       (struct fx_expenditure){ .programme = 1, .plan = 0 });
+	fx_expenditure(&a,
+		       (struct fx_expenditure){ .programme = 3, .plan = 0 });
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		struct resp *r;
@@ -1268,9 +1405,15 @@ START_TEST(next_stays_whole_for_a_long_query)
 	const json_t *items;
 	size_t n, len;
 
-	budget("GM0402");
-	goal(1, "1");
-	goal(1, "2");
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "2",
+				      .name = "Doel",
+				      .allocated = 1000000 });
 	n = (size_t)snprintf(path, sizeof(path),
 			     "/api/v1/goals?limit=1&fields=id");
 	while (n < 1100)
@@ -1399,14 +1542,33 @@ START_TEST(audit_rows_for_every_kind_of_change)
 	long long g, p, s, pl, e;
 	struct resp *r;
 
-	budget("GM0402");
-	goal(1, "1");
-	goal(1, "2");
-	g = goal(1, "3");
-	p = programme(g);
-	s = school("25GH00", "po", "GM0402");
-	pl = plan(p, s, "2024-2025");
-	e = expenditure(p, 0);
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "2",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	g = fx_goal(&a, (struct fx_goal){ .budget = 1,
+					  .code = "3",
+					  .name = "Doel",
+					  .allocated = 1000000 });
+	p = fx_programme(&a, (struct fx_programme){ .goal = g,
+						    .name = "Zomerschool",
+						    .budget = 100000 });
+	s = fx_school(&a, (struct fx_school){ .code = "25GH00",
+					      .name = "De Regenboog",
+					      .sector = "po",
+					      .gm = "GM0402" });
+	pl = fx_plan(&a, (struct fx_plan){ .programme = p,
+					   .school = s,
+					   .year = "2024-2025",
+					   .title = "Leesinterventie",
+					   .requested = 5000 });
+	e = fx_expenditure(&a, (struct fx_expenditure){ .programme = p,
+							.plan = 0 });
 	/* dependants first */
 	audit_cycle("expenditure", "/api/v1/expenditures", e, "description");
 	audit_cycle("plan", "/api/v1/plans", pl, "title");
@@ -1456,7 +1618,9 @@ START_TEST(audit_rows_for_every_kind_of_change)
 		       NULL),
 	       405, NULL, "DELETE a reallocation");
 	/* a status move is audited as such */
-	p = programme(1);
+	p = fx_programme(&a, (struct fx_programme){ .goal = 1,
+						    .name = "Zomerschool",
+						    .budget = 100000 });
 	move("programmes", p, "{\"status\":\"active\",\"note\":\"gestart\"}");
 	r = audit_of("programme", p, "create,status", "writer");
 	ck_assert_str_eq(json_string_value(audit_val(r, 1, "after", "status")),
@@ -1526,24 +1690,62 @@ static const char *const reads[] = {
 /* Rows enough that every route above would succeed for a writer. */
 static void fill_for_roles(void)
 {
-	budget("GM0402");
-	goal(1, "1");
-	goal(1, "2");
-	goal(1, "3");
-	programme(1);
-	programme(1);
-	programme(1);
-	create("/api/v1/reallocations",
-	       "{\"budget_id\":1,\"from\":{\"goal_id\":1},\"to\":{\"goal_id\":2},"
-	       "\"amount_cents\":1,\"reason\":\"r\",\"decided_on\":\"2024-01-15\"}");
-	school("25GH00", "po", "GM0402");
-	school("25GH01", "po", "GM0402");
-	plan(1, 1, "2024-2025");
-	plan(1, 1, "2023-2024");
-	plan(1, 1, "2022-2023");
-	expenditure(1, 0);
-	expenditure(1, 0);
-	expenditure(1, 0);
+	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "1",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "2",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){ .budget = 1,
+				      .code = "3",
+				      .name = "Doel",
+				      .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1,
+						.name = "Zomerschool",
+						.budget = 100000 });
+	fx_reallocation(&a, (struct fx_reallocation){ .budget = 1,
+						      .from_goal = 1,
+						      .to_goal = 2,
+						      .amount = 1,
+						      .reason = "r" });
+	fx_school(&a, (struct fx_school){ .code = "25GH00",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0402" });
+	fx_school(&a, (struct fx_school){ .code = "25GH01",
+					  .name = "De Regenboog",
+					  .sector = "po",
+					  .gm = "GM0402" });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2024-2025",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2023-2024",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
+	fx_plan(&a, (struct fx_plan){ .programme = 1,
+				      .school = 1,
+				      .year = "2022-2023",
+				      .title = "Leesinterventie",
+				      .requested = 5000 });
+	fx_expenditure(&a,
+		       (struct fx_expenditure){ .programme = 1, .plan = 0 });
+	fx_expenditure(&a,
+		       (struct fx_expenditure){ .programme = 1, .plan = 0 });
+	fx_expenditure(&a,
+		       (struct fx_expenditure){ .programme = 1, .plan = 0 });
 }
 
 static long long audit_total(void)

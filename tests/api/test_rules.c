@@ -13,6 +13,7 @@
 
 #define CHECK_CASES
 #include "../check_main.h"
+#include "fixture.h"
 #include "harness.h"
 #include "npo/util.h"
 
@@ -29,21 +30,6 @@ static void teardown(void)
 
 /* --- helpers ----------------------------------------------------------- */
 
-/* POSTs body (taken over) to path as the writer; asserts 201; the id. */
-static long long create(const char *path, json_t *body)
-{
-	char *s = json_dumps(body, JSON_COMPACT);
-	struct resp *r = api_req(&a, "POST", path, a.write, s, NULL);
-	long long id = jint(r, "id");
-
-	ck_assert_msg(r->status == 201, "POST %s %s: %ld %s", path, s,
-		      r->status, r->body);
-	free(s);
-	json_decref(body);
-	resp_free(r);
-	return id;
-}
-
 /* Sends body (taken over) with method to path as the writer. */
 static struct resp *send_json(const char *method, const char *path,
 			      json_t *body)
@@ -54,78 +40,6 @@ static struct resp *send_json(const char *method, const char *path,
 	free(s);
 	json_decref(body);
 	return r;
-}
-
-static long long mk_budget(long long grant, const char *policy)
-{
-	return create("/api/v1/budgets",
-		      json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}",
-				"municipality_code", "GM0402",
-				"municipality_name", "Hilversum", "name", "NPO",
-				"grant_cents", (json_int_t)grant, "spend_from",
-				"2021-07-01", "spend_until", "2030-07-31",
-				"overrun_policy", policy));
-}
-
-static long long mk_goal(long long budget, const char *code,
-			 long long allocated)
-{
-	return create("/api/v1/goals",
-		      json_pack("{s:I, s:s, s:s, s:I}", "budget_id",
-				(json_int_t)budget, "code", code, "name",
-				"Bestedingsdoel", "allocated_cents",
-				(json_int_t)allocated));
-}
-
-static long long mk_programme(long long goal, long long budget_cents)
-{
-	return create("/api/v1/programmes",
-		      json_pack("{s:I, s:s, s:I}", "goal_id", (json_int_t)goal,
-				"name", "Uitvoeringsprogramma", "budget_cents",
-				(json_int_t)budget_cents));
-}
-
-static int nschools;
-
-static long long mk_school(void)
-{
-	char code[16];
-
-	snprintf(code, sizeof(code), "%04d00", ++nschools);
-	return create("/api/v1/schools",
-		      json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name",
-				"De Regenboog", "sector", "po",
-				"municipality_code", "GM0402"));
-}
-
-static int nyears;
-
-/* A draft plan; every plan gets its own school year, so that
- * (programme, school, school_year) stays unique. */
-static long long mk_plan(long long programme, long long school,
-			 long long requested)
-{
-	char year[32];
-	int y = 1950 + nyears++;
-
-	snprintf(year, sizeof(year), "%d-%d", y, y + 1);
-	return create("/api/v1/plans",
-		      json_pack("{s:I, s:I, s:s, s:s, s:I}", "programme_id",
-				(json_int_t)programme, "school_id",
-				(json_int_t)school, "school_year", year,
-				"title", "Extra begeleiding", "requested_cents",
-				(json_int_t)requested));
-}
-
-/* A submitted expenditure, against plan unless plan is 0. */
-static long long mk_exp(long long programme, long long plan, long long amount)
-{
-	return create("/api/v1/expenditures",
-		      json_pack("{s:I, s:o, s:I, s:s, s:s}", "programme_id",
-				(json_int_t)programme, "plan_id",
-				plan ? json_integer(plan) : json_null(),
-				"amount_cents", (json_int_t)amount, "spent_on",
-				"2023-03-01", "description", "Factuur"));
 }
 
 /* POST /api/v1/{kind}/{id}/status with status, approved_cents when >= 0
@@ -161,7 +75,9 @@ static void move_ok(const char *kind, long long id, const char *status,
 static long long plan_in(long long programme, long long school,
 			 const char *state)
 {
-	long long id = mk_plan(programme, school, 10000);
+	long long id = fx_plan(&a, (struct fx_plan){ .programme = programme,
+						     .school = school,
+						     .requested = 10000 });
 
 	if (strcmp(state, "draft") == 0)
 		return id;
@@ -184,7 +100,11 @@ static long long plan_in(long long programme, long long school,
 
 static long long exp_in(long long programme, const char *state)
 {
-	long long id = mk_exp(programme, 0, 1000);
+	long long id = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = programme,
+					     .plan = 0,
+					     .amount = 1000,
+					     .on = "2023-03-01" });
 
 	if (strcmp(state, "submitted") == 0)
 		return id;
@@ -200,7 +120,8 @@ static long long exp_in(long long programme, const char *state)
 
 static long long programme_in(long long goal, const char *state)
 {
-	long long id = mk_programme(goal, 0);
+	long long id = fx_programme(&a, (struct fx_programme){ .goal = goal,
+							       .budget = 0 });
 
 	if (strcmp(state, "planned") == 0)
 		return id;
@@ -402,10 +323,15 @@ static struct fx fixture(long long amount, const char *policy)
 {
 	struct fx f;
 
-	f.budget = mk_budget(amount, policy);
-	f.goal = mk_goal(f.budget, "1", amount);
-	f.programme = mk_programme(f.goal, amount);
-	f.school = mk_school();
+	f.budget = fx_budget(&a, (struct fx_budget){ .grant = amount,
+						     .policy = policy,
+						     .until = "2030-07-31" });
+	f.goal = fx_goal(&a, (struct fx_goal){ .budget = f.budget,
+					       .code = "1",
+					       .allocated = amount });
+	f.programme = fx_programme(
+		&a, (struct fx_programme){ .goal = f.goal, .budget = amount });
+	f.school = fx_school(&a, (struct fx_school){ .gm = "GM0402" });
 	return f;
 }
 
@@ -414,7 +340,9 @@ static struct fx fixture(long long amount, const char *policy)
 START_TEST(plan_moves_from_draft_to_settled)
 {
 	struct fx f = fixture(1000000, "warn");
-	long long id = mk_plan(f.programme, f.school, 25000);
+	long long id = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						     .school = f.school,
+						     .requested = 25000 });
 	struct resp *r;
 	json_t *p;
 
@@ -469,9 +397,16 @@ END_TEST
 START_TEST(plan_is_rejected_or_withdrawn)
 {
 	struct fx f = fixture(1000000, "warn");
-	long long rejected = mk_plan(f.programme, f.school, 5000);
-	long long w1 = mk_plan(f.programme, f.school, 5000);
-	long long w2 = mk_plan(f.programme, f.school, 5000);
+	long long rejected =
+		fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+					      .school = f.school,
+					      .requested = 5000 });
+	long long w1 = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						     .school = f.school,
+						     .requested = 5000 });
+	long long w2 = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						     .school = f.school,
+						     .requested = 5000 });
 	struct resp *r;
 
 	move_ok("plans", rejected, "submitted", -1);
@@ -597,9 +532,17 @@ static const struct workflow_case {
 static long long row_in(const struct workflow_case *w, const struct fx *f,
 			size_t i)
 {
-	long long id = strcmp(w->kind, "expenditures") == 0
-			       ? mk_exp(f->programme, 0, 1000)
-			       : mk_programme(f->goal, 0);
+	long long id =
+		strcmp(w->kind, "expenditures") == 0
+			? fx_expenditure(&a,
+					 (struct fx_expenditure){
+						 .programme = f->programme,
+						 .plan = 0,
+						 .amount = 1000,
+						 .on = "2023-03-01" })
+			: fx_programme(&a,
+				       (struct fx_programme){ .goal = f->goal,
+							      .budget = 0 });
 
 	for (const char *const *m = w->path[i]; *m; m++)
 		move_ok(w->kind, id, *m, -1);
@@ -669,8 +612,14 @@ END_TEST
 START_TEST(status_bodies_are_validated)
 {
 	struct fx f = fixture(1000000, "warn");
-	long long plan = mk_plan(f.programme, f.school, 10000);
-	long long e = mk_exp(f.programme, 0, 1000);
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 10000 });
+	long long e = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = f.programme,
+					     .plan = 0,
+					     .amount = 1000,
+					     .on = "2023-03-01" });
 	long long audit = audit_total();
 	struct resp *r;
 	json_t *before;
@@ -766,8 +715,14 @@ END_TEST
 START_TEST(status_is_read_only_in_create_and_patch)
 {
 	struct fx f = fixture(1000000, "warn");
-	long long plan = mk_plan(f.programme, f.school, 10000);
-	long long e = mk_exp(f.programme, 0, 1000);
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 10000 });
+	long long e = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = f.programme,
+					     .plan = 0,
+					     .amount = 1000,
+					     .on = "2023-03-01" });
 	long long audit = audit_total();
 	struct resp *r;
 	char path[128];
@@ -842,8 +797,14 @@ END_TEST
 START_TEST(status_moves_need_a_write_token)
 {
 	struct fx f = fixture(1000000, "warn");
-	long long plan = mk_plan(f.programme, f.school, 10000);
-	long long e = mk_exp(f.programme, 0, 1000);
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 10000 });
+	long long e = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = f.programme,
+					     .plan = 0,
+					     .amount = 1000,
+					     .on = "2023-03-01" });
 	const char *paths[3];
 	char p[3][128];
 	struct resp *r;
@@ -884,7 +845,9 @@ END_TEST
 START_TEST(status_moves_are_audited_with_their_note)
 {
 	struct fx f = fixture(1000000, "warn");
-	long long plan = mk_plan(f.programme, f.school, 10000);
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 10000 });
 	struct resp *r;
 	const json_t *items, *e;
 	char path[160];
@@ -1008,12 +971,20 @@ static struct resp *patch_amount(const char *fmt, long long id,
 
 START_TEST(goals_above_the_grant_warn)
 {
-	long long b = mk_budget(100000, "warn");
-	long long g1 = mk_goal(b, "1", 60000), g2, amount = 0;
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 100000,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 60000 }),
+		  g2, amount = 0;
 	struct resp *r;
 
 	ck_assert(!has_any_warning(b, "over_allocated"));
-	g2 = mk_goal(b, "2", 50000);
+	g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+					   .code = "2",
+					   .allocated = 50000 });
 	ck_assert(has_warning(b, "over_allocated", "budget", b, &amount));
 	ck_assert_int_eq(amount, 10000);
 	ck_assert_int_eq(total_figure(b, "unallocated_cents"), -10000);
@@ -1034,8 +1005,14 @@ END_TEST
 
 START_TEST(goals_above_the_grant_stop)
 {
-	long long b = mk_budget(100000, "stop");
-	long long g1 = mk_goal(b, "1", 60000), audit = audit_total();
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 100000,
+						  .policy = "stop",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 60000 }),
+		  audit = audit_total();
 	struct resp *r;
 	json_t *before, *now;
 
@@ -1067,7 +1044,8 @@ START_TEST(goals_above_the_grant_stop)
 	ck_assert_int_eq(jint(r, "grant_cents"), 100000);
 	resp_free(r);
 	/* up to the grant exactly is fine */
-	mk_goal(b, "2", 40000);
+	fx_goal(&a, (struct fx_goal){
+			    .budget = b, .code = "2", .allocated = 40000 });
 	ck_assert(!has_any_warning(b, "over_allocated"));
 	ck_assert_int_eq(audit_total(), audit + 1);
 }
@@ -1075,13 +1053,20 @@ END_TEST
 
 START_TEST(programmes_above_their_goal_warn)
 {
-	long long b = mk_budget(1000000, "warn");
-	long long g = mk_goal(b, "1", 100000), p1, amount = 0;
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 1000000,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g = fx_goal(&a, (struct fx_goal){ .budget = b,
+						    .code = "1",
+						    .allocated = 100000 }),
+		  p1, amount = 0;
 	struct resp *r;
 
-	p1 = mk_programme(g, 70000);
+	p1 = fx_programme(&a,
+			  (struct fx_programme){ .goal = g, .budget = 70000 });
 	ck_assert(!has_any_warning(b, "goal_over_programmed"));
-	mk_programme(g, 40000);
+	fx_programme(&a, (struct fx_programme){ .goal = g, .budget = 40000 });
 	ck_assert(has_warning(b, "goal_over_programmed", "goal", g, &amount));
 	ck_assert_int_eq(amount, 10000);
 	r = patch_amount("/api/v1/programmes/%lld", p1, "budget_cents", 80000);
@@ -1105,12 +1090,19 @@ END_TEST
 
 START_TEST(programmes_above_their_goal_stop)
 {
-	long long b = mk_budget(1000000, "stop");
-	long long g = mk_goal(b, "1", 100000), p1, p2, audit;
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 1000000,
+						  .policy = "stop",
+						  .until = "2030-07-31" });
+	long long g = fx_goal(&a, (struct fx_goal){ .budget = b,
+						    .code = "1",
+						    .allocated = 100000 }),
+		  p1, p2, audit;
 	struct resp *r;
 	json_t *before, *now;
 
-	p1 = mk_programme(g, 70000);
+	p1 = fx_programme(&a,
+			  (struct fx_programme){ .goal = g, .budget = 70000 });
 	audit = audit_total();
 	r = send_json("POST", "/api/v1/programmes",
 		      json_pack("{s:I, s:s, s:I}", "goal_id", (json_int_t)g,
@@ -1144,8 +1136,13 @@ START_TEST(programmes_above_their_goal_stop)
 
 	/* moving a programme to a goal without room for it */
 	{
-		long long g2 = mk_goal(b, "2", 50000);
-		long long p3 = mk_programme(g2, 40000);
+		long long g2 =
+			fx_goal(&a, (struct fx_goal){ .budget = b,
+						      .code = "2",
+						      .allocated = 50000 });
+		long long p3 =
+			fx_programme(&a, (struct fx_programme){
+						 .goal = g2, .budget = 40000 });
 		char path[64];
 
 		audit = audit_total();
@@ -1161,18 +1158,31 @@ START_TEST(programmes_above_their_goal_stop)
 		resp_free(r);
 		ck_assert_int_eq(audit_total(), audit);
 		/* nor to a goal of another budget */
-		r = send_json("PATCH", path,
-			      json_pack("{s:I}", "goal_id",
-					(json_int_t)mk_goal(
-						mk_budget(1, "warn"), "1", 0)));
+		r = send_json(
+			"PATCH", path,
+			json_pack(
+				"{s:I}", "goal_id",
+				(json_int_t)fx_goal(
+					&a,
+					(struct fx_goal){
+						.budget = fx_budget(
+							&a,
+							(struct fx_budget){
+								.grant = 1,
+								.policy = "warn",
+								.until =
+									"2030-07-31" }),
+						.code = "1",
+						.allocated = 0 })));
 		assert_invalid(r, "goal_id", "other_budget");
 		resp_free(r);
 	}
 
 	/* exactly full is fine; a stopped programme holds nothing */
-	p2 = mk_programme(g, 30000);
+	p2 = fx_programme(&a,
+			  (struct fx_programme){ .goal = g, .budget = 30000 });
 	move_ok("programmes", p2, "stopped", -1);
-	mk_programme(g, 30000);
+	fx_programme(&a, (struct fx_programme){ .goal = g, .budget = 30000 });
 	ck_assert(!has_any_warning(b, "goal_over_programmed"));
 }
 END_TEST
@@ -1180,9 +1190,18 @@ END_TEST
 START_TEST(approved_plans_above_the_programme_warn)
 {
 	struct fx f = fixture(100000, "warn");
-	long long p1 = mk_plan(f.programme, f.school, 70000);
-	long long p2 = mk_plan(f.programme, f.school, 40000);
-	long long e = mk_exp(f.programme, 0, 5000), amount = 0;
+	long long p1 = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						     .school = f.school,
+						     .requested = 70000 });
+	long long p2 = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						     .school = f.school,
+						     .requested = 40000 });
+	long long e = fx_expenditure(
+			  &a, (struct fx_expenditure){ .programme = f.programme,
+						       .plan = 0,
+						       .amount = 5000,
+						       .on = "2023-03-01" }),
+		  amount = 0;
 
 	move_ok("plans", p1, "submitted", -1);
 	move_ok("plans", p1, "approved", 70000);
@@ -1206,9 +1225,18 @@ END_TEST
 START_TEST(approved_plans_above_the_programme_stop)
 {
 	struct fx f = fixture(100000, "stop");
-	long long p1 = mk_plan(f.programme, f.school, 70000);
-	long long p2 = mk_plan(f.programme, f.school, 40000);
-	long long e1 = mk_exp(f.programme, 0, 1), audit;
+	long long p1 = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						     .school = f.school,
+						     .requested = 70000 });
+	long long p2 = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						     .school = f.school,
+						     .requested = 40000 });
+	long long e1 = fx_expenditure(
+			  &a, (struct fx_expenditure){ .programme = f.programme,
+						       .plan = 0,
+						       .amount = 1,
+						       .on = "2023-03-01" }),
+		  audit;
 	struct resp *r;
 	json_t *before, *now;
 
@@ -1261,15 +1289,29 @@ END_TEST
 START_TEST(expenditures_above_the_plan_warn_and_stop)
 {
 	struct fx f = fixture(1000000, "warn");
-	long long plan = mk_plan(f.programme, f.school, 50000);
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 50000 });
 	long long e1, e2, e3, audit, amount = 0;
 	struct resp *r;
 
 	move_ok("plans", plan, "submitted", -1);
 	move_ok("plans", plan, "approved", 50000);
-	e1 = mk_exp(f.programme, plan, 30000);
-	e2 = mk_exp(f.programme, plan, 25000);
-	e3 = mk_exp(f.programme, plan, 20000);
+	e1 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = f.programme,
+						     .plan = plan,
+						     .amount = 30000,
+						     .on = "2023-03-01" });
+	e2 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = f.programme,
+						     .plan = plan,
+						     .amount = 25000,
+						     .on = "2023-03-01" });
+	e3 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = f.programme,
+						     .plan = plan,
+						     .amount = 20000,
+						     .on = "2023-03-01" });
 	move_ok("expenditures", e1, "approved", -1);
 	ck_assert(!has_any_warning(f.budget, "plan_over_spent"));
 	/* warn: allowed, and listed */
@@ -1299,14 +1341,24 @@ END_TEST
 START_TEST(expenditures_against_a_plan_stop_from_the_start)
 {
 	struct fx f = fixture(1000000, "stop");
-	long long plan = mk_plan(f.programme, f.school, 50000);
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 50000 });
 	long long e1, e2;
 	struct resp *r;
 
 	move_ok("plans", plan, "submitted", -1);
 	move_ok("plans", plan, "approved", 40000);
-	e1 = mk_exp(f.programme, plan, 40000);
-	e2 = mk_exp(f.programme, plan, 1);
+	e1 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = f.programme,
+						     .plan = plan,
+						     .amount = 40000,
+						     .on = "2023-03-01" });
+	e2 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = f.programme,
+						     .plan = plan,
+						     .amount = 1,
+						     .on = "2023-03-01" });
 	move_ok("expenditures", e1, "approved", -1);
 	r = move("expenditures", e2, "approved", -1, NULL);
 	assert_overrun(r, "plan_over_spent", "plan", plan, 40000, 40000, 1);
@@ -1324,8 +1376,12 @@ END_TEST
 START_TEST(declarations_need_an_approved_plan_of_the_same_programme)
 {
 	struct fx f = fixture(1000000, "warn");
-	long long other = mk_programme(f.goal, 0);
-	long long draft = mk_plan(f.programme, f.school, 1000);
+	long long other = fx_programme(
+		&a, (struct fx_programme){ .goal = f.goal, .budget = 0 });
+	long long draft =
+		fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+					      .school = f.school,
+					      .requested = 1000 });
 	long long approved = plan_in(f.programme, f.school, "approved");
 	struct resp *r;
 
@@ -1352,11 +1408,23 @@ END_TEST
 
 START_TEST(a_write_that_reduces_an_overrun_is_allowed_under_stop)
 {
-	long long b = mk_budget(100000, "warn");
-	long long g1 = mk_goal(b, "1", 60000), g2 = mk_goal(b, "2", 50000);
-	long long pr = mk_programme(g1, 70000);
-	long long s = mk_school();
-	long long plan = mk_plan(pr, s, 80000), amount = 0;
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 100000,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 60000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 50000 });
+	long long pr = fx_programme(
+		&a, (struct fx_programme){ .goal = g1, .budget = 70000 });
+	long long s = fx_school(&a, (struct fx_school){ .gm = "GM0402" });
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = pr,
+						       .school = s,
+						       .requested = 80000 }),
+		  amount = 0;
 	struct resp *r;
 	char path[64];
 
@@ -1470,8 +1538,16 @@ static void assert_shift_audited(const char *entity, long long id,
 
 START_TEST(reallocation_between_two_goals)
 {
-	long long b = mk_budget(100000, "stop");
-	long long g1 = mk_goal(b, "1", 60000), g2 = mk_goal(b, "2", 40000);
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 100000,
+						  .policy = "stop",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 60000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 40000 });
 	struct resp *r = reallocate(b, "goal_id", g1, "goal_id", g2, 15000);
 	long long id;
 	char note[64], loc[64];
@@ -1512,10 +1588,23 @@ END_TEST
 
 START_TEST(reallocation_between_two_programmes)
 {
-	long long b = mk_budget(1000000, "warn");
-	long long g = mk_goal(b, "1", 100000);
-	long long p1 = mk_programme(g, 60000), p2 = mk_programme(g, 40000);
-	long long s = mk_school(), plan = mk_plan(p1, s, 20000), id;
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 1000000,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g = fx_goal(&a, (struct fx_goal){ .budget = b,
+						    .code = "1",
+						    .allocated = 100000 });
+	long long p1 = fx_programme(&a,
+				    (struct fx_programme){ .goal = g,
+							   .budget = 60000 }),
+		  p2 = fx_programme(&a, (struct fx_programme){
+						.goal = g, .budget = 40000 });
+	long long s = fx_school(&a, (struct fx_school){ .gm = "GM0402" }),
+		  plan = fx_plan(&a, (struct fx_plan){ .programme = p1,
+						       .school = s,
+						       .requested = 20000 }),
+		  id;
 	struct resp *r;
 	char note[64];
 	json_t *j;
@@ -1548,12 +1637,31 @@ END_TEST
 
 START_TEST(reallocation_never_goes_below_committed_or_spent)
 {
-	long long b = mk_budget(1000000, "warn");
-	long long g = mk_goal(b, "1", 200000), g2 = mk_goal(b, "2", 0);
-	long long p1 = mk_programme(g, 50000), p2 = mk_programme(g, 50000);
-	long long p3 = mk_programme(g, 50000);
-	long long s = mk_school(), plan = mk_plan(p1, s, 40000);
-	long long plan3 = mk_plan(p3, s, 10000), e, audit;
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 1000000,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g = fx_goal(&a, (struct fx_goal){ .budget = b,
+						    .code = "1",
+						    .allocated = 200000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 0 });
+	long long p1 = fx_programme(&a,
+				    (struct fx_programme){ .goal = g,
+							   .budget = 50000 }),
+		  p2 = fx_programme(&a, (struct fx_programme){
+						.goal = g, .budget = 50000 });
+	long long p3 = fx_programme(
+		&a, (struct fx_programme){ .goal = g, .budget = 50000 });
+	long long s = fx_school(&a, (struct fx_school){ .gm = "GM0402" }),
+		  plan = fx_plan(&a, (struct fx_plan){ .programme = p1,
+						       .school = s,
+						       .requested = 40000 });
+	long long plan3 = fx_plan(&a, (struct fx_plan){ .programme = p3,
+							.school = s,
+							.requested = 10000 }),
+		  e, audit;
 	struct resp *r;
 	const json_t *line;
 	json_t *before, *now;
@@ -1582,7 +1690,10 @@ START_TEST(reallocation_never_goes_below_committed_or_spent)
 	/* spent above committed (a plan overspent under warn) */
 	move_ok("plans", plan3, "submitted", -1);
 	move_ok("plans", plan3, "approved", 10000);
-	e = mk_exp(p3, plan3, 30000);
+	e = fx_expenditure(&a, (struct fx_expenditure){ .programme = p3,
+							.plan = plan3,
+							.amount = 30000,
+							.on = "2023-03-01" });
 	move_ok("expenditures", e, "approved", -1);
 	r = reallocate(b, "programme_id", p3, "programme_id", p2, 25000);
 	ck_assert_int_eq(r->status, 409);
@@ -1615,10 +1726,23 @@ END_TEST
 
 START_TEST(reallocation_from_a_goal_whose_programmes_have_spent)
 {
-	long long b = mk_budget(1000000, "warn");
-	long long g1 = mk_goal(b, "1", 60000), g2 = mk_goal(b, "2", 0);
-	long long p = mk_programme(g1, 60000);
-	long long e = mk_exp(p, 0, 45000);
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 1000000,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 60000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 0 });
+	long long p = fx_programme(
+		&a, (struct fx_programme){ .goal = g1, .budget = 60000 });
+	long long e = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = p,
+					     .plan = 0,
+					     .amount = 45000,
+					     .on = "2023-03-01" });
 	struct resp *r;
 
 	move_ok("programmes", p, "active", -1);
@@ -1646,11 +1770,28 @@ END_TEST
 
 START_TEST(reallocation_refusals_are_422)
 {
-	long long b = mk_budget(1000000, "warn"),
-		  other = mk_budget(100, "warn");
-	long long g1 = mk_goal(b, "1", 50000), g2 = mk_goal(b, "2", 50000);
-	long long og = mk_goal(other, "1", 100);
-	long long p1 = mk_programme(g1, 10000), op = mk_programme(og, 100);
+	long long b = fx_budget(&a,
+				(struct fx_budget){ .grant = 1000000,
+						    .policy = "warn",
+						    .until = "2030-07-31" }),
+		  other = fx_budget(
+			  &a, (struct fx_budget){ .grant = 100,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 50000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 50000 });
+	long long og = fx_goal(&a, (struct fx_goal){ .budget = other,
+						     .code = "1",
+						     .allocated = 100 });
+	long long p1 = fx_programme(&a,
+				    (struct fx_programme){ .goal = g1,
+							   .budget = 10000 }),
+		  op = fx_programme(&a, (struct fx_programme){ .goal = og,
+							       .budget = 100 });
 	long long audit = audit_total();
 	struct resp *r;
 
@@ -1686,7 +1827,9 @@ START_TEST(reallocation_refusals_are_422)
 	resp_free(r);
 	/* more than the line holds, with nothing committed under it */
 	r = reallocate(b, "programme_id", p1, "programme_id",
-		       mk_programme(g2, 0), 10001);
+		       fx_programme(&a, (struct fx_programme){ .goal = g2,
+							       .budget = 0 }),
+		       10001);
 	ck_assert_msg(r->status == 409 || r->status == 422, "%ld %s", r->status,
 		      r->body);
 	resp_free(r);
@@ -1731,8 +1874,16 @@ END_TEST
 
 START_TEST(reallocations_are_append_only)
 {
-	long long b = mk_budget(100000, "warn");
-	long long g1 = mk_goal(b, "1", 50000), g2 = mk_goal(b, "2", 50000);
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 100000,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 50000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 50000 });
 	struct resp *r = reallocate(b, "goal_id", g1, "goal_id", g2, 100);
 	static const char *const methods[] = { "PATCH", "DELETE", "PUT" };
 	char path[64];
@@ -1766,9 +1917,20 @@ END_TEST
 
 START_TEST(reallocation_that_breaks_a_level_under_stop_is_refused)
 {
-	long long b = mk_budget(100000, "stop");
-	long long g1 = mk_goal(b, "1", 60000), g2 = mk_goal(b, "2", 40000);
-	long long p1 = mk_programme(g1, 55000), audit;
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 100000,
+						  .policy = "stop",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 60000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 40000 });
+	long long p1 = fx_programme(&a,
+				    (struct fx_programme){ .goal = g1,
+							   .budget = 55000 }),
+		  audit;
 	struct resp *r;
 
 	(void)p1;
@@ -1791,9 +1953,21 @@ END_TEST
 
 START_TEST(reallocation_between_programmes_of_two_goals_keeps_the_goal_rule)
 {
-	long long b = mk_budget(100000, "stop");
-	long long g1 = mk_goal(b, "1", 50000), g2 = mk_goal(b, "2", 50000);
-	long long p1 = mk_programme(g1, 50000), p2 = mk_programme(g2, 50000);
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 100000,
+						  .policy = "stop",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 50000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 50000 });
+	long long p1 = fx_programme(&a,
+				    (struct fx_programme){ .goal = g1,
+							   .budget = 50000 }),
+		  p2 = fx_programme(&a, (struct fx_programme){
+						.goal = g2, .budget = 50000 });
 	long long audit = audit_total();
 	struct resp *r;
 
@@ -1814,9 +1988,21 @@ END_TEST
 
 START_TEST(reallocation_between_programmes_of_two_goals_warns)
 {
-	long long b = mk_budget(100000, "warn");
-	long long g1 = mk_goal(b, "1", 50000), g2 = mk_goal(b, "2", 50000);
-	long long p1 = mk_programme(g1, 50000), p2 = mk_programme(g2, 50000);
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 100000,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 50000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 50000 });
+	long long p1 = fx_programme(&a,
+				    (struct fx_programme){ .goal = g1,
+							   .budget = 50000 }),
+		  p2 = fx_programme(&a, (struct fx_programme){
+						.goal = g2, .budget = 50000 });
 	long long amount = 0;
 	struct resp *r;
 
@@ -1831,7 +2017,9 @@ END_TEST
 START_TEST(status_move_with_a_stale_if_match_is_412)
 {
 	struct fx f = fixture(1000000, "warn");
-	long long plan = mk_plan(f.programme, f.school, 10000);
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 10000 });
 	struct resp *r;
 	char path[64];
 
@@ -1995,7 +2183,9 @@ START_TEST(concurrent_plan_approvals_never_over_commit)
 	restart_with_threads(8);
 	f = fixture(100000, "stop");
 	for (int i = 0; i < 40; i++) {
-		ids[i] = mk_plan(f.programme, f.school, 10000);
+		ids[i] = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 10000 });
 		move_ok("plans", ids[i], "submitted", -1);
 	}
 	race_all("plans", ids, 40,
@@ -2026,11 +2216,17 @@ START_TEST(concurrent_expenditure_approvals_never_over_spend_a_plan)
 	curl_global_init(CURL_GLOBAL_ALL);
 	restart_with_threads(8);
 	f = fixture(1000000, "stop");
-	plan = mk_plan(f.programme, f.school, 60000);
+	plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+					     .school = f.school,
+					     .requested = 60000 });
 	move_ok("plans", plan, "submitted", -1);
 	move_ok("plans", plan, "approved", 50000);
 	for (int i = 0; i < 20; i++)
-		ids[i] = mk_exp(f.programme, plan, 5000);
+		ids[i] = fx_expenditure(
+			&a, (struct fx_expenditure){ .programme = f.programme,
+						     .plan = plan,
+						     .amount = 5000,
+						     .on = "2023-03-01" });
 	race_all("expenditures", ids, 20, "{\"status\":\"approved\"}", &ok,
 		 &overrun);
 	ck_assert_int_eq(ok, 10);
@@ -2053,10 +2249,26 @@ END_TEST
 
 START_TEST(audit_has_a_row_for_each_kind_of_change)
 {
-	long long b = mk_budget(100000, "warn");
-	long long g1 = mk_goal(b, "1", 50000), g2 = mk_goal(b, "2", 50000);
-	long long p = mk_programme(g1, 10000), s = mk_school();
-	long long plan = mk_plan(p, s, 1000), gone = mk_plan(p, s, 500);
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = 100000,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = 50000 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 50000 });
+	long long p = fx_programme(&a,
+				   (struct fx_programme){ .goal = g1,
+							  .budget = 10000 }),
+		  s = fx_school(&a, (struct fx_school){ .gm = "GM0402" });
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = p,
+						       .school = s,
+						       .requested = 1000 }),
+		  gone = fx_plan(&a, (struct fx_plan){ .programme = p,
+						       .school = s,
+						       .requested = 500 });
 	long long realloc;
 	struct resp *r;
 	json_t *rows;
@@ -2218,15 +2430,27 @@ static void assert_figures_answer(long long budget)
 
 START_TEST(writes_that_make_a_figure_uncountable_are_refused)
 {
-	long long b = mk_budget(MAX_CENTS, "warn");
-	long long g1 = mk_goal(b, "1", MAX_CENTS), g2 = mk_goal(b, "2", 0);
+	long long b =
+		fx_budget(&a, (struct fx_budget){ .grant = MAX_CENTS,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "1",
+						     .allocated = MAX_CENTS }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+						     .code = "2",
+						     .allocated = 0 });
 	long long p1, p2, plan, audit;
 	struct resp *r;
 
 	/* programmes: each goal's sum fits, the budget's would not */
 	fill_programmes(b, g1, FIT / 2);
 	fill_programmes(b, g2, FIT / 2);
-	mk_programme(g1, MAX_CENTS); /* FIT of them: still fits */
+	fx_programme(&a,
+		     (struct fx_programme){
+			     .goal = g1,
+			     .budget =
+				     MAX_CENTS }); /* FIT of them: still fits */
 	audit = audit_total();
 	assert_overflow(send_json("POST", "/api/v1/programmes",
 				  json_pack("{s:I, s:s, s:I}", "goal_id",
@@ -2240,13 +2464,21 @@ START_TEST(writes_that_make_a_figure_uncountable_are_refused)
 	assert_figures_answer(b);
 
 	/* expenditures: each programme's sum fits, the budget's would not */
-	b = mk_budget(MAX_CENTS, "warn");
-	g1 = mk_goal(b, "1", MAX_CENTS);
-	p1 = mk_programme(g1, MAX_CENTS);
-	p2 = mk_programme(g1, 0);
+	b = fx_budget(&a, (struct fx_budget){ .grant = MAX_CENTS,
+					      .policy = "warn",
+					      .until = "2030-07-31" });
+	g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+					   .code = "1",
+					   .allocated = MAX_CENTS });
+	p1 = fx_programme(&a, (struct fx_programme){ .goal = g1,
+						     .budget = MAX_CENTS });
+	p2 = fx_programme(&a, (struct fx_programme){ .goal = g1, .budget = 0 });
 	fill_expenditures(p1, FIT / 2);
 	fill_expenditures(p2, FIT / 2);
-	mk_exp(p1, 0, MAX_CENTS);
+	fx_expenditure(&a, (struct fx_expenditure){ .programme = p1,
+						    .plan = 0,
+						    .amount = MAX_CENTS,
+						    .on = "2023-03-01" });
 	assert_overflow(send_json("POST", "/api/v1/expenditures",
 				  json_pack("{s:I, s:I, s:s, s:s}",
 					    "programme_id", (json_int_t)p2,
@@ -2258,7 +2490,12 @@ START_TEST(writes_that_make_a_figure_uncountable_are_refused)
 	assert_figures_answer(b);
 
 	/* a plan's approval: committed is plans and expenditures together */
-	plan = mk_plan(p2, mk_school(), MAX_CENTS);
+	plan = fx_plan(
+		&a, (struct fx_plan){
+			    .programme = p2,
+			    .school = fx_school(
+				    &a, (struct fx_school){ .gm = "GM0402" }),
+			    .requested = MAX_CENTS });
 	move_ok("plans", plan, "submitted", -1);
 	assert_overflow(move("plans", plan, "approved", MAX_CENTS, NULL),
 			"an approval past the budget's committed sum");
@@ -2268,7 +2505,11 @@ START_TEST(writes_that_make_a_figure_uncountable_are_refused)
 	/* a PATCH that raises an amount is refused the same way */
 	{
 		char path[64];
-		long long e = mk_exp(p2, 0, 1);
+		long long e = fx_expenditure(
+			&a, (struct fx_expenditure){ .programme = p2,
+						     .plan = 0,
+						     .amount = 1,
+						     .on = "2023-03-01" });
 
 		snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", e);
 		assert_overflow(send_json("PATCH", path,
@@ -2285,9 +2526,20 @@ END_TEST
 
 START_TEST(one_uncountable_budget_leaves_the_front_page_standing)
 {
-	long long good = mk_budget(213850964, "warn");
-	long long bad = mk_budget(MAX_CENTS, "warn");
-	long long g1 = mk_goal(bad, "1", 0), g2 = mk_goal(bad, "2", 0);
+	long long good =
+		fx_budget(&a, (struct fx_budget){ .grant = 213850964,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long bad =
+		fx_budget(&a, (struct fx_budget){ .grant = MAX_CENTS,
+						  .policy = "warn",
+						  .until = "2030-07-31" });
+	long long g1 = fx_goal(&a, (struct fx_goal){ .budget = bad,
+						     .code = "1",
+						     .allocated = 0 }),
+		  g2 = fx_goal(&a, (struct fx_goal){ .budget = bad,
+						     .code = "2",
+						     .allocated = 0 });
 	struct resp *r;
 	json_t *items, *row;
 	size_t i;
@@ -2353,8 +2605,8 @@ START_TEST(costs_outside_the_period_warn_until_rejected)
 	struct resp *r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(dates); i++)
-		ids[i] = create(
-			"/api/v1/expenditures",
+		ids[i] = fx_create(
+			&a, "/api/v1/expenditures",
 			json_pack("{s:I, s:I, s:s, s:s}", "programme_id",
 				  (json_int_t)f.programme, "amount_cents",
 				  (json_int_t)(100 + i), "spent_on",

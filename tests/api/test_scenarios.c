@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../check_main.h"
+#include "fixture.h"
 #include "harness.h"
 
 static struct api a;
@@ -54,74 +55,6 @@ static long long created(struct resp *r)
 	ck_assert_int_gt(id, 0);
 	resp_free(r);
 	return id;
-}
-
-static long long new_budget(const char *code, long long grant, const char *from,
-			    const char *until)
-{
-	return created(api_json(
-		&a, "POST", "/api/v1/budgets", a.write,
-		"{s:s, s:s, s:s, s:I, s:s, s:s}", "municipality_code", code,
-		"municipality_name", "Gemeente", "name", "NPO", "grant_cents",
-		(json_int_t)grant, "spend_from", from, "spend_until", until));
-}
-
-static long long new_goal(long long budget, const char *code,
-			  long long allocated)
-{
-	return created(api_json(
-		&a, "POST", "/api/v1/goals", a.write, "{s:I, s:s, s:s, s:I}",
-		"budget_id", (json_int_t)budget, "code", code, "name",
-		"Bestedingsdoel", "allocated_cents", (json_int_t)allocated));
-}
-
-static long long new_programme(long long goal, const char *name,
-			       long long budget_cents)
-{
-	return created(api_json(&a, "POST", "/api/v1/programmes", a.write,
-				"{s:I, s:s, s:I}", "goal_id", (json_int_t)goal,
-				"name", name, "budget_cents",
-				(json_int_t)budget_cents));
-}
-
-static long long new_school(const char *code)
-{
-	return created(api_json(&a, "POST", "/api/v1/schools", a.write,
-				"{s:s, s:s, s:s, s:s}", "code", code, "name",
-				"Basisschool", "sector", "po",
-				"municipality_code", "GM0406"));
-}
-
-static long long new_plan(long long programme, long long school,
-			  long long requested)
-{
-	return created(api_json(&a, "POST", "/api/v1/plans", a.write,
-				"{s:I, s:I, s:s, s:s, s:I}", "programme_id",
-				(json_int_t)programme, "school_id",
-				(json_int_t)school, "school_year", "2024-2025",
-				"title", "Bestedingsplan", "requested_cents",
-				(json_int_t)requested));
-}
-
-/* An expenditure; plan 0 for none. */
-static long long new_expenditure(long long programme, long long plan,
-				 long long amount, const char *date)
-{
-	json_t *body = json_pack("{s:I, s:I, s:s, s:s}", "programme_id",
-				 (json_int_t)programme, "amount_cents",
-				 (json_int_t)amount, "spent_on", date,
-				 "description", "Kosten");
-	char *text;
-	struct resp *r;
-
-	if (plan)
-		json_object_set_new(body, "plan_id", json_integer(plan));
-	text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	r = api_req(&a, "POST", "/api/v1/expenditures", a.write, text, NULL);
-	free(text);
-	ck_assert_str_eq(jstr(r, "status"), "submitted");
-	return created(r);
 }
 
 /* Moves kind/id to status through the status endpoint (approved_cents
@@ -317,7 +250,10 @@ START_TEST(hilversum_built_through_the_api_is_over_allocated)
 		    NULL);
 	budget = created(r);
 	for (int i = 0; i < 5; i++, code[0]++)
-		goals[i] = new_goal(budget, code, euros[i] * 100);
+		goals[i] = fx_goal(
+			&a, (struct fx_goal){ .budget = budget,
+					      .code = code,
+					      .allocated = euros[i] * 100 });
 
 	r = status_of(budget, "as_of=2022-01-01");
 	ck_assert_int_eq(num(json_object_get(r->json, "budget"), "id"), budget);
@@ -654,8 +590,18 @@ START_TEST(period_bounds_are_inclusive)
 			  "Welbevinden voortgezet onderwijs"),
 		   "id");
 	resp_free(r);
-	e1 = new_expenditure(prog, 0, 101, "2024-07-31");
-	e2 = new_expenditure(prog, 0, 202, "2024-08-01");
+	e1 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = prog,
+						     .plan = 0,
+						     .amount = 101,
+						     .on = "2024-07-31",
+						     .description = "Kosten" });
+	e2 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = prog,
+						     .plan = 0,
+						     .amount = 202,
+						     .on = "2024-08-01",
+						     .description = "Kosten" });
 	move("expenditures", e1, "approved", -1);
 	move("expenditures", e2, "approved", -1);
 	/* 2023-2024 without these: 85,000 + 15,000 + 35,000 + 50,000 +
@@ -697,34 +643,75 @@ START_TEST(every_warning_is_provoked_through_the_api)
 	struct resp *r;
 
 	start();
-	b = new_budget("GM0406", 1000000, "2021-07-01", "2025-07-31");
+	b = fx_budget(&a, (struct fx_budget){ .gm = "GM0406",
+					      .grant = 1000000,
+					      .from = "2021-07-01",
+					      .until = "2025-07-31" });
 	snprintf(path, sizeof(path), "/api/v1/budgets/%lld", b);
 	r = api_req(&a, "GET", path, a.read, NULL, NULL);
 	ck_assert_str_eq(jstr(r, "overrun_policy"), "warn");
 	resp_free(r);
-	g1 = new_goal(b, "1", 600000);
-	g2 = new_goal(b, "2", 500000);
-	p1 = new_programme(g1, "Zomerschool", 700000);
-	p2 = new_programme(g2, "Welbevinden", 200000);
+	g1 = fx_goal(&a, (struct fx_goal){ .budget = b,
+					   .code = "1",
+					   .allocated = 600000 });
+	g2 = fx_goal(&a, (struct fx_goal){ .budget = b,
+					   .code = "2",
+					   .allocated = 500000 });
+	p1 = fx_programme(&a, (struct fx_programme){ .goal = g1,
+						     .name = "Zomerschool",
+						     .budget = 700000 });
+	p2 = fx_programme(&a, (struct fx_programme){ .goal = g2,
+						     .name = "Welbevinden",
+						     .budget = 200000 });
 	move("programmes", p1, "active", -1);
 	move("programmes", p2, "active", -1);
-	s1 = new_school("10HZ00");
-	s2 = new_school("11HZ00");
-	plan_a = new_plan(p2, s1, 150000);
-	plan_b = new_plan(p2, s2, 100000);
+	s1 = fx_school(&a,
+		       (struct fx_school){ .code = "10HZ00", .gm = "GM0406" });
+	s2 = fx_school(&a,
+		       (struct fx_school){ .code = "11HZ00", .gm = "GM0406" });
+	plan_a = fx_plan(&a, (struct fx_plan){ .programme = p2,
+					       .school = s1,
+					       .year = "2024-2025",
+					       .title = "Bestedingsplan",
+					       .requested = 150000 });
+	plan_b = fx_plan(&a, (struct fx_plan){ .programme = p2,
+					       .school = s2,
+					       .year = "2024-2025",
+					       .title = "Bestedingsplan",
+					       .requested = 100000 });
 	move("plans", plan_a, "submitted", -1);
 	move("plans", plan_a, "approved", 150000);
 	move("plans", plan_b, "submitted", -1);
 	move("plans", plan_b, "approved", 80000);
-	e1 = new_expenditure(p2, plan_b, 50000, "2024-10-01");
-	e2 = new_expenditure(p2, plan_b, 40000, "2024-11-01");
+	e1 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = p2,
+						     .plan = plan_b,
+						     .amount = 50000,
+						     .on = "2024-10-01",
+						     .description = "Kosten" });
+	e2 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = p2,
+						     .plan = plan_b,
+						     .amount = 40000,
+						     .on = "2024-11-01",
+						     .description = "Kosten" });
 	move("expenditures", e1, "approved", -1);
 	move("expenditures", e2, "approved", -1);
 	move("expenditures", e2, "paid", -1);
-	e3 = new_expenditure(p1, 0, 12345, "2021-06-30");
+	e3 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = p1,
+						     .plan = 0,
+						     .amount = 12345,
+						     .on = "2021-06-30",
+						     .description = "Kosten" });
 	move("expenditures", e3, "approved", -1);
 	/* a rejected cost dated outside the period is no warning */
-	e4 = new_expenditure(p1, 0, 999, "2025-08-01");
+	e4 = fx_expenditure(&a,
+			    (struct fx_expenditure){ .programme = p1,
+						     .plan = 0,
+						     .amount = 999,
+						     .on = "2025-08-01",
+						     .description = "Kosten" });
 	move("expenditures", e4, "rejected", -1);
 
 	r = status_of(b, "as_of=2024-01-01");
@@ -816,12 +803,28 @@ START_TEST(no_deadline_warning_when_everything_is_committed)
 
 	start();
 	/* another budget with money left must not leak into this one */
-	other = new_budget("GM0402", 70000, "2021-07-01", "2025-07-31");
-	new_goal(other, "1", 80000);
-	b = new_budget("GM0406", 50000, "2021-07-01", "2025-07-31");
-	g = new_goal(b, "1", 50000);
-	p = new_programme(g, "Aanpak thuiszitters", 50000);
-	e = new_expenditure(p, 0, 30000, "2024-01-01");
+	other = fx_budget(&a, (struct fx_budget){ .gm = "GM0402",
+						  .grant = 70000,
+						  .from = "2021-07-01",
+						  .until = "2025-07-31" });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = other, .code = "1", .allocated = 80000 });
+	b = fx_budget(&a, (struct fx_budget){ .gm = "GM0406",
+					      .grant = 50000,
+					      .from = "2021-07-01",
+					      .until = "2025-07-31" });
+	g = fx_goal(&a, (struct fx_goal){
+				.budget = b, .code = "1", .allocated = 50000 });
+	p = fx_programme(&a,
+			 (struct fx_programme){ .goal = g,
+						.name = "Aanpak thuiszitters",
+						.budget = 50000 });
+	e = fx_expenditure(&a,
+			   (struct fx_expenditure){ .programme = p,
+						    .plan = 0,
+						    .amount = 30000,
+						    .on = "2024-01-01",
+						    .description = "Kosten" });
 	move("expenditures", e, "approved", -1);
 
 	/* 20,000 still uncommitted: near and passed both warn */
@@ -834,7 +837,12 @@ START_TEST(no_deadline_warning_when_everything_is_committed)
 	assert_warning(r, "deadline_passed", "budget", b, 20000);
 	resp_free(r);
 
-	e = new_expenditure(p, 0, 20000, "2025-06-30");
+	e = fx_expenditure(&a,
+			   (struct fx_expenditure){ .programme = p,
+						    .plan = 0,
+						    .amount = 20000,
+						    .on = "2025-06-30",
+						    .description = "Kosten" });
 	move("expenditures", e, "approved", -1);
 	r = status_of(b, "as_of=2025-08-01");
 	assert_totals(r, (struct totals){ .grant = 50000,
@@ -950,7 +958,12 @@ START_TEST(figures_follow_expenditure_writes)
 	resp_free(r);
 
 	/* submitted: nothing is spent or committed yet */
-	e = new_expenditure(prog, 0, 12345, "2025-03-03");
+	e = fx_expenditure(&a,
+			   (struct fx_expenditure){ .programme = prog,
+						    .plan = 0,
+						    .amount = 12345,
+						    .on = "2025-03-03",
+						    .description = "Kosten" });
 	r = status_of(2, NULL);
 	assert_totals(r, t);
 	resp_free(r);
@@ -986,7 +999,12 @@ START_TEST(figures_follow_expenditure_writes)
 	resp_free(r);
 
 	/* a rejected one changes nothing */
-	rejected = new_expenditure(prog, 0, 50000, "2025-03-04");
+	rejected = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = prog,
+					     .plan = 0,
+					     .amount = 50000,
+					     .on = "2025-03-04",
+					     .description = "Kosten" });
 	move("expenditures", rejected, "rejected", -1);
 	r = status_of(2, NULL);
 	assert_totals(r, t);
@@ -1032,7 +1050,12 @@ START_TEST(declaration_against_a_plan_spends_its_commitment)
 	prog = num(it, "programme_id");
 	resp_free(r);
 
-	e = new_expenditure(prog, plan, 250000, "2025-05-20");
+	e = fx_expenditure(&a,
+			   (struct fx_expenditure){ .programme = prog,
+						    .plan = plan,
+						    .amount = 250000,
+						    .on = "2025-05-20",
+						    .description = "Kosten" });
 	move("expenditures", e, "approved", -1);
 	t.spent += 250000;
 	t.remaining -= 250000;
@@ -1050,7 +1073,12 @@ START_TEST(declaration_against_a_plan_spends_its_commitment)
 	resp_free(r);
 
 	/* 1,000 more than the plan's 500 left: open 0 on it, over by 500 */
-	e = new_expenditure(prog, plan, 100000, "2025-05-21");
+	e = fx_expenditure(&a,
+			   (struct fx_expenditure){ .programme = prog,
+						    .plan = plan,
+						    .amount = 100000,
+						    .on = "2025-05-21",
+						    .description = "Kosten" });
 	move("expenditures", e, "approved", -1);
 	t.spent += 100000;
 	t.remaining -= 100000;
@@ -1112,7 +1140,10 @@ START_TEST(status_of_an_empty_budget_is_the_grant)
 	struct resp *r;
 
 	start();
-	b = new_budget("GM0406", 100000, "2021-07-01", "2025-07-31");
+	b = fx_budget(&a, (struct fx_budget){ .gm = "GM0406",
+					      .grant = 100000,
+					      .from = "2021-07-01",
+					      .until = "2025-07-31" });
 	r = status_of(b, "as_of=2024-01-01");
 	/* unallocated = grant - 0 by its definition */
 	assert_totals(r, (struct totals){ .grant = 100000,
