@@ -83,7 +83,7 @@ long long fx_school(struct api *a, struct fx_school s)
 	return fx_create(a, "/api/v1/schools",
 			 json_pack("{s:s, s:s, s:s, s:s}", "code",
 				   OR(s.code, code), "name",
-				   OR(s.name, "Basisschool"), "sector",
+				   OR(s.name, "De Regenboog"), "sector",
 				   OR(s.sector, "po"), "municipality_code",
 				   OR(s.gm, "GM0402")));
 }
@@ -136,4 +136,20 @@ long long fx_reallocation(struct api *a, struct fx_reallocation r)
 				   (json_int_t)OR(r.amount, 100), "reason",
 				   OR(r.reason, "herschikking"), "decided_on",
 				   OR(r.on, "2024-01-15")));
+}
+
+struct fx_tree fx_tree(struct api *a, int nprogrammes)
+{
+	struct fx_tree t = { 0 };
+
+	ck_assert_int_le(nprogrammes, 4);
+	t.budget = fx_budget(a, (struct fx_budget){ .grant = 10000000 });
+	t.goal = fx_goal(a, (struct fx_goal){ .budget = t.budget,
+					      .code = "1",
+					      .allocated = 1000000 });
+	for (int i = 0; i < nprogrammes; i++)
+		t.programme[i] = fx_programme(
+			a, (struct fx_programme){ .goal = t.goal,
+						  .budget = 100000 });
+	return t;
 }

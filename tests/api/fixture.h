@@ -69,6 +69,13 @@ struct fx_expenditure {
 };
 long long fx_expenditure(struct api *a, struct fx_expenditure e);
 
+/* A budget (grant 10,000,000 cents) with goal "1" (1,000,000) and
+ * nprogrammes programmes of 100,000 under it, at most 4. */
+struct fx_tree {
+	long long budget, goal, programme[4];
+};
+struct fx_tree fx_tree(struct api *a, int nprogrammes);
+
 struct fx_reallocation {
 	long long budget;
 	/* one of each pair: goals, or programmes */

@@ -180,7 +180,7 @@ START_TEST(goal_create_answers_201_and_checks_its_budget)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .grant = 10000000 });
 	r = api_req(
 		&a, "POST", "/api/v1/goals", a.write,
 		"{\"budget_id\":1,\"code\":\"1\",\"name\":"
@@ -240,20 +240,14 @@ START_TEST(goal_budget_id_is_fixed_and_filters)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .grant = 10000000 });
 	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "2",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 2,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 2, .code = "1", .allocated = 1000000 });
 	expect_422(api_req(&a, "PATCH", "/api/v1/goals/1", a.write,
 			   "{\"budget_id\":2}", NULL),
 		   "budget_id", "fixed", "PATCH budget_id");
@@ -288,12 +282,10 @@ START_TEST(goal_code_is_unique_within_its_budget)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .grant = 10000000 });
 	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 1000000 });
 	r = api_req(&a, "POST", "/api/v1/goals", a.write,
 		    "{\"budget_id\":1,\"code\":\"1\",\"name\":\"Nogmaals\","
 		    "\"allocated_cents\":1}",
@@ -304,13 +296,11 @@ START_TEST(goal_code_is_unique_within_its_budget)
 	/* the same code in another budget is another goal */
 	ck_assert_int_eq(fx_goal(&a, (struct fx_goal){ .budget = 2,
 						       .code = "1",
-						       .name = "Doel",
 						       .allocated = 1000000 }),
 			 2);
 	/* and a PATCH cannot make a clash either */
 	ck_assert_int_eq(fx_goal(&a, (struct fx_goal){ .budget = 1,
 						       .code = "2",
-						       .name = "Doel",
 						       .allocated = 1000000 }),
 			 3);
 	expect(api_req(&a, "PATCH", "/api/v1/goals/3", a.write,
@@ -326,21 +316,11 @@ START_TEST(referenced_budgets_and_goals_cannot_be_deleted)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "2",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
+	fx_tree(&a, 0);
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
 	r = api_req(&a, "DELETE", "/api/v1/budgets/1", a.write, NULL, NULL);
 	ck_assert_msg(r->status == 409, "%s", r->body);
 	ck_assert_str_eq(jstr(r, "code"), "referenced");
@@ -380,16 +360,12 @@ START_TEST(programme_takes_its_budget_from_its_goal)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .grant = 10000000 });
 	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 2,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 2, .code = "1", .allocated = 1000000 });
 	r = api_req(&a, "POST", "/api/v1/programmes", a.write,
 		    "{\"goal_id\":2,\"name\":\"Zomerschool\",\"partner\":null,"
 		    "\"owner\":\"J. de Vries\",\"budget_cents\":20000,"
@@ -474,23 +450,15 @@ START_TEST(programme_stays_in_its_budget_and_its_period_runs_forward)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .grant = 10000000 });
 	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "2",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 2,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 2, .code = "1", .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
 	/* a goal of another budget */
 	expect_422(api_req(&a, "PATCH", "/api/v1/programmes/1", a.write,
 			   "{\"goal_id\":3}", NULL),
@@ -541,32 +509,18 @@ END_TEST
 
 START_TEST(programme_filters_by_budget_goal_and_status)
 {
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .grant = 10000000 });
 	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "2",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 2,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 2,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 3,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 2, .code = "1", .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 2, .budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 3, .budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
 	move("programmes", 2, "{\"status\":\"active\"}");
 	ASSERT_IDS("/api/v1/programmes?budget_id=1", "1,2,4");
 	ASSERT_IDS("/api/v1/programmes?budget_id=2", "3");
@@ -623,7 +577,6 @@ START_TEST(school_code_sector_and_municipality_are_checked)
 	for (size_t i = 0; i < sizeof(sectors) / sizeof(sectors[0]); i++) {
 		snprintf(code, sizeof(code), "00AA%02zu", i);
 		fx_school(&a, (struct fx_school){ .code = code,
-						  .name = "De Regenboog",
 						  .sector = sectors[i],
 						  .gm = "GM0406" });
 	}
@@ -664,18 +617,9 @@ START_TEST(school_code_is_unique_and_schools_filter)
 {
 	struct resp *r;
 
-	fx_school(&a, (struct fx_school){ .code = "25GH00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0402" });
-	fx_school(&a, (struct fx_school){ .code = "25GH01",
-					  .name = "De Regenboog",
-					  .sector = "vo",
-					  .gm = "GM0402" });
-	fx_school(&a, (struct fx_school){ .code = "30AB00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0406" });
+	fx_school(&a, (struct fx_school){ .code = "25GH00" });
+	fx_school(&a, (struct fx_school){ .code = "25GH01", .sector = "vo" });
+	fx_school(&a, (struct fx_school){ .code = "30AB00", .gm = "GM0406" });
 	r = api_req(
 		&a, "POST", "/api/v1/schools", a.write,
 		"{\"code\":\"25GH00\",\"name\":\"Tweede\",\"sector\":\"vo\","
@@ -711,22 +655,9 @@ START_TEST(school_with_plans_cannot_be_deleted)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_school(&a, (struct fx_school){ .code = "25GH00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0402" });
-	fx_school(&a, (struct fx_school){ .code = "30AB00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0406" });
+	fx_tree(&a, 2);
+	fx_school(&a, (struct fx_school){ .code = "25GH00" });
+	fx_school(&a, (struct fx_school){ .code = "30AB00", .gm = "GM0406" });
 	fx_plan(&a, (struct fx_plan){ .programme = 1,
 				      .school = 1,
 				      .year = "2024-2025",
@@ -761,18 +692,8 @@ START_TEST(plan_school_year_and_references_are_checked)
 						 "2024-2025 ", "" };
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_school(&a, (struct fx_school){ .code = "25GH00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0402" });
+	fx_tree(&a, 2);
+	fx_school(&a, (struct fx_school){ .code = "25GH00" });
 	for (size_t i = 0; i < sizeof(bad_years) / sizeof(bad_years[0]); i++) {
 		r = call("POST", "/api/v1/plans", a.write,
 			 "{\"programme_id\":1,\"school_id\":1,"
@@ -846,25 +767,9 @@ START_TEST(plan_is_unique_per_programme_school_and_year)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_school(&a, (struct fx_school){ .code = "25GH00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0402" });
-	fx_school(&a, (struct fx_school){ .code = "25GH01",
-					  .name = "De Regenboog",
-					  .sector = "vo",
-					  .gm = "GM0402" });
+	fx_tree(&a, 4);
+	fx_school(&a, (struct fx_school){ .code = "25GH00" });
+	fx_school(&a, (struct fx_school){ .code = "25GH01", .sector = "vo" });
 	fx_plan(&a, (struct fx_plan){ .programme = 1,
 				      .school = 1,
 				      .year = "2024-2025",
@@ -950,14 +855,7 @@ START_TEST(expenditure_amount_and_date_are_checked)
 						 "2023-04-31", "" };
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
+	fx_tree(&a, 2);
 	for (size_t i = 0; i < sizeof(bad_amounts) / sizeof(bad_amounts[0]);
 	     i++) {
 		r = call("POST", "/api/v1/expenditures", a.write,
@@ -1027,21 +925,8 @@ START_TEST(expenditure_against_a_plan_needs_its_programme_and_approval)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_school(&a, (struct fx_school){ .code = "25GH00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0402" });
+	fx_tree(&a, 4);
+	fx_school(&a, (struct fx_school){ .code = "25GH00" });
 	fx_plan(&a, (struct fx_plan){ .programme = 1,
 				      .school = 1,
 				      .year = "2024-2025",
@@ -1110,21 +995,8 @@ START_TEST(expenditure_filters_and_programmes_with_costs_stay)
 {
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_school(&a, (struct fx_school){ .code = "25GH00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0402" });
+	fx_tree(&a, 4);
+	fx_school(&a, (struct fx_school){ .code = "25GH00" });
 	fx_plan(&a, (struct fx_plan){ .programme = 1,
 				      .school = 1,
 				      .year = "2024-2025",
@@ -1233,43 +1105,25 @@ START_TEST(every_collection_pages_and_chooses_fields)
 	};
 	char path[128];
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
+	fx_budget(&a, (struct fx_budget){ .grant = 10000000 });
 	fx_budget(&a, (struct fx_budget){ .gm = "GM0406", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "2",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 2,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 2,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 3,
-						.name = "Zomerschool",
-						.budget = 100000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "1", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 2, .code = "1", .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 2, .budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 3, .budget = 100000 });
 	for (int i = 0; i < 2; i++)
 		fx_reallocation(&a,
 				(struct fx_reallocation){ .budget = 1,
 							  .from_goal = 1,
 							  .to_goal = 2,
 							  .amount = 100 + i });
-	fx_school(&a, (struct fx_school){ .code = "25GH00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0402" });
-	fx_school(&a, (struct fx_school){ .code = "25GH01",
-					  .name = "De Regenboog",
-					  .sector = "vo",
-					  .gm = "GM0402" });
+	fx_school(&a, (struct fx_school){ .code = "25GH00" });
+	fx_school(&a, (struct fx_school){ .code = "25GH01", .sector = "vo" });
 	fx_plan(&a, (struct fx_plan){ .programme = 1,
 				      .school = 1,
 				      .year = "2024-2025",
@@ -1405,15 +1259,9 @@ START_TEST(next_stays_whole_for_a_long_query)
 	const json_t *items;
 	size_t n, len;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "2",
-				      .name = "Doel",
-				      .allocated = 1000000 });
+	fx_tree(&a, 0);
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 1000000 });
 	n = (size_t)snprintf(path, sizeof(path),
 			     "/api/v1/goals?limit=1&fields=id");
 	while (n < 1100)
@@ -1542,26 +1390,15 @@ START_TEST(audit_rows_for_every_kind_of_change)
 	long long g, p, s, pl, e;
 	struct resp *r;
 
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "2",
-				      .name = "Doel",
-				      .allocated = 1000000 });
+	fx_tree(&a, 0);
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 1000000 });
 	g = fx_goal(&a, (struct fx_goal){ .budget = 1,
 					  .code = "3",
-					  .name = "Doel",
 					  .allocated = 1000000 });
-	p = fx_programme(&a, (struct fx_programme){ .goal = g,
-						    .name = "Zomerschool",
-						    .budget = 100000 });
-	s = fx_school(&a, (struct fx_school){ .code = "25GH00",
-					      .name = "De Regenboog",
-					      .sector = "po",
-					      .gm = "GM0402" });
+	p = fx_programme(&a,
+			 (struct fx_programme){ .goal = g, .budget = 100000 });
+	s = fx_school(&a, (struct fx_school){ .code = "25GH00" });
 	pl = fx_plan(&a, (struct fx_plan){ .programme = p,
 					   .school = s,
 					   .year = "2024-2025",
@@ -1618,9 +1455,8 @@ START_TEST(audit_rows_for_every_kind_of_change)
 		       NULL),
 	       405, NULL, "DELETE a reallocation");
 	/* a status move is audited as such */
-	p = fx_programme(&a, (struct fx_programme){ .goal = 1,
-						    .name = "Zomerschool",
-						    .budget = 100000 });
+	p = fx_programme(&a,
+			 (struct fx_programme){ .goal = 1, .budget = 100000 });
 	move("programmes", p, "{\"status\":\"active\",\"note\":\"gestart\"}");
 	r = audit_of("programme", p, "create,status", "writer");
 	ck_assert_str_eq(json_string_value(audit_val(r, 1, "after", "status")),
@@ -1690,41 +1526,21 @@ static const char *const reads[] = {
 /* Rows enough that every route above would succeed for a writer. */
 static void fill_for_roles(void)
 {
-	fx_budget(&a, (struct fx_budget){ .gm = "GM0402", .grant = 10000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "1",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "2",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_goal(&a, (struct fx_goal){ .budget = 1,
-				      .code = "3",
-				      .name = "Doel",
-				      .allocated = 1000000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
-	fx_programme(&a, (struct fx_programme){ .goal = 1,
-						.name = "Zomerschool",
-						.budget = 100000 });
+	fx_tree(&a, 0);
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "2", .allocated = 1000000 });
+	fx_goal(&a, (struct fx_goal){
+			    .budget = 1, .code = "3", .allocated = 1000000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
+	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
 	fx_reallocation(&a, (struct fx_reallocation){ .budget = 1,
 						      .from_goal = 1,
 						      .to_goal = 2,
 						      .amount = 1,
 						      .reason = "r" });
-	fx_school(&a, (struct fx_school){ .code = "25GH00",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0402" });
-	fx_school(&a, (struct fx_school){ .code = "25GH01",
-					  .name = "De Regenboog",
-					  .sector = "po",
-					  .gm = "GM0402" });
+	fx_school(&a, (struct fx_school){ .code = "25GH00" });
+	fx_school(&a, (struct fx_school){ .code = "25GH01" });
 	fx_plan(&a, (struct fx_plan){ .programme = 1,
 				      .school = 1,
 				      .year = "2024-2025",

@@ -103,8 +103,7 @@ static long long exp_in(long long programme, const char *state)
 	long long id = fx_expenditure(
 		&a, (struct fx_expenditure){ .programme = programme,
 					     .plan = 0,
-					     .amount = 1000,
-					     .on = "2023-03-01" });
+					     .amount = 1000 });
 
 	if (strcmp(state, "submitted") == 0)
 		return id;
@@ -538,8 +537,7 @@ static long long row_in(const struct workflow_case *w, const struct fx *f,
 					 (struct fx_expenditure){
 						 .programme = f->programme,
 						 .plan = 0,
-						 .amount = 1000,
-						 .on = "2023-03-01" })
+						 .amount = 1000 })
 			: fx_programme(&a,
 				       (struct fx_programme){ .goal = f->goal,
 							      .budget = 0 });
@@ -618,8 +616,7 @@ START_TEST(status_bodies_are_validated)
 	long long e = fx_expenditure(
 		&a, (struct fx_expenditure){ .programme = f.programme,
 					     .plan = 0,
-					     .amount = 1000,
-					     .on = "2023-03-01" });
+					     .amount = 1000 });
 	long long audit = audit_total();
 	struct resp *r;
 	json_t *before;
@@ -721,8 +718,7 @@ START_TEST(status_is_read_only_in_create_and_patch)
 	long long e = fx_expenditure(
 		&a, (struct fx_expenditure){ .programme = f.programme,
 					     .plan = 0,
-					     .amount = 1000,
-					     .on = "2023-03-01" });
+					     .amount = 1000 });
 	long long audit = audit_total();
 	struct resp *r;
 	char path[128];
@@ -803,8 +799,7 @@ START_TEST(status_moves_need_a_write_token)
 	long long e = fx_expenditure(
 		&a, (struct fx_expenditure){ .programme = f.programme,
 					     .plan = 0,
-					     .amount = 1000,
-					     .on = "2023-03-01" });
+					     .amount = 1000 });
 	const char *paths[3];
 	char p[3][128];
 	struct resp *r;
@@ -1199,8 +1194,7 @@ START_TEST(approved_plans_above_the_programme_warn)
 	long long e = fx_expenditure(
 			  &a, (struct fx_expenditure){ .programme = f.programme,
 						       .plan = 0,
-						       .amount = 5000,
-						       .on = "2023-03-01" }),
+						       .amount = 5000 }),
 		  amount = 0;
 
 	move_ok("plans", p1, "submitted", -1);
@@ -1234,8 +1228,7 @@ START_TEST(approved_plans_above_the_programme_stop)
 	long long e1 = fx_expenditure(
 			  &a, (struct fx_expenditure){ .programme = f.programme,
 						       .plan = 0,
-						       .amount = 1,
-						       .on = "2023-03-01" }),
+						       .amount = 1 }),
 		  audit;
 	struct resp *r;
 	json_t *before, *now;
@@ -1300,18 +1293,15 @@ START_TEST(expenditures_above_the_plan_warn_and_stop)
 	e1 = fx_expenditure(&a,
 			    (struct fx_expenditure){ .programme = f.programme,
 						     .plan = plan,
-						     .amount = 30000,
-						     .on = "2023-03-01" });
+						     .amount = 30000 });
 	e2 = fx_expenditure(&a,
 			    (struct fx_expenditure){ .programme = f.programme,
 						     .plan = plan,
-						     .amount = 25000,
-						     .on = "2023-03-01" });
+						     .amount = 25000 });
 	e3 = fx_expenditure(&a,
 			    (struct fx_expenditure){ .programme = f.programme,
 						     .plan = plan,
-						     .amount = 20000,
-						     .on = "2023-03-01" });
+						     .amount = 20000 });
 	move_ok("expenditures", e1, "approved", -1);
 	ck_assert(!has_any_warning(f.budget, "plan_over_spent"));
 	/* warn: allowed, and listed */
@@ -1352,13 +1342,11 @@ START_TEST(expenditures_against_a_plan_stop_from_the_start)
 	e1 = fx_expenditure(&a,
 			    (struct fx_expenditure){ .programme = f.programme,
 						     .plan = plan,
-						     .amount = 40000,
-						     .on = "2023-03-01" });
+						     .amount = 40000 });
 	e2 = fx_expenditure(&a,
 			    (struct fx_expenditure){ .programme = f.programme,
 						     .plan = plan,
-						     .amount = 1,
-						     .on = "2023-03-01" });
+						     .amount = 1 });
 	move_ok("expenditures", e1, "approved", -1);
 	r = move("expenditures", e2, "approved", -1, NULL);
 	assert_overrun(r, "plan_over_spent", "plan", plan, 40000, 40000, 1);
@@ -1692,8 +1680,7 @@ START_TEST(reallocation_never_goes_below_committed_or_spent)
 	move_ok("plans", plan3, "approved", 10000);
 	e = fx_expenditure(&a, (struct fx_expenditure){ .programme = p3,
 							.plan = plan3,
-							.amount = 30000,
-							.on = "2023-03-01" });
+							.amount = 30000 });
 	move_ok("expenditures", e, "approved", -1);
 	r = reallocate(b, "programme_id", p3, "programme_id", p2, 25000);
 	ck_assert_int_eq(r->status, 409);
@@ -1739,10 +1726,8 @@ START_TEST(reallocation_from_a_goal_whose_programmes_have_spent)
 	long long p = fx_programme(
 		&a, (struct fx_programme){ .goal = g1, .budget = 60000 });
 	long long e = fx_expenditure(
-		&a, (struct fx_expenditure){ .programme = p,
-					     .plan = 0,
-					     .amount = 45000,
-					     .on = "2023-03-01" });
+		&a, (struct fx_expenditure){
+			    .programme = p, .plan = 0, .amount = 45000 });
 	struct resp *r;
 
 	move_ok("programmes", p, "active", -1);
@@ -2225,8 +2210,7 @@ START_TEST(concurrent_expenditure_approvals_never_over_spend_a_plan)
 		ids[i] = fx_expenditure(
 			&a, (struct fx_expenditure){ .programme = f.programme,
 						     .plan = plan,
-						     .amount = 5000,
-						     .on = "2023-03-01" });
+						     .amount = 5000 });
 	race_all("expenditures", ids, 20, "{\"status\":\"approved\"}", &ok,
 		 &overrun);
 	ck_assert_int_eq(ok, 10);
@@ -2477,8 +2461,7 @@ START_TEST(writes_that_make_a_figure_uncountable_are_refused)
 	fill_expenditures(p2, FIT / 2);
 	fx_expenditure(&a, (struct fx_expenditure){ .programme = p1,
 						    .plan = 0,
-						    .amount = MAX_CENTS,
-						    .on = "2023-03-01" });
+						    .amount = MAX_CENTS });
 	assert_overflow(send_json("POST", "/api/v1/expenditures",
 				  json_pack("{s:I, s:I, s:s, s:s}",
 					    "programme_id", (json_int_t)p2,
@@ -2506,10 +2489,8 @@ START_TEST(writes_that_make_a_figure_uncountable_are_refused)
 	{
 		char path[64];
 		long long e = fx_expenditure(
-			&a, (struct fx_expenditure){ .programme = p2,
-						     .plan = 0,
-						     .amount = 1,
-						     .on = "2023-03-01" });
+			&a, (struct fx_expenditure){
+				    .programme = p2, .plan = 0, .amount = 1 });
 
 		snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", e);
 		assert_overflow(send_json("PATCH", path,
