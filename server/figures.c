@@ -14,12 +14,15 @@
  * itself when it belongs to no plan.
  */
 #define PLAN_COMMITS "p.status IN ('approved', 'settled')"
+/* what a committing plan commits: a settled one its settled_cents, the rest
+ * of its approval is free again */
+#define PLAN_AMOUNT "coalesce(p.settled_cents, p.approved_cents)"
 #define IS_SPENT "e.status IN ('approved', 'paid')"
 #define PLAN_SPENT(p)                                                  \
 	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
 	" WHERE e.plan_id = " p ".id AND " IS_SPENT ")"
 #define PROGRAMME_COMMITTED(pr)                                           \
-	"((SELECT coalesce(sum(p.approved_cents), 0) FROM plans p"        \
+	"((SELECT coalesce(sum(" PLAN_AMOUNT "), 0) FROM plans p"         \
 	" WHERE p.programme_id = " pr ".id AND " PLAN_COMMITS ")"         \
 	" + (SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
 	" WHERE e.programme_id = " pr                                     \
@@ -223,9 +226,11 @@ static int load_programmes(struct db_conn *c, const char *from,
 			"pr",
 			"e.status = 'paid' AND e.spent_on BETWEEN"
 			" ?2 AND ?3") ", " PROGRAMME_SPENT("pr",
-							   IS_SPENT) ", (SELECT coalesce(sum(max(p.approved_cents - " PLAN_SPENT("p") ", 0)), 0) FROM plans p WHERE p.programme_id = pr.id AND " PLAN_COMMITS
-																      ")"
-																      " FROM programmes pr WHERE pr.budget_id = ?1 ORDER BY pr.id";
+							   IS_SPENT) ", (SELECT coalesce(sum(max(" PLAN_AMOUNT
+								     " - " PLAN_SPENT(
+									     "p") ", 0)), 0) FROM plans p WHERE p.programme_id = pr.id AND " PLAN_COMMITS
+										  ")"
+										  " FROM programmes pr WHERE pr.budget_id = ?1 ORDER BY pr.id";
 	sqlite3_stmt *st = db_prepare(c, sql, err);
 	int rc;
 
@@ -303,11 +308,10 @@ static int row_warnings(struct db_conn *c, struct budget_figures *out,
 			struct npo_err *err)
 {
 	static const char plans_sql[] = "SELECT p.id, " PLAN_SPENT(
-		"p") " - p.approved_cents"
+		"p") " - " PLAN_AMOUNT
 		     " FROM plans p JOIN programmes pr ON pr.id = p.programme_id"
 		     " WHERE pr.budget_id = ?1 AND " PLAN_COMMITS
-		     " AND " PLAN_SPENT(
-			     "p") " > p.approved_cents ORDER BY p.id";
+		     " AND " PLAN_SPENT("p") " > " PLAN_AMOUNT " ORDER BY p.id";
 	static const char exp_sql[] =
 		"SELECT e.id, e.amount_cents, e.spent_on FROM expenditures e"
 		" JOIN programmes pr ON pr.id = e.programme_id"
@@ -442,7 +446,7 @@ static const struct {
 					    " b.overrun_policy, 1 FROM programmes pr"
 					    " JOIN budgets b ON b.id = pr.budget_id WHERE pr.id = ?" },
 	[LEVEL_PLAN] = { "plan_over_spent", "plan",
-			 "SELECT coalesce(p.approved_cents, 0), " PLAN_SPENT(
+			 "SELECT coalesce(" PLAN_AMOUNT ", 0), " PLAN_SPENT(
 				 "p") ","
 				      " b.overrun_policy, " PLAN_COMMITS
 				      " FROM plans p"
@@ -481,6 +485,48 @@ int figures_level(struct db_conn *c, const struct level *l,
 	}
 	db_done(c, st);
 	return rc < 0 ? -1 : 0;
+}
+
+int figures_plan_spent(struct db_conn *c, int64_t plan, int64_t *spent,
+		       struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		c, "SELECT " PLAN_SPENT("p") " FROM plans p WHERE p.id = ?",
+		err);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_int64(c, st, 1, plan);
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW)
+		*spent = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		err_set(err, NPO_E_NOT_FOUND, "there is no plan %lld",
+			(long long)plan);
+	db_done(c, st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int figures_corrections(struct db_conn *c, int64_t id, int64_t except,
+			int64_t *sum, struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		c,
+		"SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"
+		" WHERE e.corrects_id = ?1 AND e.id != ?2 AND " IS_SPENT,
+		err);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_int64(c, st, 1, id);
+	db_bind_int64(c, st, 2, except);
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW)
+		*sum = sqlite3_column_int64(st, 0);
+	db_done(c, st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,

@@ -53,36 +53,43 @@ static int first_field_column(const struct resource *res)
 	return res->plain ? 1 : 4;
 }
 
-/* ", a, b, …" (or ", a = ?3, …" with assign) for the columns of the fields;
- * a FIELD_LINE has two. Columns are numbered from first in field order. */
+/* ", a, b, …" (or ", a = ?, …" with assign) for the columns of the
+ * stored fields, and for a select (select true) the computed ones too; a
+ * FIELD_LINE has two. The stored columns are numbered in field order. */
 static void add_field_columns(struct sql *q, const struct resource *res,
-			      const char *assign)
+			      const char *assign, bool select)
 {
 	for (size_t i = 0; i < res->nfields; i++) {
-		const char *n = res->fields[i].name;
+		const struct field *f = &res->fields[i];
 
-		if (res->fields[i].type == FIELD_LINE)
-			sql_add(q, ", %s_goal_id%s, %s_programme_id%s", n,
-				assign, n, assign);
-		else
-			sql_add(q, ", %s%s", n, assign);
+		if (f->computed) {
+			if (select)
+				sql_add(q, ", (%s) AS %s", f->computed,
+					f->name);
+		} else if (f->type == FIELD_LINE) {
+			sql_add(q, ", %s_goal_id%s, %s_programme_id%s", f->name,
+				assign, f->name, assign);
+		} else {
+			sql_add(q, ", %s%s", f->name, assign);
+		}
 	}
 }
 
-/* Number of columns the fields take. */
+/* Number of stored columns the fields take. */
 static int field_columns(const struct resource *res)
 {
 	int n = 0;
 
 	for (size_t i = 0; i < res->nfields; i++)
-		n += res->fields[i].type == FIELD_LINE ? 2 : 1;
+		if (!res->fields[i].computed)
+			n += res->fields[i].type == FIELD_LINE ? 2 : 1;
 	return n;
 }
 
 static void add_columns(struct sql *q, const struct resource *res)
 {
 	sql_add(q, res->plain ? "id" : "id, version, created_at, updated_at");
-	add_field_columns(q, res, "");
+	add_field_columns(q, res, "", true);
 }
 
 /* The row at st, whose columns are those of add_columns. */
@@ -176,6 +183,8 @@ static void bind_fields(struct db_conn *c, sqlite3_stmt *st, int first,
 	for (size_t i = 0; i < res->nfields; i++) {
 		const json_t *v = json_object_get(row, res->fields[i].name);
 
+		if (res->fields[i].computed)
+			continue;
 		if (res->fields[i].type == FIELD_LINE) {
 			bind_json(c, st, col++, json_object_get(v, "goal_id"));
 			bind_json(c, st, col++,
@@ -196,7 +205,7 @@ int store_insert(struct db_conn *c, const struct resource *res,
 
 	sql_add(&q, "INSERT INTO %s (version, created_at, updated_at",
 		res->table);
-	add_field_columns(&q, res, "");
+	add_field_columns(&q, res, "", false);
 	sql_add(&q, ") VALUES (1, ?1, ?1");
 	for (int i = 0; i < field_columns(res); i++)
 		sql_add(&q, ", ?%d", i + 2);
@@ -224,7 +233,7 @@ int store_update(struct db_conn *c, const struct resource *res, int64_t id,
 
 	sql_add(&q, "UPDATE %s SET version = version + 1, updated_at = ?1",
 		res->table);
-	add_field_columns(&q, res, " = ?");
+	add_field_columns(&q, res, " = ?", false);
 	sql_add(&q, " WHERE id = ?");
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;

@@ -149,6 +149,10 @@ const char *validate_value(const struct field *f, const json_t *v,
 				       ? "must not be negative or too large"
 				       : "is out of range";
 		}
+		if ((f->flags & F_NONZERO) && json_integer_value(v) == 0) {
+			*code = "range";
+			return "must not be 0";
+		}
 		return NULL;
 	case FIELD_LINE:
 		return validate_line(v);

@@ -109,6 +109,16 @@ int figures_level(struct db_conn *c, const struct level *l,
 const char *figures_level_code(enum level_kind kind);
 const char *figures_level_entity(enum level_kind kind);
 
+/* What is spent on plan (its approved or paid expenditures, corrections
+ * included), for its settlement. */
+int figures_plan_spent(struct db_conn *c, int64_t plan, int64_t *spent,
+		       struct npo_err *err);
+
+/* What the approved or paid corrections of expenditure id add up to,
+ * leaving out expenditure except (0: none), for the over-correction rule. */
+int figures_corrections(struct db_conn *c, int64_t id, int64_t except,
+			int64_t *sum, struct npo_err *err);
+
 /* Committed and spent under a goal or programme (for reallocations). */
 int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 		 int64_t *committed, int64_t *spent, struct npo_err *err);

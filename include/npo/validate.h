@@ -29,6 +29,7 @@ enum field_flag {
 	F_READONLY = 1 << 2, /* set by the server only; refused in bodies */
 	F_FIXED = 1 << 3,    /* given on create, refused in PATCH */
 	F_FILTER = 1 << 4,   /* usable as an exact-match list filter */
+	F_NONZERO = 1 << 5,  /* an integer that is never 0 */
 };
 
 struct field {
@@ -41,6 +42,9 @@ struct field {
 	const char *hint;	      /* what format expects, for messages */
 	const char *def;	      /* default of an absent TEXT/ENUM */
 	const char *ref;	      /* FIELD_REF: the table it points to */
+	/* Not stored: an SQL expression over the row's table, computed
+	 * when it is read (with F_READONLY); NULL for a stored field. */
+	const char *computed;
 };
 
 /*

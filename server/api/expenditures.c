@@ -16,8 +16,9 @@ static const struct field expenditure_fields[] = {
 	  .ref = "programmes" },
 	{ .name = "plan_id", .type = FIELD_REF, .flags = F_NULLABLE | F_FILTER,
 	  .min = 1, .max = INT64_MAX, .ref = "plans" },
-	{ .name = "amount_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
-	  .min = 1, .max = MONEY_MAX_CENTS },
+	{ .name = "amount_cents", .type = FIELD_CENTS,
+	  .flags = F_REQUIRED | F_NONZERO, .min = -MONEY_MAX_CENTS,
+	  .max = MONEY_MAX_CENTS },
 	{ .name = "spent_on", .type = FIELD_DATE, .flags = F_REQUIRED },
 	{ .name = "description", .type = FIELD_TEXT, .flags = F_REQUIRED,
 	  .min = 1, .max = 500 },
@@ -26,12 +27,94 @@ static const struct field expenditure_fields[] = {
 	{ .name = "status", .type = FIELD_ENUM, .flags = F_READONLY | F_FILTER,
 	  .choices = expenditure_states, .def = "submitted",
 	  .hint = "must be submitted, approved, rejected or paid" },
+	{ .name = "corrects_id", .type = FIELD_REF,
+	  .flags = F_NULLABLE | F_FIXED | F_FILTER, .min = 1, .max = INT64_MAX,
+	  .ref = "expenditures" },
+	{ .name = "corrected_cents", .type = FIELD_CENTS, .flags = F_READONLY,
+	  .computed = "SELECT coalesce(sum(c.amount_cents), 0)"
+		      " FROM expenditures c WHERE c.corrects_id = expenditures.id"
+		      " AND c.status IN ('approved', 'paid')" },
 };
 /* clang-format on */
 
+/* Whether the expenditure is spent: approved or paid. */
+static bool booked(const char *status)
+{
+	return strcmp(status, "approved") == 0 || strcmp(status, "paid") == 0;
+}
+
+/*
+ * A correction (corrects_id) names an approved or paid expenditure that is
+ * no correction itself, of the same programme and plan. Created, and again
+ * when approved, it may not take its original below zero: original + its
+ * approved or paid corrections + this one >= 0, else 409 over_corrected.
+ */
+static int correction_check(struct db_conn *c, const json_t *row,
+			    const json_t *before, struct npo_err *err)
+{
+	int64_t id = util_jint(row, "corrects_id");
+	int64_t amount = util_jint(row, "amount_cents"), others = 0, left;
+	const char *to = util_jstr(row, "status");
+	json_t *orig;
+	int rc = 0;
+
+	if (store_get(c, &expenditure_resource, id, &orig, err) < 0)
+		return -1;
+	if (json_is_integer(json_object_get(orig, "corrects_id")))
+		rc = validate_fail(err, "corrects_id", "correction",
+				   "expenditure %lld is a correction itself; "
+				   "correct the original",
+				   (long long)id);
+	else if (!booked(util_jstr(orig, "status")))
+		rc = validate_fail(
+			err, "corrects_id", "not_booked",
+			"expenditure %lld is %s; only an approved or "
+			"paid one is corrected (change or reject a "
+			"submitted one instead)",
+			(long long)id, util_jstr(orig, "status"));
+	else if (util_jint(orig, "programme_id") !=
+		 util_jint(row, "programme_id"))
+		rc = validate_fail(err, "programme_id", "other_programme",
+				   "must be that of expenditure %lld (%lld)",
+				   (long long)id,
+				   (long long)util_jint(orig, "programme_id"));
+	else if (!json_equal(json_object_get(orig, "plan_id"),
+			     json_object_get(row, "plan_id")))
+		rc = validate_fail(err, "plan_id", "other_plan",
+				   "must be that of expenditure %lld",
+				   (long long)id);
+	if (rc < 0 || (before && (!strcmp(util_jstr(before, "status"), to) ||
+				  strcmp(to, "approved") != 0)))
+		goto out;
+	if (figures_corrections(c, id, util_jint(row, "id"), &others, err) <
+	    0) {
+		rc = -1;
+		goto out;
+	}
+	left = util_jint(orig, "amount_cents") + others + amount;
+	if (left < 0)
+		rc = err_set_new(
+			err,
+			json_pack("{s:I, s:I, s:I, s:I}", "original_id",
+				  (json_int_t)id, "original_cents",
+				  (json_int_t)util_jint(orig, "amount_cents"),
+				  "corrected_cents", (json_int_t)others,
+				  "asked_cents", (json_int_t)amount),
+			NPO_E_OVER_CORRECTED,
+			"expenditure %lld holds %lld cents, corrected by %lld; "
+			"%lld more would take it below zero",
+			(long long)id,
+			(long long)util_jint(orig, "amount_cents"),
+			(long long)others, (long long)amount);
+out:
+	json_decref(orig);
+	return rc;
+}
+
 /*
  * A declaration against a plan belongs to the plan's programme and needs an
- * approved plan; once approved, what it declares can no longer change.
+ * approved plan; once approved, what it declares can no longer change. Only
+ * a correction may be negative (and no amount is 0: F_NONZERO).
  */
 static int expenditure_check(struct db_conn *c, json_t *row,
 			     const json_t *before, struct npo_err *err)
@@ -50,6 +133,14 @@ static int expenditure_check(struct db_conn *c, json_t *row,
 			       "change",
 			       (long long)util_jint(before, "id"),
 			       util_jstr(before, "status"), changed);
+	if (json_is_integer(json_object_get(row, "corrects_id"))) {
+		if (correction_check(c, row, before, err) < 0)
+			return -1;
+	} else if (util_jint(row, "amount_cents") < 0) {
+		return validate_fail(err, "amount_cents", "range",
+				     "must be more than 0; only a correction "
+				     "(with corrects_id) is negative");
+	}
 	if (!json_is_integer(plan_id) ||
 	    (before &&
 	     json_equal(plan_id, json_object_get(before, "plan_id")) &&

@@ -26,6 +26,8 @@ static const struct field plan_fields[] = {
 	  .min = 0, .max = MONEY_MAX_CENTS },
 	{ .name = "approved_cents", .type = FIELD_CENTS,
 	  .flags = F_READONLY | F_NULLABLE, .min = 0, .max = MONEY_MAX_CENTS },
+	{ .name = "settled_cents", .type = FIELD_CENTS,
+	  .flags = F_READONLY | F_NULLABLE, .min = 0, .max = MONEY_MAX_CENTS },
 	{ .name = "status", .type = FIELD_ENUM, .flags = F_READONLY | F_FILTER,
 	  .choices = plan_states, .def = "draft",
 	  .hint = "must be draft, submitted, approved, rejected, withdrawn or "
@@ -47,9 +49,22 @@ static int plan_check(struct db_conn *c, json_t *row, const json_t *before,
 					      "requested_cents" };
 	const char *status, *changed;
 
-	(void)c;
 	if (!before)
 		return 0;
+	/* settled without an amount: what was spent on it, at most what was
+	 * approved */
+	if (strcmp(util_jstr(row, "status"), "settled") == 0 &&
+	    json_is_null(json_object_get(row, "settled_cents"))) {
+		int64_t spent;
+
+		if (figures_plan_spent(c, util_jint(row, "id"), &spent, err) <
+		    0)
+			return -1;
+		if (spent > util_jint(row, "approved_cents"))
+			spent = util_jint(row, "approved_cents");
+		json_object_set_new(row, "settled_cents",
+				    json_integer(spent > 0 ? spent : 0));
+	}
 	status = util_jstr(before, "status");
 	if (strcmp(status, "draft") == 0 || strcmp(status, "submitted") == 0)
 		return 0;
@@ -62,20 +77,25 @@ static int plan_check(struct db_conn *c, json_t *row, const json_t *before,
 	return 0;
 }
 
-/* A move's body may name approved_cents (for the approval). */
+/* A move's body may name approved_cents (for the approval) and
+ * settled_cents (for the settlement). */
 /* the declaration: a field a line or two */
 /* clang-format off */
 static const struct field plan_move_fields[] = {
 	{ .name = "approved_cents", .type = FIELD_CENTS, .min = 0,
 	  .max = MONEY_MAX_CENTS },
+	{ .name = "settled_cents", .type = FIELD_CENTS, .min = 0,
+	  .max = MONEY_MAX_CENTS },
 };
 /* clang-format on */
 
-/* Approval sets approved_cents (at most requested) and decided_at. */
+/* Approval sets approved_cents (at most requested) and decided_at;
+ * settlement sets settled_cents (at most approved). */
 static int plan_on_move(json_t *row, const char *to, const json_t *body,
 			struct npo_err *err)
 {
 	const json_t *approved = json_object_get(body, "approved_cents");
+	const json_t *settled = json_object_get(body, "settled_cents");
 	const char *note = util_jstr(body, "note");
 	char now[21];
 
@@ -94,6 +114,22 @@ static int plan_on_move(json_t *row, const char *to, const json_t *body,
 	} else if (approved) {
 		return validate_fail(err, "approved_cents", "not_allowed",
 				     "is only given when approving");
+	}
+	if (strcmp(to, "settled") == 0) {
+		/* the vaststelling: at most what was approved; without it,
+		 * plan_check takes what was spent */
+		if (settled && json_integer_value(settled) >
+				       util_jint(row, "approved_cents"))
+			return validate_fail(
+				err, "settled_cents", "range",
+				"must not exceed approved_cents (%lld)",
+				(long long)util_jint(row, "approved_cents"));
+		json_object_set_new(row, "settled_cents",
+				    settled ? json_incref((json_t *)settled)
+					    : json_null());
+	} else if (settled) {
+		return validate_fail(err, "settled_cents", "not_allowed",
+				     "is only given when settling");
 	}
 	if (strcmp(to, "submitted") == 0)
 		json_object_set_new(row, "submitted_at", json_string(now));

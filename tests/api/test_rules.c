@@ -385,11 +385,85 @@ START_TEST(plan_moves_from_draft_to_settled)
 	ck_assert_str_eq(jgets(p, "status"), "settled");
 	ck_assert_int_eq(jget(p, "approved_cents"), 20000);
 	ck_assert_int_eq(strlen(jgets(p, "decided_at")), 20);
+	/* settled without an amount: what was spent on it, here nothing, and
+	 * that is what it commits; the rest of its approval is free again */
+	ck_assert_int_eq(jget(p, "settled_cents"), 0);
 	json_decref(p);
-	/* a settled plan still commits its approved amount */
 	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
 				       "committed_cents"),
-			 20000);
+			 0);
+}
+END_TEST
+
+/* The vaststelling: settled_cents from 0 to approved_cents (or what was
+ * spent when not given), read-only, null until settled; the settled plan
+ * commits it, and what it declares is held to it. */
+START_TEST(a_settled_plan_commits_its_settled_amount)
+{
+	struct fx f = fixture(1000000, "warn");
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 50000 });
+	long long other =
+		fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+					      .school = f.school,
+					      .requested = 50000 });
+	json_t *body;
+	struct resp *r;
+
+	move_ok("plans", plan, "submitted", -1);
+	move_ok("plans", plan, "approved", 40000);
+	move_ok("expenditures",
+		fx_expenditure(&a, (struct fx_expenditure){ .programme =
+								    f.programme,
+							    .plan = plan,
+							    .amount = 12000 }),
+		"approved", -1);
+	r = get("/api/v1/plans/%lld", plan);
+	ck_assert(json_is_null(json_object_get(r->json, "settled_cents")));
+	resp_free(r);
+	/* only with the settlement, and never above what was approved */
+	body = json_pack("{s:s, s:I}", "status", "submitted", "settled_cents",
+			 (json_int_t)1);
+	r = send_json("POST", "/api/v1/plans/2/status", body);
+	assert_invalid(r, "settled_cents", "not_allowed");
+	resp_free(r);
+	body = json_pack("{s:s, s:I}", "status", "settled", "settled_cents",
+			 (json_int_t)40001);
+	r = send_json("POST", "/api/v1/plans/1/status", body);
+	assert_invalid(r, "settled_cents", "range");
+	resp_free(r);
+	/* read-only in a PATCH */
+	body = json_pack("{s:I}", "settled_cents", (json_int_t)1);
+	r = send_json("PATCH", "/api/v1/plans/1", body);
+	assert_invalid(r, "settled_cents", "read_only");
+	resp_free(r);
+	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
+				       "committed_cents"),
+			 40000);
+	body = json_pack("{s:s, s:I}", "status", "settled", "settled_cents",
+			 (json_int_t)15000);
+	r = send_json("POST", "/api/v1/plans/1/status", body);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	ck_assert_int_eq(jint(r, "settled_cents"), 15000);
+	ck_assert_int_eq(jint(r, "approved_cents"), 40000);
+	resp_free(r);
+	/* it commits 15000; its open commitment is 15000 - 12000 */
+	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
+				       "committed_cents"),
+			 15000);
+	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
+				       "open_commitments_cents"),
+			 3000);
+	ck_assert_int_eq(total_figure(f.budget, "committed_cents"), 15000);
+	/* the other plan settles at what was spent on it: nothing */
+	move_ok("plans", other, "submitted", -1);
+	move_ok("plans", other, "approved", 30000);
+	move_ok("plans", other, "settled", -1);
+	r = get("/api/v1/plans/%lld", other);
+	ck_assert_int_eq(jint(r, "settled_cents"), 0);
+	resp_free(r);
+	ck_assert_int_eq(total_figure(f.budget, "committed_cents"), 15000);
 }
 END_TEST
 
@@ -2611,6 +2685,189 @@ START_TEST(costs_outside_the_period_warn_until_rejected)
 }
 END_TEST
 
+/* --- corrections ---------------------------------------------------------- */
+
+/* A correction of expenditure id of amount (negative or not). */
+static struct resp *correct(long long programme, long long plan, long long id,
+			    long long amount)
+{
+	json_t *b = json_pack("{s:I, s:I, s:s, s:s, s:I}", "programme_id",
+			      (json_int_t)programme, "amount_cents",
+			      (json_int_t)amount, "spent_on", "2024-05-01",
+			      "description", "Correctie", "corrects_id",
+			      (json_int_t)id);
+
+	if (plan)
+		json_object_set_new(b, "plan_id", json_integer(plan));
+	return send_json("POST", "/api/v1/expenditures", b);
+}
+
+static long long created_id(struct resp *r)
+{
+	long long id = jint(r, "id");
+
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	ck_assert_str_eq(jstr(r, "status"), "submitted");
+	resp_free(r);
+	return id;
+}
+
+static long long corrected_of(long long id)
+{
+	struct resp *r = get("/api/v1/expenditures/%lld", id);
+	long long v = jint(r, "corrected_cents");
+
+	resp_free(r);
+	return v;
+}
+
+START_TEST(corrections_correct_booked_costs_never_below_zero)
+{
+	struct fx f = fixture(1000000, "warn");
+	long long other = fx_programme(
+		&a, (struct fx_programme){ .goal = f.goal, .budget = 1000 });
+	long long orig, open, c1, c2, c3;
+	struct resp *r;
+
+	orig = fx_expenditure(&a,
+			      (struct fx_expenditure){ .programme = f.programme,
+						       .amount = 10000 });
+	open = fx_expenditure(&a,
+			      (struct fx_expenditure){ .programme = f.programme,
+						       .amount = 500 });
+	move_ok("expenditures", orig, "approved", -1);
+	ck_assert_int_eq(corrected_of(orig), 0);
+
+	/* negative only for a correction, of a booked cost of its programme */
+	r = send_json("POST", "/api/v1/expenditures",
+		      json_pack("{s:I, s:I, s:s, s:s}", "programme_id",
+				(json_int_t)f.programme, "amount_cents",
+				(json_int_t)-100, "spent_on", "2024-05-01",
+				"description", "Min"));
+	assert_invalid(r, "amount_cents", "range");
+	resp_free(r);
+	r = correct(f.programme, 0, open, -100);
+	assert_invalid(r, "corrects_id", "not_booked");
+	resp_free(r);
+	r = correct(other, 0, orig, -100);
+	assert_invalid(r, "programme_id", "other_programme");
+	resp_free(r);
+	r = correct(f.programme, 0, 9999, -100);
+	assert_invalid(r, "corrects_id", "not_found");
+	resp_free(r);
+
+	/* a correction counts once approved, like any cost */
+	c1 = created_id(correct(f.programme, 0, orig, -3000));
+	ck_assert_int_eq(corrected_of(orig), 0);
+	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
+				       "spent_cents"),
+			 10000);
+	move_ok("expenditures", c1, "approved", -1);
+	ck_assert_int_eq(corrected_of(orig), -3000);
+	ck_assert_int_eq(corrected_of(c1), 0);
+	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
+				       "spent_cents"),
+			 7000);
+	ck_assert_int_eq(total_figure(f.budget, "committed_cents"), 7000);
+
+	/* never below zero: when made, and again when approved */
+	r = correct(f.programme, 0, orig, -7001);
+	ck_assert_msg(r->status == 409, "%ld %s", r->status, r->body);
+	ck_assert_str_eq(jstr(r, "code"), "over_corrected");
+	ck_assert_int_eq(jint(r, "original_cents"), 10000);
+	ck_assert_int_eq(jint(r, "corrected_cents"), -3000);
+	ck_assert_int_eq(jint(r, "asked_cents"), -7001);
+	resp_free(r);
+	c2 = created_id(correct(f.programme, 0, orig, -7000));
+	c3 = created_id(correct(f.programme, 0, orig, -1));
+	move_ok("expenditures", c2, "approved", -1);
+	r = move("expenditures", c3, "approved", -1, NULL);
+	ck_assert_msg(r->status == 409, "%ld %s", r->status, r->body);
+	ck_assert_str_eq(jstr(r, "code"), "over_corrected");
+	resp_free(r);
+	ck_assert_int_eq(corrected_of(orig), -10000);
+	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
+				       "spent_cents"),
+			 0);
+	/* a positive correction (booked too little) is one too */
+	move_ok("expenditures", created_id(correct(f.programme, 0, orig, 250)),
+		"approved", -1);
+	ck_assert_int_eq(corrected_of(orig), -9750);
+
+	/* a correction is not corrected; corrects_id never changes */
+	r = correct(f.programme, 0, c1, 100);
+	assert_invalid(r, "corrects_id", "correction");
+	resp_free(r);
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", c3);
+		r = send_json("PATCH", path,
+			      json_pack("{s:I}", "corrects_id",
+					(json_int_t)c1));
+		ck_assert_int_eq(r->status, 422);
+		resp_free(r);
+	}
+
+	/* both rows in the list and the CSV */
+	r = get("/api/v1/expenditures?corrects_id=%lld&count=true", orig);
+	ck_assert_int_eq(jint(r, "total"), 4);
+	resp_free(r);
+	r = get("/api/v1/expenditures?format=csv&fields=id,amount_cents,"
+		"corrects_id,corrected_cents&after=%lld&limit=1",
+		orig - 1);
+	ck_assert_msg(strstr(r->body, "id,amount_eur,corrects_id,corrected_eur"
+				      "\r\n") != NULL,
+		      "%s", r->body);
+	ck_assert_msg(strstr(r->body, ",100.00,,-97.50\r\n") != NULL, "%s",
+		      r->body);
+	resp_free(r);
+}
+END_TEST
+
+START_TEST(a_correction_keeps_to_the_plan_of_its_original)
+{
+	struct fx f = fixture(1000000, "warn");
+	long long plan = fx_plan(&a, (struct fx_plan){ .programme = f.programme,
+						       .school = f.school,
+						       .requested = 20000 });
+	long long orig, c1;
+	struct resp *r;
+
+	move_ok("plans", plan, "submitted", -1);
+	move_ok("plans", plan, "approved", 20000);
+	orig = fx_expenditure(&a,
+			      (struct fx_expenditure){ .programme = f.programme,
+						       .plan = plan,
+						       .amount = 8000 });
+	move_ok("expenditures", orig, "approved", -1);
+	r = correct(f.programme, 0, orig, -1000);
+	assert_invalid(r, "plan_id", "other_plan");
+	resp_free(r);
+	c1 = created_id(correct(f.programme, plan, orig, -1000));
+	move_ok("expenditures", c1, "approved", -1);
+	/* the plan's figures count it: spent 7000 of 20000 */
+	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
+				       "spent_cents"),
+			 7000);
+	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
+				       "open_commitments_cents"),
+			 13000);
+	/* approved, it is locked like any cost */
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", c1);
+		r = send_json("PATCH", path,
+			      json_pack("{s:I}", "amount_cents",
+					(json_int_t)-500));
+		ck_assert_int_eq(r->status, 409);
+		ck_assert_str_eq(jstr(r, "code"), "locked");
+		resp_free(r);
+	}
+}
+END_TEST
+
 /* One test case per heading of the rules, each of which runs alone with
  * CK_RUN_CASE=<name>. */
 static void add_cases(Suite *s)
@@ -2619,6 +2876,7 @@ static void add_cases(Suite *s)
 
 	tcase_add_test(tc, plan_moves_from_draft_to_settled);
 	tcase_add_test(tc, plan_is_rejected_or_withdrawn);
+	tcase_add_test(tc, a_settled_plan_commits_its_settled_amount);
 	tcase_add_test(tc, plan_moves_not_in_the_workflow_are_409_with_allowed);
 	tcase_add_test(tc, moves_of_every_workflow_as_written);
 	tcase_add_test(tc, status_bodies_are_validated);
@@ -2643,6 +2901,10 @@ static void add_cases(Suite *s)
 	tcase_add_test(tc, writes_that_make_a_figure_uncountable_are_refused);
 	tcase_add_test(tc,
 		       one_uncountable_budget_leaves_the_front_page_standing);
+
+	tc = test_case(s, "corrections", setup, teardown);
+	tcase_add_test(tc, corrections_correct_booked_costs_never_below_zero);
+	tcase_add_test(tc, a_correction_keeps_to_the_plan_of_its_original);
 
 	tc = test_case(s, "reallocations", setup, teardown);
 	tcase_add_test(tc, reallocation_between_two_goals);

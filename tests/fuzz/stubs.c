@@ -72,6 +72,20 @@ WEAK int store_exists(struct db_conn *c, const char *table, int64_t id,
 	stub(__func__);
 }
 
+WEAK int figures_plan_spent(struct db_conn *c, int64_t plan, int64_t *spent,
+			    struct npo_err *err)
+{
+	(void)c, (void)plan, (void)spent, (void)err;
+	stub(__func__);
+}
+
+WEAK int figures_corrections(struct db_conn *c, int64_t id, int64_t except,
+			     int64_t *sum, struct npo_err *err)
+{
+	(void)c, (void)id, (void)except, (void)sum, (void)err;
+	stub(__func__);
+}
+
 WEAK int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 		      int64_t *committed, int64_t *spent, struct npo_err *err)
 {
