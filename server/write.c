@@ -365,7 +365,7 @@ int write_apply(struct db_conn *c, const struct write *w,
 	/* what the row moves with (a reallocation's lines) audits itself
 	 * first; then the rules see the whole of it */
 	if (row && res->after_write &&
-	    res->after_write(c, w->actor, id, row, err) < 0)
+	    res->after_write(c, w->actor, id, row, before, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < nlevels; i++)
 		if (check_overrun(c, &levels[i], &pre[i], err) < 0)

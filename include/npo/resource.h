@@ -52,9 +52,12 @@ struct resource {
 	 * overrun rules check; returns how many. NULL when none. */
 	size_t (*levels)(const json_t *row, struct level *out, size_t max);
 	/* Changes other rows in the same transaction after row id is stored
-	 * (a reallocation moves money); NULL when none. */
+	 * as row (before: as it was, NULL for a create): a reallocation moves
+	 * money, an approved correction changes its original. NULL when
+	 * none. */
 	int (*after_write)(struct db_conn *c, const char *actor, int64_t id,
-			   const json_t *row, struct npo_err *err);
+			   const json_t *row, const json_t *before,
+			   struct npo_err *err);
 	/* Sets what a status move sets besides status (a plan's approval);
 	 * body is the move's request. NULL when none. */
 	int (*on_move)(json_t *row, const char *to, const json_t *body,

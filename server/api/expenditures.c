@@ -1,12 +1,14 @@
 /* Expenditures (bestedingen, declaraties): costs booked on a programme,
  * optionally against a school's approved plan. */
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "npo/api.h"
 #include "npo/figures.h"
 #include "npo/money.h"
 #include "npo/workflow.h"
+#include "npo/write.h"
 
 /* the declaration: a field a line or two */
 /* clang-format off */
@@ -165,6 +167,32 @@ static int expenditure_check(struct db_conn *c, json_t *row,
 	return rc;
 }
 
+/*
+ * A correction that becomes approved changes what its original shows
+ * (corrected_cents): the original gets a new version, so an ETag of it is no
+ * longer current, and an audit row that says why.
+ */
+static int expenditure_after_write(struct db_conn *c, const char *actor,
+				   int64_t id, const json_t *row,
+				   const json_t *before, struct npo_err *err)
+{
+	int64_t orig = util_jint(row, "corrects_id");
+	json_t *was;
+	char note[48];
+	int rc;
+
+	if (!orig || !booked(util_jstr(row, "status")) ||
+	    (before && booked(util_jstr(before, "status"))))
+		return 0;
+	if (store_get(c, &expenditure_resource, orig, &was, err) < 0)
+		return -1;
+	snprintf(note, sizeof(note), "correction %lld", (long long)id);
+	rc = write_store(c, &expenditure_resource, &orig, was, was, actor,
+			 "update", note, NULL, err);
+	json_decref(was);
+	return rc;
+}
+
 /* A programme holds what is committed; a plan holds its declarations. */
 static size_t expenditure_levels(const json_t *row, struct level *out,
 				 size_t max)
@@ -189,6 +217,7 @@ const struct resource expenditure_resource = {
 	.nfields = ARRAY_SIZE(expenditure_fields),
 	.check = expenditure_check,
 	.levels = expenditure_levels,
+	.after_write = expenditure_after_write,
 	.workflow = &expenditure_workflow,
 	.ops = OPS_CRUD | OP_MOVE,
 };

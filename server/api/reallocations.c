@@ -156,8 +156,10 @@ static int shift(struct db_conn *c, const char *actor, const json_t *line,
 }
 
 static int reallocation_apply(struct db_conn *c, const char *actor, int64_t id,
-			      const json_t *row, struct npo_err *err)
+			      const json_t *row, const json_t *before,
+			      struct npo_err *err)
 {
+	(void)before; /* append-only: always a create */
 	int64_t move = util_jint(row, "amount_cents");
 	char note[64];
 

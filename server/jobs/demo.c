@@ -206,7 +206,8 @@ static int reallocate(struct db_conn *c, int64_t budget, int64_t from,
 	int rc = add(c, &reallocation_resource, row, &id, err);
 
 	if (rc == 0)
-		rc = reallocation_resource.after_write(c, ACTOR, id, row, err);
+		rc = reallocation_resource.after_write(c, ACTOR, id, row, NULL,
+						       err);
 	json_decref(row);
 	return rc;
 }

@@ -2762,7 +2762,30 @@ START_TEST(corrections_correct_booked_costs_never_below_zero)
 	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
 				       "spent_cents"),
 			 10000);
-	move_ok("expenditures", c1, "approved", -1);
+	{
+		/* the original shows it: a new version, so an old ETag is no
+		 * longer current, and an audit row that says why */
+		json_t *was = get_json("/api/v1/expenditures/%lld", orig);
+		char tag[40], path[64];
+		const char *inm[] = { tag, NULL };
+
+		snprintf(tag, sizeof(tag), "If-None-Match: \"%lld\"",
+			 jget(was, "version"));
+		move_ok("expenditures", c1, "approved", -1);
+		snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", orig);
+		r = api_req(&a, "GET", path, a.read, NULL, inm);
+		ck_assert_int_eq(r->status, 200);
+		ck_assert_int_eq(jint(r, "version"), jget(was, "version") + 1);
+		resp_free(r);
+		json_decref(was);
+		snprintf(path, sizeof(path),
+			 "/api/v1/audit?entity=expenditure&entity_id=%lld",
+			 orig);
+		r = api_req(&a, "GET", path, a.admin, NULL, NULL);
+		ck_assert_msg(strstr(r->body, "correction") != NULL, "%s",
+			      r->body);
+		resp_free(r);
+	}
 	ck_assert_int_eq(corrected_of(orig), -3000);
 	ck_assert_int_eq(corrected_of(c1), 0);
 	ck_assert_int_eq(status_figure(f.budget, "programmes", f.programme,
