@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "npo/money.h"
+#include "npo/validate.h"
 
 /*
  * The definitions, once. A plan commits its approved amount once approved
@@ -561,4 +562,150 @@ int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 	}
 	db_done(c, st);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* --- the accountability report ---------------------------------------------- */
+
+int figures_accountability(struct db_conn *c, int64_t id, int year,
+			   struct accountability *out, struct npo_err *err)
+{
+	/* per goal: spent in the year within the period, and cumulative from
+	 * spend_from to the end of the year (?2 = year's first day, ?3 = its
+	 * last) */
+	static const char goals_sql[] =
+		"SELECT g.id, g.code, g.name,"
+		" (SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"
+		"  JOIN programmes pr ON pr.id = e.programme_id"
+		"  WHERE pr.goal_id = g.id AND " IS_SPENT
+		"  AND e.spent_on BETWEEN max(?2, b.spend_from)"
+		"  AND min(?3, b.spend_until)),"
+		" (SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"
+		"  JOIN programmes pr ON pr.id = e.programme_id"
+		"  WHERE pr.goal_id = g.id AND " IS_SPENT
+		"  AND e.spent_on BETWEEN b.spend_from"
+		"  AND min(?3, b.spend_until))"
+		" FROM goals g JOIN budgets b ON b.id = g.budget_id"
+		" WHERE g.budget_id = ?1 ORDER BY g.id";
+	static const char ineligible_sql[] =
+		"SELECT e.id, e.spent_on, e.amount_cents, e.description"
+		" FROM expenditures e JOIN programmes pr ON pr.id = e.programme_id"
+		" JOIN budgets b ON b.id = pr.budget_id"
+		" WHERE pr.budget_id = ?1 AND " IS_SPENT
+		" AND e.spent_on BETWEEN ?2 AND ?3"
+		" AND (e.spent_on < b.spend_from OR e.spent_on > b.spend_until)"
+		" ORDER BY e.spent_on, e.id";
+	char first[11], last[11];
+	int from_year = 0, until_year = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!(st = db_prepare(c,
+			      "SELECT grant_cents, CAST(substr(spend_from, 1, 4)"
+			      " AS INTEGER), CAST(substr(spend_until, 1, 4)"
+			      " AS INTEGER) FROM budgets WHERE id = ?",
+			      err)))
+		return -1;
+	db_bind_int64(c, st, 1, id);
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW) {
+		out->grant = sqlite3_column_int64(st, 0);
+		from_year = sqlite3_column_int(st, 1);
+		until_year = sqlite3_column_int(st, 2);
+	}
+	db_done(c, st);
+	if (rc == SQLITE_DONE)
+		return err_set(err, NPO_E_NOT_FOUND, "there is no budget %lld",
+			       (long long)id);
+	if (rc < 0)
+		return -1;
+	if (year < from_year || year > until_year)
+		return validate_fail(err, "year", "range",
+				     "must be a year of the budget, %d to %d",
+				     from_year, until_year);
+	out->budget_id = id;
+	out->year = year;
+	out->final = year >= until_year;
+	snprintf(first, sizeof(first), "%04d-01-01", year);
+	snprintf(last, sizeof(last), "%04d-12-31", year);
+	if (!(st = db_prepare(c, goals_sql, err)))
+		return -1;
+	db_bind_int64(c, st, 1, id);
+	db_bind_text(c, st, 2, first, -1);
+	db_bind_text(c, st, 3, last, -1);
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
+		struct account_goal *g = realloc(
+			out->goals, (out->ngoals + 1) * sizeof(*out->goals));
+
+		if (!g) {
+			rc = err_set(err, NPO_E_INTERNAL, "out of memory");
+			break;
+		}
+		out->goals = g;
+		g += out->ngoals++;
+		*g = (struct account_goal){
+			.id = sqlite3_column_int64(st, 0),
+			.code = dup_col(st, 1),
+			.name = dup_col(st, 2),
+			.spent = sqlite3_column_int64(st, 3),
+			.cumulative = sqlite3_column_int64(st, 4),
+		};
+		if (add(&out->spent, g->spent, err) ||
+		    add(&out->cumulative, g->cumulative, err)) {
+			rc = -1;
+			break;
+		}
+	}
+	db_done(c, st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (!(st = db_prepare(c, ineligible_sql, err)))
+		return -1;
+	db_bind_int64(c, st, 1, id);
+	db_bind_text(c, st, 2, first, -1);
+	db_bind_text(c, st, 3, last, -1);
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
+		struct ineligible *e = realloc(
+			out->ineligible,
+			(out->nineligible + 1) * sizeof(*out->ineligible));
+
+		if (!e) {
+			rc = err_set(err, NPO_E_INTERNAL, "out of memory");
+			break;
+		}
+		out->ineligible = e;
+		e += out->nineligible++;
+		*e = (struct ineligible){
+			.id = sqlite3_column_int64(st, 0),
+			.amount = sqlite3_column_int64(st, 2),
+			.description = dup_col(st, 3),
+		};
+		snprintf(e->spent_on, sizeof(e->spent_on), "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+		if (add(&out->ineligible_total, e->amount, err)) {
+			rc = -1;
+			break;
+		}
+	}
+	db_done(c, st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (out->final)
+		out->expected_return = out->grant > out->cumulative
+					       ? out->grant - out->cumulative
+					       : 0;
+	return 0;
+}
+
+void figures_accountability_free(struct accountability *a)
+{
+	for (size_t i = 0; i < a->ngoals; i++) {
+		free(a->goals[i].code);
+		free(a->goals[i].name);
+	}
+	for (size_t i = 0; i < a->nineligible; i++)
+		free(a->ineligible[i].description);
+	free(a->goals);
+	free(a->ineligible);
+	memset(a, 0, sizeof(*a));
 }

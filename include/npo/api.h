@@ -47,6 +47,8 @@ void output_csv(struct http_request *req, const struct output *out,
 /* Figures (status.c). */
 void status_budget(struct http_request *req);
 void status_all(struct http_request *req);
+/* The accountability report of a budget for ?year= (accountability.c). */
+void accountability_report(struct http_request *req);
 /* The bestedingsoverzicht as an XLSX workbook (overview.c). */
 void overview_xlsx(struct http_request *req);
 

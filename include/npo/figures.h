@@ -109,6 +109,42 @@ int figures_level(struct db_conn *c, const struct level *l,
 const char *figures_level_code(enum level_kind kind);
 const char *figures_level_entity(enum level_kind kind);
 
+/*
+ * The accountability report (verantwoording, SiSa) of a budget for calendar
+ * year T: what was spent in T within the spending period, what was spent
+ * from spend_from to the end of T, what was spent in T outside the period
+ * (not eligible), per goal too, and for the final year what goes back.
+ */
+struct ineligible {
+	int64_t id, amount;
+	char spent_on[11];
+	char *description; /* owned */
+};
+
+struct accountability {
+	int64_t budget_id, grant;
+	int year;
+	bool final; /* T is the year of spend_until or later */
+	int64_t spent, cumulative, ineligible_total;
+	int64_t expected_return; /* when final: grant - cumulative, >= 0 */
+	struct account_goal {
+		int64_t id;
+		char *code, *name; /* owned */
+		int64_t spent, cumulative;
+	} * goals;
+	size_t ngoals;
+	struct ineligible *ineligible;
+	size_t nineligible;
+};
+
+/* Computes the report of budget id for year in the caller's read
+ * transaction: 404 without such a budget, 422 (validation_failed naming
+ * year) for a year outside the budget's years. Free with
+ * figures_accountability_free. */
+int figures_accountability(struct db_conn *c, int64_t id, int year,
+			   struct accountability *out, struct npo_err *err);
+void figures_accountability_free(struct accountability *a);
+
 /* What is spent on plan (its approved or paid expenditures, corrections
  * included), for its settlement. */
 int figures_plan_spent(struct db_conn *c, int64_t plan, int64_t *spent,

@@ -25,6 +25,7 @@ static const struct route service[] = {
 static const struct route figures[] = {
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/status", .handler = status_budget, .role = ROLE_READ, .by_revision = true },
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/overview.xlsx", .handler = overview_xlsx, .role = ROLE_READ },
+	{ .method = "GET", .path = "/api/v1/budgets/{id}/accountability", .handler = accountability_report, .role = ROLE_READ, .by_revision = true },
 	{ .method = "GET", .path = "/api/v1/status", .handler = status_all, .role = ROLE_READ, .by_revision = true },
 };
 /* clang-format on */

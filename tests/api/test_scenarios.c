@@ -1163,6 +1163,148 @@ START_TEST(status_of_an_empty_budget_is_the_grant)
 }
 END_TEST
 
+/* --- the accountability report (verantwoording, SiSa) ---------------------- */
+
+/* GET the report of budget for year; 200 asserted. */
+static struct resp *report(long long budget, int year)
+{
+	char path[96];
+	struct resp *r;
+
+	snprintf(path, sizeof(path),
+		 "/api/v1/budgets/%lld/accountability?year=%d", budget, year);
+	r = api_req(&a, "GET", path, a.read, NULL, NULL);
+	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
+	return r;
+}
+
+/* Huizen's costs of the demo, year by year: spent in the year, from the
+ * start of the period to its end, and in 2025 (the year of spend_until)
+ * the eindverantwoording with what goes back to the state. */
+START_TEST(huizen_accounts_for_each_year)
+{
+	static const struct {
+		int year;
+		long long spent, cumulative;
+		bool final;
+	} years[] = {
+		{ 2021, 0, 0, false },
+		{ 2022, 20000000, 20000000, false },
+		{ 2023, 20500000, 40500000, false },
+		{ 2024, 18338000, 58838000, false },
+		{ 2025, 0, 58838000, true },
+	};
+	struct resp *r;
+	const json_t *g;
+	long long sum = 0;
+	size_t i;
+
+	demo();
+	for (size_t k = 0; k < sizeof(years) / sizeof(years[0]); k++) {
+		r = report(2, years[k].year);
+		ck_assert_int_eq(jint(r, "budget_id"), 2);
+		ck_assert_str_eq(jstr(r, "municipality_code"), "GM0406");
+		ck_assert_int_eq(jint(r, "year"), years[k].year);
+		ck_assert_int_eq(jint(r, "spent_cents"), years[k].spent);
+		ck_assert_int_eq(jint(r, "cumulative_spent_cents"),
+				 years[k].cumulative);
+		ck_assert_int_eq(jint(r, "ineligible_cents"), 0);
+		ck_assert(json_is_true(json_object_get(r->json, "final")) ==
+			  years[k].final);
+		if (years[k].final)
+			/* 683,901.00 granted, 588,380.00 spent: 95,521.00 back */
+			ck_assert_int_eq(jint(r, "expected_return_cents"),
+					 9552100);
+		else
+			ck_assert(json_is_null(json_object_get(
+				r->json, "expected_return_cents")));
+		ck_assert(json_is_false(json_object_get(r->json, "closed")));
+		ck_assert_uint_eq(
+			json_array_size(json_object_get(r->json, "goals")), 5);
+		/* the goals add up to the totals */
+		sum = 0;
+		json_array_foreach(json_object_get(r->json, "goals"), i, g)
+			sum += num(g, "spent_cents");
+		ck_assert_int_eq(sum, years[k].spent);
+		resp_free(r);
+	}
+	/* the same as CSV: a row per goal, then the total */
+	r = api_req(&a, "GET",
+		    "/api/v1/budgets/2/accountability?year=2024&format=csv",
+		    a.read, NULL, NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_msg(
+		strncmp(r->body,
+			"goal_id,code,name,spent_eur,cumulative_spent_eur\r\n",
+			50) == 0,
+		"%s", r->body);
+	ck_assert_msg(strstr(r->body, "\r\n,,Totaal,183380.00,588380.00\r\n"),
+		      "%s", r->body);
+	resp_free(r);
+}
+END_TEST
+
+/* Costs dated outside the spending period are not spent for the grant:
+ * they are listed as ineligible in the year of their date; a year outside
+ * the budget's years is 422, and the year must be given. */
+START_TEST(the_report_keeps_ineligible_costs_apart)
+{
+	long long b, g, p, e;
+	struct resp *r;
+	const json_t *in;
+
+	start();
+	b = fx_budget(&a, (struct fx_budget){ .gm = "GM0406",
+					      .grant = 100000,
+					      .from = "2021-07-01",
+					      .until = "2025-07-31" });
+	g = fx_goal(&a, (struct fx_goal){ .budget = b, .allocated = 100000 });
+	p = fx_programme(&a,
+			 (struct fx_programme){ .goal = g, .budget = 100000 });
+	e = fx_expenditure(&a, (struct fx_expenditure){ .programme = p,
+							.amount = 1500,
+							.on = "2021-06-30" });
+	move("expenditures", e, "approved", -1);
+	move("expenditures",
+	     fx_expenditure(&a, (struct fx_expenditure){ .programme = p,
+							 .amount = 2500,
+							 .on = "2021-07-01" }),
+	     "approved", -1);
+	/* submitted: not spent at all */
+	fx_expenditure(&a, (struct fx_expenditure){ .programme = p,
+						    .amount = 4000,
+						    .on = "2021-08-01" });
+	r = report(b, 2021);
+	ck_assert_int_eq(jint(r, "spent_cents"), 2500);
+	ck_assert_int_eq(jint(r, "cumulative_spent_cents"), 2500);
+	ck_assert_int_eq(jint(r, "ineligible_cents"), 1500);
+	in = json_array_get(json_object_get(r->json, "ineligible"), 0);
+	ck_assert_int_eq(num(in, "id"), e);
+	ck_assert_int_eq(num(in, "amount_cents"), 1500);
+	ck_assert_str_eq(json_string_value(json_object_get(in, "spent_on")),
+			 "2021-06-30");
+	resp_free(r);
+	r = report(b, 2025);
+	ck_assert_int_eq(jint(r, "expected_return_cents"), 100000 - 2500);
+	resp_free(r);
+
+	r = api_req(&a, "GET", "/api/v1/budgets/1/accountability?year=2026",
+		    a.read, NULL, NULL);
+	ck_assert_int_eq(r->status, 422);
+	ck_assert_str_eq(jstr(r, "code"), "validation_failed");
+	resp_free(r);
+	r = api_req(&a, "GET", "/api/v1/budgets/1/accountability", a.read, NULL,
+		    NULL);
+	ck_assert_int_eq(r->status, 400);
+	ck_assert_str_eq(jstr(r, "code"), "bad_query");
+	resp_free(r);
+	r = api_req(&a, "GET", "/api/v1/budgets/9/accountability?year=2024",
+		    a.read, NULL, NULL);
+	ck_assert_int_eq(r->status, 404);
+	resp_free(r);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1180,6 +1322,8 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, stopping_a_programme_unprograms_it);
 	tcase_add_test(tc, status_of_a_missing_budget_is_404);
 	tcase_add_test(tc, status_of_an_empty_budget_is_the_grant);
+	tcase_add_test(tc, huizen_accounts_for_each_year);
+	tcase_add_test(tc, the_report_keeps_ineligible_costs_apart);
 }
 
 CHECK_MAIN("scenarios")

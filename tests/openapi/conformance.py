@@ -487,6 +487,16 @@ def tour(t):
     t("no workbook of a budget that does not exist", "GET",
       "/api/v1/budgets/999999/overview.xlsx", 404, role="read",
       check=code_is("not_found"))
+    t("the accountability report of a year", "GET",
+      "/api/v1/budgets/2/accountability?year=2024", 200, role="read")
+    t("the eindverantwoording", "GET",
+      "/api/v1/budgets/2/accountability?year=2025", 200, role="read")
+    t("the accountability report as CSV", "GET",
+      "/api/v1/budgets/2/accountability?year=2024&format=csv", 200,
+      role="read")
+    t("a year outside the budget's years", "GET",
+      "/api/v1/budgets/2/accountability?year=2030", 422, role="read",
+      check=code_is("validation_failed"))
 
     # --- goals -----------------------------------------------------------
     a = t("a budget's goals, two a page", "GET",
