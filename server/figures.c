@@ -709,3 +709,54 @@ void figures_accountability_free(struct accountability *a)
 	free(a->ineligible);
 	memset(a, 0, sizeof(*a));
 }
+
+/* --- closed years ---------------------------------------------------------- */
+
+int figures_year_closed(struct db_conn *c, bool programme, int64_t id, int year,
+			bool *closed, char closed_at[21], struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		c,
+		programme ? "SELECT cl.closed_at FROM closings cl"
+			    " JOIN programmes pr ON pr.budget_id = cl.budget_id"
+			    " WHERE pr.id = ?1 AND cl.year = ?2"
+			  : "SELECT closed_at FROM closings"
+			    " WHERE budget_id = ?1 AND year = ?2",
+		err);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_int64(c, st, 1, id);
+	db_bind_int64(c, st, 2, year);
+	rc = db_step(c, st, err);
+	*closed = rc == SQLITE_ROW;
+	if (closed_at)
+		snprintf(closed_at, 21, "%s",
+			 rc == SQLITE_ROW
+				 ? (const char *)sqlite3_column_text(st, 0)
+				 : "");
+	db_done(c, st);
+	return rc < 0 ? -1 : 0;
+}
+
+int figures_closed_report(struct db_conn *c, int64_t budget, int year,
+			  char **report, struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		c,
+		"SELECT report FROM closings WHERE budget_id = ? AND year = ?",
+		err);
+	int rc;
+
+	if (!st)
+		return -1;
+	*report = NULL;
+	db_bind_int64(c, st, 1, budget);
+	db_bind_int64(c, st, 2, year);
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW)
+		*report = dup_col(st, 0);
+	db_done(c, st);
+	return rc < 0 ? -1 : 0;
+}

@@ -47,8 +47,15 @@ void output_csv(struct http_request *req, const struct output *out,
 /* Figures (status.c). */
 void status_budget(struct http_request *req);
 void status_all(struct http_request *req);
-/* The accountability report of a budget for ?year= (accountability.c). */
+/* The accountability report of a budget for ?year= (accountability.c), and
+ * the report as JSON (new reference; closings.c keeps it at closing). */
 void accountability_report(struct http_request *req);
+struct accountability;
+json_t *accountability_json(const struct accountability *r,
+			    const json_t *budget);
+/* POST and GET /api/v1/budgets/{id}/closings (closings.c). */
+void closings_create(struct http_request *req);
+void closings_list(struct http_request *req);
 /* The bestedingsoverzicht as an XLSX workbook (overview.c). */
 void overview_xlsx(struct http_request *req);
 

@@ -145,6 +145,16 @@ int figures_accountability(struct db_conn *c, int64_t id, int year,
 			   struct accountability *out, struct npo_err *err);
 void figures_accountability_free(struct accountability *a);
 
+/* Whether year is closed for the budget of programme (programme true) or
+ * for budget id; closed_at (may be NULL) gets when. */
+int figures_year_closed(struct db_conn *c, bool programme, int64_t id, int year,
+			bool *closed, char closed_at[21], struct npo_err *err);
+
+/* The report stored at the closing of year of budget (new string in
+ * *report, NULL when the year is not closed). */
+int figures_closed_report(struct db_conn *c, int64_t budget, int year,
+			  char **report, struct npo_err *err);
+
 /* What is spent on plan (its approved or paid expenditures, corrections
  * included), for its settlement. */
 int figures_plan_spent(struct db_conn *c, int64_t plan, int64_t *spent,

@@ -39,7 +39,7 @@ static int report_arg(void *arg, const char *key, const char *value)
 
 #define I(v) ((json_int_t)(v))
 
-static json_t *report_json(const struct accountability *r, const json_t *b)
+json_t *accountability_json(const struct accountability *r, const json_t *b)
 {
 	json_t *goals = json_array(), *ineligible = json_array();
 
@@ -76,32 +76,26 @@ static json_t *report_json(const struct accountability *r, const json_t *b)
 		"goals", goals, "closed", 0, "closed_at");
 }
 
-/* A header, one row per goal, then the total. */
+/* A header, one row per goal, then the total: from the report as JSON,
+ * computed or as stored at closing. */
 static void report_csv(struct http_request *req, const struct output *out,
-		       const struct accountability *r)
+		       const json_t *report)
 {
 	json_t *template = json_pack("{s:n, s:n, s:n, s:n, s:n}", "goal_id",
 				     "code", "name", "spent_cents",
 				     "cumulative_spent_cents");
-	json_t *rows = json_array();
+	json_t *rows = json_deep_copy(json_object_get(report, "goals"));
 	char file[64];
 
-	for (size_t i = 0; i < r->ngoals; i++) {
-		const struct account_goal *g = &r->goals[i];
-
-		json_array_append_new(
-			rows,
-			json_pack("{s:I, s:s, s:s, s:I, s:I}", "goal_id",
-				  I(g->id), "code", g->code, "name", g->name,
-				  "spent_cents", I(g->spent),
-				  "cumulative_spent_cents", I(g->cumulative)));
-	}
 	json_array_append_new(
-		rows, json_pack("{s:s, s:I, s:I}", "name", "Totaal",
-				"spent_cents", I(r->spent),
-				"cumulative_spent_cents", I(r->cumulative)));
-	snprintf(file, sizeof(file), "budget-%lld-accountability-%d",
-		 (long long)r->budget_id, r->year);
+		rows,
+		json_pack("{s:s, s:O, s:O}", "name", "Totaal", "spent_cents",
+			  json_object_get(report, "spent_cents"),
+			  "cumulative_spent_cents",
+			  json_object_get(report, "cumulative_spent_cents")));
+	snprintf(file, sizeof(file), "budget-%lld-accountability-%lld",
+		 (long long)util_jint(report, "budget_id"),
+		 (long long)util_jint(report, "year"));
 	output_csv(req, out, file, template, rows);
 	json_decref(rows);
 	json_decref(template);
@@ -113,7 +107,8 @@ void accountability_report(struct http_request *req)
 	struct npo_err err = { 0 };
 	struct report_query q = { .err = &err };
 	struct accountability r;
-	json_t *budget = NULL;
+	json_t *budget = NULL, *report;
+	char *stored = NULL;
 
 	memset(&r, 0, sizeof(r));
 	if (http_query_foreach(req, report_arg, &q) != 0)
@@ -128,15 +123,26 @@ void accountability_report(struct http_request *req)
 	if (db_begin_read(c, &err) < 0)
 		goto fail;
 	if (store_get(c, &budget_resource, http_id(req), &budget, &err) < 0 ||
-	    figures_accountability(c, http_id(req), q.year, &r, &err) < 0) {
+	    figures_accountability(c, http_id(req), q.year, &r, &err) < 0 ||
+	    figures_closed_report(c, http_id(req), q.year, &stored, &err) < 0) {
 		db_rollback(c);
 		goto fail;
 	}
 	db_rollback(c);
-	if (q.out.csv)
-		report_csv(req, &q.out, &r);
-	else
-		http_reply_json(req, 200, report_json(&r, budget));
+	/* a closed year answers exactly what was reported at its closing */
+	report = stored ? json_loads(stored, 0, NULL)
+			: accountability_json(&r, budget);
+	free(stored);
+	if (!report) {
+		err_set(&err, NPO_E_INTERNAL, "the stored report is not JSON");
+		goto fail;
+	}
+	if (q.out.csv) {
+		report_csv(req, &q.out, report);
+		json_decref(report);
+	} else {
+		http_reply_json(req, 200, report);
+	}
 	json_decref(budget);
 	figures_accountability_free(&r);
 	return;

@@ -2,6 +2,7 @@
  * optionally against a school's approved plan. */
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "npo/api.h"
@@ -113,6 +114,70 @@ out:
 	return rc;
 }
 
+static int period_closed(struct npo_err *err, int year, const char *what)
+{
+	return err_set_new(
+		err, json_pack("{s:i}", "year", year), NPO_E_PERIOD_CLOSED,
+		"%d is closed: %s (correct it with a correction dated "
+		"in an open year)",
+		year, what);
+}
+
+/* Whether the year of date is closed for the budget of programme. */
+static int closed(struct db_conn *c, int64_t programme, const char *date,
+		  bool *out, struct npo_err *err)
+{
+	return figures_year_closed(c, true, programme,
+				   (int)strtol(date, NULL, 10), out, NULL, err);
+}
+
+/*
+ * The costs of a closed year stay as they were: an approved or paid one
+ * dated in it changes no more (moving approved to paid changes nothing that
+ * was spent), and none is made, dated or approved into it.
+ */
+static int closed_year_check(struct db_conn *c, const json_t *row,
+			     const json_t *before, struct npo_err *err)
+{
+	const char *on = util_jstr(row, "spent_on");
+	bool in_closed;
+
+	if (before && booked(util_jstr(before, "status"))) {
+		json_t *a = json_deep_copy(before), *b = json_deep_copy(row);
+		bool same;
+
+		json_object_del(a, "status");
+		json_object_del(b, "status");
+		same = json_equal(a, b);
+		json_decref(a);
+		json_decref(b);
+		if (closed(c, util_jint(before, "programme_id"),
+			   util_jstr(before, "spent_on"), &in_closed, err) < 0)
+			return -1;
+		if (in_closed && !same)
+			return period_closed(
+				err,
+				(int)strtol(util_jstr(before, "spent_on"), NULL,
+					    10),
+				"its approved and paid costs do not change");
+	}
+	if (closed(c, util_jint(row, "programme_id"), on, &in_closed, err) < 0)
+		return -1;
+	if (!in_closed)
+		return 0;
+	if (!before)
+		return period_closed(err, (int)strtol(on, NULL, 10),
+				     "no cost is added to it");
+	if (strcmp(util_jstr(before, "spent_on"), on) != 0)
+		return period_closed(err, (int)strtol(on, NULL, 10),
+				     "no cost is dated into it");
+	if (!booked(util_jstr(before, "status")) &&
+	    booked(util_jstr(row, "status")))
+		return period_closed(err, (int)strtol(on, NULL, 10),
+				     "no cost dated in it is approved");
+	return 0;
+}
+
 /*
  * A declaration against a plan belongs to the plan's programme and needs an
  * approved plan; once approved, what it declares can no longer change. Only
@@ -135,6 +200,8 @@ static int expenditure_check(struct db_conn *c, json_t *row,
 			       "change",
 			       (long long)util_jint(before, "id"),
 			       util_jstr(before, "status"), changed);
+	if (closed_year_check(c, row, before, err) < 0)
+		return -1;
 	if (json_is_integer(json_object_get(row, "corrects_id"))) {
 		if (correction_check(c, row, before, err) < 0)
 			return -1;

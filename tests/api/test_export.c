@@ -25,6 +25,7 @@
 
 #include "../check_main.h"
 #include "harness.h"
+#include "npo/util.h"
 
 #define NPO_STR_(x) #x
 #define NPO_STR(x) NPO_STR_(x)
@@ -560,8 +561,9 @@ static json_t *snapshot_table(json_t *snap, const char *name)
 START_TEST(export_of_the_demo_while_serving)
 {
 	static const char *const tables[] = {
-		"budgets", "goals", "programmes",   "reallocations",
-		"schools", "plans", "expenditures", "audit",
+		"budgets",	 "goals",    "programmes",
+		"reallocations", "schools",  "plans",
+		"expenditures",	 "closings", "audit",
 	};
 	char out[256];
 	struct run r;
@@ -581,10 +583,11 @@ START_TEST(export_of_the_demo_while_serving)
 	run_free(&r);
 
 	/* the directory, complete, and nothing half-made beside it */
-	ck_assert_str_eq(names_in(out),
-			 "audit.csv,budgets.csv,expenditures.csv,goals.csv,"
-			 "plans.csv,programmes.csv,reallocations.csv,"
-			 "schools.csv,snapshot.json");
+	ck_assert_str_eq(
+		names_in(out),
+		"audit.csv,budgets.csv,closings.csv,expenditures.csv,goals.csv,"
+		"plans.csv,programmes.csv,reallocations.csv,"
+		"schools.csv,snapshot.json");
 	ck_assert_int_eq(count_prefixed(a.dir, "export.tmp-"), 0);
 
 	/* the JSON bundle: every table, no others (no tokens), from the
@@ -592,14 +595,16 @@ START_TEST(export_of_the_demo_while_serving)
 	snap = load_snapshot(out);
 	ck_assert_int_eq(json_integer_value(json_object_get(snap, "revision")),
 			 rev);
-	ck_assert_int_eq(json_object_size(json_object_get(snap, "tables")), 8);
-	for (i = 0; i < 8; i++)
+	ck_assert_int_eq(json_object_size(json_object_get(snap, "tables")),
+			 ARRAY_SIZE(tables));
+	for (i = 0; i < ARRAY_SIZE(tables); i++)
 		snapshot_table(snap, tables[i]);
 	json_object_foreach(json_object_get(snap, "tables"), key, t)
-		ck_assert_msg(strstr("budgets goals programmes reallocations "
-				     "schools plans expenditures audit",
-				     key) != NULL,
-			      "unexpected table %s", key);
+		ck_assert_msg(
+			strstr("budgets goals programmes reallocations "
+			       "schools plans expenditures closings audit",
+			       key) != NULL,
+			"unexpected table %s", key);
 	ck_assert_int_eq(
 		json_integer_value(json_object_get(
 			json_array_get(snapshot_table(snap, "budgets"), 0),

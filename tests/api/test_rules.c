@@ -2891,6 +2891,138 @@ START_TEST(a_correction_keeps_to_the_plan_of_its_original)
 }
 END_TEST
 
+/* --- closed years --------------------------------------------------------- */
+
+static struct resp *close_year(long long budget, int year, const char *token)
+{
+	char path[64], body[64];
+
+	snprintf(path, sizeof(path), "/api/v1/budgets/%lld/closings", budget);
+	snprintf(body, sizeof(body), "{\"year\":%d,\"note\":\"jaarrekening\"}",
+		 year);
+	return api_req(&a, "POST", path, token, body, NULL);
+}
+
+static void expect_code(struct resp *r, long status, const char *code)
+{
+	ck_assert_msg(r->status == status && strcmp(jstr(r, "code"), code) == 0,
+		      "want %ld %s: %ld %s", status, code, r->status, r->body);
+	resp_free(r);
+}
+
+START_TEST(years_close_in_order_once_ended)
+{
+	long long b = fx_budget(&a, (struct fx_budget){ .grant = 100000 });
+	struct resp *r;
+
+	expect_code(close_year(b, 2026, a.admin), 422, "year_not_ended");
+	expect_code(close_year(b, 2020, a.admin), 422, "validation_failed");
+	expect_code(close_year(b, 2022, a.admin), 409, "previous_year_open");
+	expect_code(close_year(b, 2021, a.write), 403, "forbidden");
+	expect_code(close_year(b, 9, a.admin), 422, "validation_failed");
+	r = close_year(b, 2021, a.admin);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	ck_assert_int_eq(jint(r, "budget_id"), b);
+	ck_assert_int_eq(jint(r, "year"), 2021);
+	ck_assert_str_eq(jstr(r, "closed_by"), "admin");
+	ck_assert_str_eq(jstr(r, "note"), "jaarrekening");
+	ck_assert_int_eq(strlen(jstr(r, "closed_at")), 20);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+				 json_object_get(r->json, "report"), "year")),
+			 2021);
+	ck_assert(json_is_true(
+		json_object_get(json_object_get(r->json, "report"), "closed")));
+	resp_free(r);
+	expect_code(close_year(b, 2021, a.admin), 409, "duplicate");
+	r = close_year(b, 2022, a.admin);
+	ck_assert_int_eq(r->status, 201);
+	resp_free(r);
+	r = get("/api/v1/budgets/%lld/closings", b);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 2);
+	resp_free(r);
+	/* append-only */
+	r = api_req(&a, "DELETE", "/api/v1/budgets/1/closings", a.admin, NULL,
+		    NULL);
+	ck_assert_int_eq(r->status, 405);
+	resp_free(r);
+	r = get("/api/v1/budgets/%lld/closings", 99);
+	ck_assert_int_eq(r->status, 404);
+	resp_free(r);
+}
+END_TEST
+
+START_TEST(the_costs_of_a_closed_year_stay_as_they_were)
+{
+	struct fx f = fixture(1000000, "warn");
+	long long booked, waiting, later, c;
+	struct resp *r;
+	char path[64];
+
+	/* the fixture's budget runs 2021-07-01..2030-07-31 */
+	booked = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = f.programme,
+					     .amount = 5000,
+					     .on = "2021-09-01" });
+	move_ok("expenditures", booked, "approved", -1);
+	waiting = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = f.programme,
+					     .amount = 700,
+					     .on = "2021-10-01" });
+	later = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = f.programme,
+					     .amount = 900,
+					     .on = "2022-02-01" });
+	r = close_year(f.budget, 2021, a.admin);
+	ck_assert_int_eq(r->status, 201);
+	resp_free(r);
+
+	/* nothing new in it, nothing dated or approved into it */
+	expect_code(send_json("POST", "/api/v1/expenditures",
+			      json_pack("{s:I, s:I, s:s, s:s}", "programme_id",
+					(json_int_t)f.programme, "amount_cents",
+					(json_int_t)100, "spent_on",
+					"2021-12-31", "description", "Laat")),
+		    409, "period_closed");
+	snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", later);
+	expect_code(send_json("PATCH", path,
+			      json_pack("{s:s}", "spent_on", "2021-12-01")),
+		    409, "period_closed");
+	expect_code(move("expenditures", waiting, "approved", -1, NULL), 409,
+		    "period_closed");
+	/* a booked one in it does not change, but it may be paid */
+	snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", booked);
+	r = send_json("PATCH", path,
+		      json_pack("{s:s}", "description", "Anders"));
+	ck_assert_int_eq(jint(r, "year"), 2021);
+	expect_code(r, 409, "period_closed");
+	move_ok("expenditures", booked, "paid", -1);
+	/* a waiting one may still be rejected, or dated into an open year */
+	snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", waiting);
+	r = send_json("PATCH", path,
+		      json_pack("{s:s}", "spent_on", "2022-01-15"));
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	resp_free(r);
+	/* mistakes are corrected in an open year */
+	c = fx_create(&a, "/api/v1/expenditures",
+		      json_pack("{s:I, s:I, s:s, s:s, s:I}", "programme_id",
+				(json_int_t)f.programme, "amount_cents",
+				(json_int_t)-1000, "spent_on", "2022-03-01",
+				"description", "Correctie", "corrects_id",
+				(json_int_t)booked));
+	move_ok("expenditures", c, "approved", -1);
+	/* the closed year's report is the one kept at closing */
+	r = get("/api/v1/budgets/%lld/accountability?year=2021", f.budget);
+	ck_assert_int_eq(jint(r, "spent_cents"), 5000);
+	ck_assert(json_is_true(json_object_get(r->json, "closed")));
+	ck_assert_int_eq(strlen(jstr(r, "closed_at")), 20);
+	resp_free(r);
+	r = get("/api/v1/budgets/%lld/accountability?year=2022", f.budget);
+	ck_assert_int_eq(jint(r, "spent_cents"), -1000);
+	ck_assert(json_is_false(json_object_get(r->json, "closed")));
+	resp_free(r);
+}
+END_TEST
+
 /* One test case per heading of the rules, each of which runs alone with
  * CK_RUN_CASE=<name>. */
 static void add_cases(Suite *s)
@@ -2928,6 +3060,10 @@ static void add_cases(Suite *s)
 	tc = test_case(s, "corrections", setup, teardown);
 	tcase_add_test(tc, corrections_correct_booked_costs_never_below_zero);
 	tcase_add_test(tc, a_correction_keeps_to_the_plan_of_its_original);
+
+	tc = test_case(s, "closed years", setup, teardown);
+	tcase_add_test(tc, years_close_in_order_once_ended);
+	tcase_add_test(tc, the_costs_of_a_closed_year_stay_as_they_were);
 
 	tc = test_case(s, "reallocations", setup, teardown);
 	tcase_add_test(tc, reallocation_between_two_goals);
