@@ -120,6 +120,17 @@ const struct resource closing_resource = {
 	.ops = 0,
 };
 
+/* The budget of the path exists; else 404 in err and -1. */
+static int budget_of(struct http_request *req, struct npo_err *err)
+{
+	int rc = store_exists(http_db(req), "budgets", http_id(req), err);
+
+	if (rc == 0)
+		err_set(err, NPO_E_NOT_FOUND, "there is no budget %lld",
+			(long long)http_id(req));
+	return rc == 1 ? 0 : -1;
+}
+
 void closings_create(struct http_request *req)
 {
 	const json_t *body = http_body(req);
@@ -137,14 +148,8 @@ void closings_create(struct http_request *req)
 			"the body must name the year (and may hold a note)");
 		goto fail;
 	}
-	if ((rc = store_exists(http_db(req), "budgets", http_id(req), &err)) <
-	    1) {
-		if (rc == 0)
-			err_set(&err, NPO_E_NOT_FOUND,
-				"there is no budget %lld",
-				(long long)http_id(req));
+	if (budget_of(req, &err) < 0)
 		goto fail;
-	}
 	row = json_pack("{s:I, s:O, s:O, s:s}", "budget_id",
 			(json_int_t)http_id(req), "year",
 			json_object_get(body, "year"), "note",
@@ -184,18 +189,11 @@ void closings_list(struct http_request *req)
 	struct npo_err err = { 0 };
 	json_t *items = NULL;
 	char id[24];
-	int rc;
 
 	snprintf(id, sizeof(id), "%lld", (long long)http_id(req));
 	filter.value = id;
-	if ((rc = store_exists(http_db(req), "budgets", http_id(req), &err)) <
-	    1) {
-		if (rc == 0)
-			err_set(&err, NPO_E_NOT_FOUND,
-				"there is no budget %lld",
-				(long long)http_id(req));
+	if (budget_of(req, &err) < 0)
 		goto fail;
-	}
 	if (store_list(http_db(req), &closing_resource, &filter, 1, 0, 1000,
 		       &items, NULL, &err) < 0)
 		goto fail;
