@@ -488,46 +488,50 @@ int figures_level(struct db_conn *c, const struct level *l,
 	return rc < 0 ? -1 : 0;
 }
 
-int figures_plan_spent(struct db_conn *c, int64_t plan, int64_t *spent,
-		       struct npo_err *err)
+/* The one integer sql (with ?1 = a and, if it has one, ?2 = b) answers in
+ * *out; 1 when it answers a row, 0 when none, -1 on error. */
+static int one_int64(struct db_conn *c, const char *sql, int64_t a, int64_t b,
+		     int64_t *out, struct npo_err *err)
 {
-	sqlite3_stmt *st = db_prepare(
-		c, "SELECT " PLAN_SPENT("p") " FROM plans p WHERE p.id = ?",
-		err);
+	sqlite3_stmt *st = db_prepare(c, sql, err);
 	int rc;
 
 	if (!st)
 		return -1;
-	db_bind_int64(c, st, 1, plan);
+	db_bind_int64(c, st, 1, a);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		db_bind_int64(c, st, 2, b);
 	rc = db_step(c, st, err);
 	if (rc == SQLITE_ROW)
-		*spent = sqlite3_column_int64(st, 0);
-	else if (rc == SQLITE_DONE)
+		*out = sqlite3_column_int64(st, 0);
+	db_done(c, st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int figures_plan_spent(struct db_conn *c, int64_t plan, int64_t *spent,
+		       struct npo_err *err)
+{
+	int rc = one_int64(c,
+			   "SELECT " PLAN_SPENT("p") " FROM plans p"
+						     " WHERE p.id = ?1",
+			   plan, 0, spent, err);
+
+	if (rc == 0)
 		err_set(err, NPO_E_NOT_FOUND, "there is no plan %lld",
 			(long long)plan);
-	db_done(c, st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return rc == 1 ? 0 : -1;
 }
 
 int figures_corrections(struct db_conn *c, int64_t id, int64_t except,
 			int64_t *sum, struct npo_err *err)
 {
-	sqlite3_stmt *st = db_prepare(
-		c,
-		"SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e"
-		" WHERE e.corrects_id = ?1 AND e.id != ?2 AND " IS_SPENT,
-		err);
-	int rc;
-
-	if (!st)
-		return -1;
-	db_bind_int64(c, st, 1, id);
-	db_bind_int64(c, st, 2, except);
-	rc = db_step(c, st, err);
-	if (rc == SQLITE_ROW)
-		*sum = sqlite3_column_int64(st, 0);
-	db_done(c, st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return one_int64(c,
+			 "SELECT coalesce(sum(e.amount_cents), 0) FROM"
+			 " expenditures e WHERE e.corrects_id = ?1"
+			 " AND e.id != ?2 AND " IS_SPENT,
+			 id, except, sum, err) < 0
+		       ? -1
+		       : 0;
 }
 
 int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,

@@ -114,8 +114,12 @@ out:
 	return rc;
 }
 
-static int period_closed(struct npo_err *err, int year, const char *what)
+/* 409 period_closed for the year of date. */
+static int period_closed(struct npo_err *err, const char *date,
+			 const char *what)
 {
+	int year = (int)strtol(date, NULL, 10);
+
 	return err_set_new(
 		err, json_pack("{s:i}", "year", year), NPO_E_PERIOD_CLOSED,
 		"%d is closed: %s (correct it with a correction dated "
@@ -140,9 +144,17 @@ static int closed_year_check(struct db_conn *c, const json_t *row,
 			     const json_t *before, struct npo_err *err)
 {
 	const char *on = util_jstr(row, "spent_on");
-	bool in_closed;
+	bool was_closed = false, in_closed;
+	bool same_date = before && !strcmp(util_jstr(before, "spent_on"), on);
+	/* then the year asked for before is the one it is dated in now */
+	bool same_year = same_date && util_jint(before, "programme_id") ==
+					      util_jint(row, "programme_id");
 
-	if (before && booked(util_jstr(before, "status"))) {
+	if (before &&
+	    closed(c, util_jint(before, "programme_id"),
+		   util_jstr(before, "spent_on"), &was_closed, err) < 0)
+		return -1;
+	if (was_closed && booked(util_jstr(before, "status"))) {
 		json_t *a = json_deep_copy(before), *b = json_deep_copy(row);
 		bool same;
 
@@ -151,29 +163,25 @@ static int closed_year_check(struct db_conn *c, const json_t *row,
 		same = json_equal(a, b);
 		json_decref(a);
 		json_decref(b);
-		if (closed(c, util_jint(before, "programme_id"),
-			   util_jstr(before, "spent_on"), &in_closed, err) < 0)
-			return -1;
-		if (in_closed && !same)
+		if (!same)
 			return period_closed(
-				err,
-				(int)strtol(util_jstr(before, "spent_on"), NULL,
-					    10),
+				err, util_jstr(before, "spent_on"),
 				"its approved and paid costs do not change");
 	}
-	if (closed(c, util_jint(row, "programme_id"), on, &in_closed, err) < 0)
+	if (same_year)
+		in_closed = was_closed;
+	else if (closed(c, util_jint(row, "programme_id"), on, &in_closed,
+			err) < 0)
 		return -1;
 	if (!in_closed)
 		return 0;
 	if (!before)
-		return period_closed(err, (int)strtol(on, NULL, 10),
-				     "no cost is added to it");
-	if (strcmp(util_jstr(before, "spent_on"), on) != 0)
-		return period_closed(err, (int)strtol(on, NULL, 10),
-				     "no cost is dated into it");
+		return period_closed(err, on, "no cost is added to it");
+	if (!same_date)
+		return period_closed(err, on, "no cost is dated into it");
 	if (!booked(util_jstr(before, "status")) &&
 	    booked(util_jstr(row, "status")))
-		return period_closed(err, (int)strtol(on, NULL, 10),
+		return period_closed(err, on,
 				     "no cost dated in it is approved");
 	return 0;
 }

@@ -234,17 +234,28 @@ fail:
 	err_clear(&err);
 }
 
+/* Who a budget's summary row is about; its figures or its error follow. */
+static json_t *summary_head(const json_t *b)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s}", "budget_id",
+			 (json_int_t)util_jint(b, "id"), "municipality_code",
+			 util_jstr(b, "municipality_code"), "municipality_name",
+			 util_jstr(b, "municipality_name"), "name",
+			 util_jstr(b, "name"), "spend_until",
+			 util_jstr(b, "spend_until"));
+}
+
 /* The summary row of a budget whose figures cannot be computed: who it is
  * and why, without figures. */
 static json_t *unavailable_row(const json_t *b, const struct npo_err *err)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:[], s:{s:s, s:s}}",
-			 "budget_id", (json_int_t)util_jint(b, "id"),
-			 "municipality_code", util_jstr(b, "municipality_code"),
-			 "municipality_name", util_jstr(b, "municipality_name"),
-			 "name", util_jstr(b, "name"), "spend_until",
-			 util_jstr(b, "spend_until"), "warnings", "error",
-			 "code", err->code, "detail", err->detail);
+	json_t *row = summary_head(b);
+
+	json_object_set_new(row, "warnings", json_array());
+	json_object_set_new(row, "error",
+			    json_pack("{s:s, s:s}", "code", err->code, "detail",
+				      err->detail));
+	return row;
 }
 
 /* One summary row per budget. */
@@ -286,14 +297,7 @@ void status_all(struct http_request *req)
 		for (size_t k = 0; k < f.nwarnings; k++)
 			json_array_append_new(codes,
 					      json_string(f.warnings[k].code));
-		row = add_figures(
-			json_pack("{s:I, s:s, s:s, s:s, s:s}", "budget_id",
-				  I(t->id), "municipality_code",
-				  util_jstr(b, "municipality_code"),
-				  "municipality_name",
-				  util_jstr(b, "municipality_name"), "name",
-				  t->name, "spend_until", f.spend_until),
-			t, FIG_SUMMARY);
+		row = add_figures(summary_head(b), t, FIG_SUMMARY);
 		json_object_set_new(row, "warnings", codes);
 		json_array_append_new(items, row);
 		figures_free(&f);
