@@ -23,6 +23,7 @@ struct db_conn {
 	sqlite3 *h;
 	struct db *db;
 	bool writing; /* holds db->write_lock, from BEGIN IMMEDIATE to the end */
+	int nested;   /* savepoints of writes begun inside the write */
 	bool spare;   /* one of the connections set aside by db_reserve */
 	int bind_rc;  /* the first failed bind since the last step */
 	struct stmt_slot cache[STMT_CACHE];
@@ -381,6 +382,7 @@ void db_release(struct db *db, struct db_conn *c)
 {
 	if (!sqlite3_get_autocommit(c->h) || c->writing) {
 		util_log("db: connection released inside a transaction");
+		c->nested = 0;
 		db_rollback(c);
 	}
 	pthread_mutex_lock(&db->lock);
@@ -533,6 +535,12 @@ int db_begin_write(struct db_conn *c, struct npo_err *err)
 	long left_ms;
 	int rc;
 
+	if (c->writing) {
+		if (db_exec(c, "SAVEPOINT nested", err) < 0)
+			return -1;
+		c->nested++;
+		return 0;
+	}
 	/* the wait in the queue counts against the busy timeout: a writer
 	 * queued behind one that waits for another process still gives up
 	 * (503 busy) after BUSY_TIMEOUT_MS, as it would with SQLite alone */
@@ -562,6 +570,14 @@ int db_begin_read(struct db_conn *c, struct npo_err *err)
 
 int db_commit(struct db_conn *c, struct npo_err *err)
 {
+	if (c->nested) {
+		if (db_exec(c, "RELEASE nested", err) == 0) {
+			c->nested--;
+			return 0;
+		}
+		db_rollback(c);
+		return -1;
+	}
 	if (c->writing && file_gone(c->db)) {
 		db_rollback(c);
 		return gone(err);
@@ -576,6 +592,13 @@ int db_commit(struct db_conn *c, struct npo_err *err)
 
 void db_rollback(struct db_conn *c)
 {
+	if (c->nested && !sqlite3_get_autocommit(c->h)) {
+		c->nested--;
+		if (sqlite3_exec(c->h, "ROLLBACK TO nested; RELEASE nested",
+				 NULL, NULL, NULL) == SQLITE_OK)
+			return;
+	}
+	c->nested = 0;
 	if (!sqlite3_get_autocommit(c->h))
 		sqlite3_exec(c->h, "ROLLBACK", NULL, NULL, NULL);
 	end_write(c);

@@ -309,12 +309,14 @@ static int row_warnings(struct db_conn *c, struct budget_figures *out,
 			struct npo_err *err)
 {
 	static const char plans_sql[] = "SELECT p.id, " PLAN_SPENT(
-		"p") " - " PLAN_AMOUNT
+		"p") " - " PLAN_AMOUNT ", p.title, s.name"
 		     " FROM plans p JOIN programmes pr ON pr.id = p.programme_id"
+		     " JOIN schools s ON s.id = p.school_id"
 		     " WHERE pr.budget_id = ?1 AND " PLAN_COMMITS
 		     " AND " PLAN_SPENT("p") " > " PLAN_AMOUNT " ORDER BY p.id";
 	static const char exp_sql[] =
-		"SELECT e.id, e.amount_cents, e.spent_on FROM expenditures e"
+		"SELECT e.id, e.amount_cents, e.spent_on, e.description"
+		" FROM expenditures e"
 		" JOIN programmes pr ON pr.id = e.programme_id"
 		" WHERE pr.budget_id = ?1 AND e.status != 'rejected'"
 		" AND (e.spent_on < ?2 OR e.spent_on > ?3) ORDER BY e.id";
@@ -327,9 +329,12 @@ static int row_warnings(struct db_conn *c, struct budget_figures *out,
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
 		warn(out, "plan_over_spent", "plan",
 		     sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		     "plan %lld has %lld cents more declared than approved",
+		     "op bestedingsplan %lld (%s, %s) is %s meer gedeclareerd "
+		     "dan toegekend",
 		     (long long)sqlite3_column_int64(st, 0),
-		     (long long)sqlite3_column_int64(st, 1));
+		     (const char *)sqlite3_column_text(st, 2),
+		     (const char *)sqlite3_column_text(st, 3),
+		     MONEY_NL(sqlite3_column_int64(st, 1)));
 	db_done(c, st);
 	if (rc < 0 || !(st = db_prepare(c, exp_sql, err)))
 		return -1;
@@ -339,10 +344,14 @@ static int row_warnings(struct db_conn *c, struct budget_figures *out,
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
 		warn(out, "outside_period", "expenditure",
 		     sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		     "expenditure %lld is dated %s, outside %s..%s: not eligible",
+		     "besteding %lld (%s, %s) is gedateerd op %s, buiten de "
+		     "bestedingsperiode van %s tot en met %s: niet "
+		     "subsidiabel",
 		     (long long)sqlite3_column_int64(st, 0),
-		     sqlite3_column_text(st, 2), out->spend_from,
-		     out->spend_until);
+		     (const char *)sqlite3_column_text(st, 3),
+		     MONEY_NL(sqlite3_column_int64(st, 1)),
+		     DATE_NL((const char *)sqlite3_column_text(st, 2)),
+		     DATE_NL(out->spend_from), DATE_NL(out->spend_until));
 	db_done(c, st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -355,18 +364,20 @@ static void level_warnings(struct budget_figures *out, const char *today)
 	if (t->allocated > t->amount)
 		warn(out, "over_allocated", "budget", t->id,
 		     t->allocated - t->amount,
-		     "the goals allocate %lld cents more than the grant",
-		     (long long)(t->allocated - t->amount));
+		     "de bestedingsdoelen verdelen %s meer dan de toekenning "
+		     "(%s)",
+		     MONEY_NL(t->allocated - t->amount), MONEY_NL(t->amount));
 	for (size_t i = 0; i < out->ngoals; i++) {
 		const struct figures *g = &out->goals[i];
 
 		if (g->programmed > g->allocated)
 			warn(out, "goal_over_programmed", "goal", g->id,
 			     g->programmed - g->allocated,
-			     "goal %s holds programmes for %lld cents more than "
-			     "its allocation",
-			     g->code,
-			     (long long)(g->programmed - g->allocated));
+			     "bestedingsdoel %s (%s) heeft %s meer aan "
+			     "programma's dan het toegewezen bedrag (%s)",
+			     g->code, g->name,
+			     MONEY_NL(g->programmed - g->allocated),
+			     MONEY_NL(g->allocated));
 	}
 	for (size_t i = 0; i < out->nprogrammes; i++) {
 		const struct figures *p = &out->programmes[i];
@@ -374,22 +385,24 @@ static void level_warnings(struct budget_figures *out, const char *today)
 		if (p->committed > p->amount)
 			warn(out, "programme_over_committed", "programme",
 			     p->id, p->committed - p->amount,
-			     "programme %lld has %lld cents more committed than "
-			     "its budget",
-			     (long long)p->id,
-			     (long long)(p->committed - p->amount));
+			     "programma %lld (%s) heeft %s meer verplicht dan "
+			     "het budget (%s)",
+			     (long long)p->id, p->name,
+			     MONEY_NL(p->committed - p->amount),
+			     MONEY_NL(p->amount));
 	}
 	if (left >= 0 && left <= 90 && t->amount > t->committed)
 		warn(out, "deadline_near", "budget", t->id,
 		     t->amount - t->committed,
-		     "%ld days until %s and %lld cents are not committed", left,
-		     out->spend_until, (long long)(t->amount - t->committed));
+		     "nog %ld %s tot en met %s en %s is niet verplicht", left,
+		     left == 1 ? "dag" : "dagen", DATE_NL(out->spend_until),
+		     MONEY_NL(t->amount - t->committed));
 	if (left < 0 && t->expected_return > 0)
 		warn(out, "deadline_passed", "budget", t->id,
 		     t->expected_return,
-		     "the spending period ended on %s; %lld cents go back to "
-		     "the state",
-		     out->spend_until, (long long)t->expected_return);
+		     "de bestedingsperiode is op %s geëindigd; %s gaat terug "
+		     "naar het Rijk",
+		     DATE_NL(out->spend_until), MONEY_NL(t->expected_return));
 }
 
 int figures_budget(struct db_conn *c, int64_t id, const char *from,

@@ -51,6 +51,24 @@ size_t money_format(int64_t cents, char decimal_sep, char out[MONEY_BUF])
 	return n < 0 ? 0 : (size_t)n;
 }
 
+const char *money_nl(int64_t cents, char out[MONEY_BUF])
+{
+	uint64_t abs = cents < 0 ? 0 - (uint64_t)cents : (uint64_t)cents;
+	uint64_t euros = abs / 100;
+	char digits[24], *p = out;
+	int n = snprintf(digits, sizeof(digits), "%llu",
+			 (unsigned long long)euros);
+
+	p += snprintf(p, 6, "€ %s", cents < 0 ? "-" : "");
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			*p++ = '.';
+		*p++ = digits[i];
+	}
+	snprintf(p, 4, ",%02u", (unsigned)(abs % 100));
+	return out;
+}
+
 bool money_add(int64_t *sum, int64_t add)
 {
 	int64_t r;

@@ -8,7 +8,16 @@
 #include <stdlib.h>
 #include <time.h>
 
-void util_now_iso(char out[21])
+/* The time this thread's writes are dated at instead of now (the demo's
+ * history); NULL: now. */
+static _Thread_local const char *clock_at;
+
+void util_clock_set(const char *at)
+{
+	clock_at = at;
+}
+
+static void clock_now(char out[21])
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -17,13 +26,38 @@ void util_now_iso(char out[21])
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void util_now_iso(char out[21])
+{
+	if (clock_at)
+		snprintf(out, 21, "%s", clock_at);
+	else
+		clock_now(out);
+}
+
+const char *util_date_nl(const char *iso, char out[UTIL_DATE_NL])
+{
+	static const char *const months[] = {
+		"januari",   "februari", "maart",    "april",
+		"mei",	     "juni",	 "juli",     "augustus",
+		"september", "oktober",	 "november", "december",
+	};
+	int y, m, d;
+
+	if (iso && sscanf(iso, "%4d-%2d-%2d", &y, &m, &d) == 3 && m >= 1 &&
+	    m <= 12 && d >= 1 && d <= 31)
+		snprintf(out, UTIL_DATE_NL, "%d %s %d", d, months[m - 1], y);
+	else
+		snprintf(out, UTIL_DATE_NL, "%s", iso ? iso : "");
+	return out;
+}
+
 void util_log(const char *fmt, ...)
 {
 	char ts[21];
 	char line[1024];
 	va_list ap;
 
-	util_now_iso(ts);
+	clock_now(ts);
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

@@ -74,7 +74,10 @@ int db_exec(struct db_conn *c, const char *sql, struct npo_err *err);
  * BEGIN IMMEDIATE / BEGIN (a read snapshot) / COMMIT / ROLLBACK. A write
  * transaction first waits for the pool's write lock, so the writers of one
  * process queue instead of polling SQLite's busy handler; COMMIT, ROLLBACK
- * (also of a failed COMMIT) and db_release hand it on.
+ * (also of a failed COMMIT) and db_release hand it on. A write begun inside
+ * a write transaction is a savepoint of it: its commit keeps its changes for
+ * the outer one to commit, its rollback undoes only them (the imports and
+ * the demo run the one write path many times in one transaction).
  */
 int db_begin_write(struct db_conn *c, struct npo_err *err);
 int db_begin_read(struct db_conn *c, struct npo_err *err);

@@ -57,8 +57,8 @@ struct warning {
 	const char *code;   /* over_allocated, goal_over_programmed, … */
 	const char *entity; /* budget, goal, programme, plan, expenditure */
 	int64_t id;
-	int64_t amount; /* the excess, or the money at stake, in cents */
-	char message[200];
+	int64_t amount;	   /* the excess, or the money at stake, in cents */
+	char message[512]; /* in Dutch, with euros as € 1.234,56 */
 };
 
 struct budget_figures {

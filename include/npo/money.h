@@ -27,6 +27,12 @@ int money_parse(const char *s, char decimal_sep, int64_t *cents);
 #define MONEY_BUF 32
 size_t money_format(int64_t cents, char decimal_sep, char out[MONEY_BUF]);
 
+/* Writes cents as a Dutch reader writes euros: "€ 1.234,56", "€ -11.490,36"
+ * (out must hold MONEY_BUF bytes: INT64_MIN takes 31); returns out.
+ * MONEY_NL(cents) does it into a buffer of the expression's own. */
+const char *money_nl(int64_t cents, char out[MONEY_BUF]);
+#define MONEY_NL(cents) money_nl((cents), (char[MONEY_BUF]){ 0 })
+
 /* True for a member that holds cents: its name ends in _cents. */
 bool money_is_cents_name(const char *name);
 

@@ -13,12 +13,22 @@
 
 /* Writes the current UTC time as 2026-11-23T10:15:00Z (21 bytes with NUL). */
 void util_now_iso(char out[21]);
+/* Dates what this thread writes from now on at (an ISO time that lives on
+ * until the next call), as the demo does to write a history; NULL: now. */
+void util_clock_set(const char *at);
 
 /* Writes one line to stderr, prefixed with the UTC time. */
 void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parses a whole decimal integer (optional leading '-', no spaces, no
  * overflow). Returns 0 on success, -1 otherwise. */
+/* Writes a date YYYY-MM-DD as a Dutch reader writes it, "31 juli 2025"
+ * (out holds UTIL_DATE_NL bytes; what is no such date is copied as it is);
+ * returns out. DATE_NL(iso) does it into a buffer of the expression's own. */
+#define UTIL_DATE_NL 24
+const char *util_date_nl(const char *iso, char out[UTIL_DATE_NL]);
+#define DATE_NL(iso) util_date_nl((iso), (char[UTIL_DATE_NL]){ 0 })
+
 int util_parse_int64(const char *s, int64_t *out);
 
 /* The integer / string member key of object o (0 / NULL when absent). */

@@ -1,9 +1,12 @@
 /*
  * Demo data: the two seed documents as they are (README.md, "Where the demo
- * figures come from"). Written through the store like any other change, with
- * audit rows by actor "demo".
+ * figures come from"), written as the history they tell: every row through
+ * the one write path and its workflow, on dates in the past, with audit rows
+ * by actor "demo", in one transaction.
  */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "npo/jobs.h"
 #include "npo/resource.h"
@@ -21,57 +24,85 @@ static const char *const goal_names[] = {
 	"Voorkomen van thuiszitters",
 };
 
-/* Inserts row as a new res with its audit row; sets *id. */
-static int add(struct db_conn *c, const struct resource *res, const json_t *row,
-	       int64_t *id, struct npo_err *err)
+/* at: the time days after date, at hh:mm UTC. */
+static void when(char at[21], const char *date, int days, const char *hhmm)
 {
-	if (!row)
-		return err_set(err, NPO_E_INTERNAL, "demo row not packed");
-	*id = 0;
-	return write_store(c, res, id, NULL, row, ACTOR, "create", NULL, NULL,
-			   err);
+	struct tm tm = { 0 };
+	time_t t;
+
+	if (sscanf(date, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) !=
+	    3)
+		tm = (struct tm){ .tm_year = 1970, .tm_mon = 1, .tm_mday = 1 };
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_mday += days;
+	t = timegm(&tm);
+	gmtime_r(&t, &tm);
+	if (strftime(at, 12, "%Y-%m-%dT", &tm) != 11)
+		snprintf(at, 12, "1970-01-01T");
+	snprintf(at + 11, 10, "%.5s:00Z", hhmm);
 }
 
-/* add(), taking over row_new. */
-static int add_new(struct db_conn *c, const struct resource *res,
-		   json_t *row_new, int64_t *id, struct npo_err *err)
+/*
+ * One step of the demo's history through the one write path, every rule
+ * applying, dated at the time at (the rows' and the audit's time); *id
+ * (may be NULL) gets the row. Takes over body_new.
+ */
+static int step(struct db_conn *c, const char *at, const struct resource *res,
+		enum write_op op, int64_t id, json_t *body_new, int64_t *out_id,
+		struct npo_err *err)
 {
-	int rc = add(c, res, row_new, id, err);
-
-	json_decref(row_new);
-	return rc;
-}
-
-/* Moves row id of res to status, as an audited status change. */
-static int move(struct db_conn *c, const struct resource *res, int64_t id,
-		const char *status, struct npo_err *err)
-{
-	json_t *before = NULL, *row;
+	struct write_result r;
 	int rc;
 
-	if (store_get(c, res, id, &before, err) < 0)
-		return -1;
-	row = json_deep_copy(before);
-	json_object_set_new(row, "status", json_string(status));
-	rc = write_store(c, res, &id, before, row, ACTOR, "status", NULL, NULL,
-			 err);
-	json_decref(row);
-	json_decref(before);
+	if (!body_new)
+		return err_set(err, NPO_E_INTERNAL, "demo row not packed");
+	util_clock_set(at);
+	rc = write_apply(c,
+			 &(struct write){ .res = res,
+					  .op = op,
+					  .id = id,
+					  .body = body_new,
+					  .actor = ACTOR },
+			 &r, err);
+	util_clock_set(NULL);
+	json_decref(body_new);
+	if (rc == 0 && out_id)
+		*out_id = r.id;
+	write_result_free(&r);
 	return rc;
 }
 
-static int add_goals(struct db_conn *c, int64_t budget, const int euros[5],
-		     int64_t ids[5], struct npo_err *err)
+static int add(struct db_conn *c, const char *at, const struct resource *res,
+	       json_t *row_new, int64_t *id, struct npo_err *err)
+{
+	return step(c, at, res, WRITE_CREATE, 0, row_new, id, err);
+}
+
+/* Moves row id of res to status on date at hh:mm. */
+static int move(struct db_conn *c, const char *date, const char *hhmm,
+		const struct resource *res, int64_t id, const char *status,
+		struct npo_err *err)
+{
+	char at[21];
+
+	when(at, date, 0, hhmm);
+	return step(c, at, res, WRITE_MOVE, id,
+		    json_pack("{s:s}", "status", status), NULL, err);
+}
+
+static int add_goals(struct db_conn *c, const char *at, int64_t budget,
+		     const int euros[5], int64_t ids[5], struct npo_err *err)
 {
 	char code[2] = "1";
 
 	for (int i = 0; i < 5; i++, code[0]++)
-		if (add_new(c, &goal_resource,
-			    json_pack("{s:I, s:s, s:s, s:I}", "budget_id",
-				      (json_int_t)budget, "code", code, "name",
-				      goal_names[i], "allocated_cents",
-				      EUR(euros[i])),
-			    &ids[i], err) < 0)
+		if (add(c, at, &goal_resource,
+			json_pack("{s:I, s:s, s:s, s:I}", "budget_id",
+				  (json_int_t)budget, "code", code, "name",
+				  goal_names[i], "allocated_cents",
+				  EUR(euros[i])),
+			&ids[i], err) < 0)
 			return -1;
 	return 0;
 }
@@ -95,14 +126,15 @@ static json_t *budget(const char *code, const char *municipality,
 static int hilversum(struct db_conn *c, struct npo_err *err)
 {
 	static const int euros[5] = { 995000, 500000, 525000, 80000, 50000 };
+	static const char at[] = "2021-12-21T10:00:00Z";
 	int64_t id, goals[5];
 
-	if (add_new(c, &budget_resource,
-		    budget("GM0402", "Hilversum", 213850964,
-			   "Actieagenda NPO, B&W 21 december 2021"),
-		    &id, err) < 0)
+	if (add(c, at, &budget_resource,
+		budget("GM0402", "Hilversum", 213850964,
+		       "Actieagenda NPO, B&W 21 december 2021"),
+		&id, err) < 0)
 		return -1;
-	return add_goals(c, id, euros, goals, err);
+	return add_goals(c, at, id, euros, goals, err);
 }
 
 /* The execution programmes of Huizen, by goal (1..5). */
@@ -190,62 +222,134 @@ static const struct demo_cost {
 	{ 4, 4, 7380, "2024-12-12", "Declaratie bestedingsplan", "approved" },
 };
 
-/* A reallocation between two programmes of Huizen, and its effect. */
+/* A reallocation between two programmes of Huizen, decided on
+ * 1 October 2024. */
 static int reallocate(struct db_conn *c, int64_t budget, int64_t from,
 		      int64_t to, int euros, const char *reason,
 		      struct npo_err *err)
 {
-	json_t *row = json_pack("{s:I, s:{s:I}, s:{s:I}, s:I, s:s, s:s, s:s}",
-				"budget_id", (json_int_t)budget, "from",
-				"programme_id", (json_int_t)from, "to",
-				"programme_id", (json_int_t)to, "amount_cents",
-				EUR(euros), "reason", reason, "decision_ref",
-				"Z.325009 – 1646810", "decided_on",
-				"2024-10-01");
-	int64_t id;
-	int rc = add(c, &reallocation_resource, row, &id, err);
+	return add(c, "2024-10-01T11:00:00Z", &reallocation_resource,
+		   json_pack("{s:I, s:{s:I}, s:{s:I}, s:I, s:s, s:s, s:s}",
+			     "budget_id", (json_int_t)budget, "from",
+			     "programme_id", (json_int_t)from, "to",
+			     "programme_id", (json_int_t)to, "amount_cents",
+			     EUR(euros), "reason", reason, "decision_ref",
+			     "Z.325009 – 1646810", "decided_on", "2024-10-01"),
+		   NULL, err);
+}
 
-	if (rc == 0)
-		rc = reallocation_resource.after_write(c, ACTOR, id, row, NULL,
-						       err);
-	json_decref(row);
-	return rc;
+/* A programme from its start: planned when made, active from starts_on,
+ * completed on ends_on; the planned ones stay so. */
+static int programme(struct db_conn *c, int64_t goal,
+		     const struct demo_programme *p, int64_t *id,
+		     struct npo_err *err)
+{
+	char at[21];
+
+	when(at, p->starts, -14, "10:00");
+	if (add(c, at, &programme_resource,
+		json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "goal_id",
+			  (json_int_t)goal, "name", p->name, "partner",
+			  p->partner, "owner", p->owner, "budget_cents",
+			  EUR(p->euros), "starts_on", p->starts, "ends_on",
+			  p->ends, "decision_ref", "Z.325009 – 1646810"),
+		id, err) < 0)
+		return -1;
+	if (strcmp(p->status, "planned") == 0)
+		return 0;
+	return move(c, p->starts, "09:00", &programme_resource, *id, "active",
+		    err);
+}
+
+/* A school's plan for 2024-2025: drafted, submitted on 20 September 2024,
+ * approved in full on 15 October. */
+static int plan(struct db_conn *c, int64_t programme, int64_t school, int euros,
+		int64_t *id, struct npo_err *err)
+{
+	if (add(c, "2024-09-16T10:00:00Z", &plan_resource,
+		json_pack("{s:I, s:I, s:s, s:s, s:I}", "programme_id",
+			  (json_int_t)programme, "school_id",
+			  (json_int_t)school, "school_year", "2024-2025",
+			  "title",
+			  "Welbevinden en sociaal-emotionele ontwikkeling",
+			  "requested_cents", EUR(euros)),
+		id, err) < 0 ||
+	    move(c, "2024-09-20", "09:00", &plan_resource, *id, "submitted",
+		 err) < 0)
+		return -1;
+	return step(c, "2024-10-15T14:00:00Z", &plan_resource, WRITE_MOVE, *id,
+		    json_pack("{s:s, s:I}", "status", "approved",
+			      "approved_cents", EUR(euros)),
+		    NULL, err);
+}
+
+/* A cost: declared on its date, approved that afternoon, paid two weeks
+ * later (unless it is still only approved). */
+static int cost(struct db_conn *c, const struct demo_cost *e, int64_t programme,
+		int64_t plan, struct npo_err *err)
+{
+	json_t *row = json_pack("{s:I, s:I, s:s, s:s}", "programme_id",
+				(json_int_t)programme, "amount_cents",
+				EUR(e->euros), "spent_on", e->date,
+				"description", e->what);
+	char at[21];
+	int64_t id;
+
+	if (row && plan)
+		json_object_set_new(row, "plan_id", json_integer(plan));
+	when(at, e->date, 0, "09:00");
+	if (add(c, at, &expenditure_resource, row, &id, err) < 0 ||
+	    move(c, e->date, "15:00", &expenditure_resource, id, "approved",
+		 err) < 0)
+		return -1;
+	if (strcmp(e->status, "paid") != 0)
+		return 0;
+	when(at, e->date, 14, "10:00");
+	return step(c, at, &expenditure_resource, WRITE_MOVE, id,
+		    json_pack("{s:s}", "status", "paid"), NULL, err);
+}
+
+/* Huizen closes 2021, 2022 and 2023 once each year's accounts are final. */
+static int close_years(struct db_conn *c, int64_t budget, struct npo_err *err)
+{
+	for (int year = 2021; year <= 2023; year++) {
+		char at[21], note[32];
+
+		snprintf(at, sizeof(at), "%04d-06-15T10:00:00Z", year + 1);
+		snprintf(note, sizeof(note), "jaarrekening %d", year);
+		if (add(c, at, &closing_resource,
+			json_pack("{s:I, s:i, s:s, s:s}", "budget_id",
+				  (json_int_t)budget, "year", year, "note",
+				  note, "closed_by", ACTOR),
+			NULL, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /*
  * Huizen, collegebesluit uitvoeringsplan 2024-2025: EUR 683,901 of which
  * 588,380 was spent 2022-2024; speech therapy (20,000) and pupil trainings
  * (10,000) move to primary-school wellbeing, which then totals 47,294; all
- * primary schools submitted a plan and declare against it.
+ * primary schools submitted a plan and declare against it. Written as the
+ * history it was: each row through its workflow on its own dates.
  */
 static int huizen(struct db_conn *c, struct npo_err *err)
 {
 	static const int euros[5] = { 250000, 120000, 230901, 43000, 40000 };
+	static const char at[] = "2021-12-14T10:00:00Z";
 	int64_t id, goals[5], prog[NPROG], plans[ARRAY_SIZE(huizen_schools)],
 		school;
 
-	if (add_new(c, &budget_resource,
-		    budget("GM0406", "Huizen", EUR(683901),
-			   "Z.197762 – 1243357"),
-		    &id, err) < 0 ||
-	    add_goals(c, id, euros, goals, err) < 0)
+	if (add(c, at, &budget_resource,
+		budget("GM0406", "Huizen", EUR(683901), "Z.197762 – 1243357"),
+		&id, err) < 0 ||
+	    add_goals(c, at, id, euros, goals, err) < 0)
 		return -1;
-	for (size_t i = 0; i < NPROG; i++) {
-		const struct demo_programme *p = &huizen_programmes[i];
-
-		if (add_new(c, &programme_resource,
-			    json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:s, s:s,"
-				      " s:s, s:s}",
-				      "goal_id", (json_int_t)goals[p->goal - 1],
-				      "budget_id", (json_int_t)id, "name",
-				      p->name, "partner", p->partner, "owner",
-				      p->owner, "budget_cents", EUR(p->euros),
-				      "starts_on", p->starts, "ends_on",
-				      p->ends, "status", p->status,
-				      "decision_ref", "Z.325009 – 1646810"),
-			    &prog[i], err) < 0)
+	for (size_t i = 0; i < NPROG; i++)
+		if (programme(c, goals[huizen_programmes[i].goal - 1],
+			      &huizen_programmes[i], &prog[i], err) < 0)
 			return -1;
-	}
 	if (reallocate(c, id, prog[P_SPEECH], prog[P_PRIMARY], 20000,
 		       "preventieve logopedie naar welbevinden basisonderwijs",
 		       err) < 0 ||
@@ -253,50 +357,34 @@ static int huizen(struct db_conn *c, struct npo_err *err)
 		       "trainingen leerlingen via onderwijsachterstandenbudget; "
 		       "ruimte naar welbevinden basisonderwijs",
 		       err) < 0 ||
-	    move(c, &programme_resource, prog[P_SPEECH], "stopped", err) < 0 ||
-	    move(c, &programme_resource, prog[P_TRAININGS], "stopped", err) < 0)
+	    move(c, "2024-10-01", "11:05", &programme_resource, prog[P_SPEECH],
+		 "stopped", err) < 0 ||
+	    move(c, "2024-10-01", "11:05", &programme_resource,
+		 prog[P_TRAININGS], "stopped", err) < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(huizen_schools); i++)
-		if (add_new(c, &school_resource,
-			    json_pack("{s:s, s:s, s:s, s:s}", "code",
-				      huizen_schools[i].code, "name",
-				      huizen_schools[i].name, "sector", "po",
-				      "municipality_code", "GM0406"),
-			    &school, err) < 0 ||
-		    add_new(c, &plan_resource,
-			    json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s,"
-				      " s:s}",
-				      "programme_id",
-				      (json_int_t)prog[P_PRIMARY], "school_id",
-				      (json_int_t)school, "school_year",
-				      "2024-2025", "title",
-				      "Welbevinden en sociaal-emotionele "
-				      "ontwikkeling",
-				      "requested_cents",
-				      EUR(huizen_schools[i].euros),
-				      "approved_cents",
-				      EUR(huizen_schools[i].euros), "status",
-				      "approved", "submitted_at",
-				      "2024-09-20T09:00:00Z", "decided_at",
-				      "2024-10-15T14:00:00Z"),
-			    &plans[i], err) < 0)
+		if (add(c, "2024-09-02T10:00:00Z", &school_resource,
+			json_pack("{s:s, s:s, s:s, s:s}", "code",
+				  huizen_schools[i].code, "name",
+				  huizen_schools[i].name, "sector", "po",
+				  "municipality_code", "GM0406"),
+			&school, err) < 0 ||
+		    plan(c, prog[P_PRIMARY], school, huizen_schools[i].euros,
+			 &plans[i], err) < 0)
 			return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(huizen_costs); i++) {
 		const struct demo_cost *e = &huizen_costs[i];
-		json_t *row = json_pack("{s:I, s:I, s:s, s:s, s:s}",
-					"programme_id",
-					(json_int_t)prog[e->programme],
-					"amount_cents", EUR(e->euros),
-					"spent_on", e->date, "description",
-					e->what, "status", e->status);
 
-		json_object_set_new(row, "plan_id",
-				    e->plan ? json_integer(plans[e->plan - 1])
-					    : json_null());
-		if (add_new(c, &expenditure_resource, row, &id, err) < 0)
+		if (cost(c, e, prog[e->programme],
+			 e->plan ? plans[e->plan - 1] : 0, err) < 0)
 			return -1;
 	}
-	return 0;
+	for (size_t i = 0; i < NPROG; i++)
+		if (strcmp(huizen_programmes[i].status, "completed") == 0 &&
+		    move(c, huizen_programmes[i].ends, "17:00",
+			 &programme_resource, prog[i], "completed", err) < 0)
+			return -1;
+	return close_years(c, id, err);
 }
 
 int demo_load(struct db_conn *c, struct npo_err *err)
@@ -305,6 +393,7 @@ int demo_load(struct db_conn *c, struct npo_err *err)
 	int64_t n = 0;
 	int rc;
 
+	/* one transaction: the demo is there whole or not at all */
 	if (db_begin_write(c, err) < 0)
 		return -1;
 	if (!(st = db_prepare(c, "SELECT count(*) FROM budgets", err)))
@@ -320,7 +409,7 @@ int demo_load(struct db_conn *c, struct npo_err *err)
 		return 0;
 	}
 	if (hilversum(c, err) < 0 || huizen(c, err) < 0 ||
-	    store_bump_revision(c, err) < 0 || db_commit(c, err) < 0)
+	    db_commit(c, err) < 0)
 		goto fail;
 	return 0;
 fail:

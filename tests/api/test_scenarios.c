@@ -1187,12 +1187,13 @@ START_TEST(huizen_accounts_for_each_year)
 		int year;
 		long long spent, cumulative;
 		bool final;
+		const char *closed_at; /* the demo closed 2021..2023 */
 	} years[] = {
-		{ 2021, 0, 0, false },
-		{ 2022, 20000000, 20000000, false },
-		{ 2023, 20500000, 40500000, false },
-		{ 2024, 18338000, 58838000, false },
-		{ 2025, 0, 58838000, true },
+		{ 2021, 0, 0, false, "2022-06-15T10:00:00Z" },
+		{ 2022, 20000000, 20000000, false, "2023-06-15T10:00:00Z" },
+		{ 2023, 20500000, 40500000, false, "2024-06-15T10:00:00Z" },
+		{ 2024, 18338000, 58838000, false, NULL },
+		{ 2025, 0, 58838000, true, NULL },
 	};
 	struct resp *r;
 	const json_t *g;
@@ -1218,7 +1219,15 @@ START_TEST(huizen_accounts_for_each_year)
 		else
 			ck_assert(json_is_null(json_object_get(
 				r->json, "expected_return_cents")));
-		ck_assert(json_is_false(json_object_get(r->json, "closed")));
+		if (years[k].closed_at) {
+			ck_assert(json_is_true(
+				json_object_get(r->json, "closed")));
+			ck_assert_str_eq(jstr(r, "closed_at"),
+					 years[k].closed_at);
+		} else {
+			ck_assert(json_is_false(
+				json_object_get(r->json, "closed")));
+		}
 		ck_assert_uint_eq(
 			json_array_size(json_object_get(r->json, "goals")), 5);
 		/* the goals add up to the totals */

@@ -498,11 +498,11 @@ def tour(t):
       "/api/v1/budgets/2/accountability?year=2030", 422, role="read",
       check=code_is("validation_failed"))
     t("closing a year", "POST", "/api/v1/budgets/2/closings", 201,
-      role="admin", body={"year": 2021, "note": "jaarrekening 2021"})
+      role="admin", body={"year": 2024, "note": "jaarrekening 2024"})
     t("closing it again", "POST", "/api/v1/budgets/2/closings", 409,
-      role="admin", body={"year": 2021}, check=code_is("duplicate"))
-    t("closing out of order", "POST", "/api/v1/budgets/2/closings", 409,
-      role="admin", body={"year": 2023}, check=code_is("previous_year_open"))
+      role="admin", body={"year": 2024}, check=code_is("duplicate"))
+    t("closing out of order", "POST", "/api/v1/budgets/1/closings", 409,
+      role="admin", body={"year": 2022}, check=code_is("previous_year_open"))
     t("the closed years", "GET", "/api/v1/budgets/2/closings", 200,
       role="read")
 

@@ -450,6 +450,50 @@ START_TEST(rollback_leaves_no_change)
 }
 END_TEST
 
+START_TEST(a_write_inside_a_write_is_a_savepoint)
+{
+	struct tmp t;
+	struct db *db;
+	struct db_conn *c;
+	struct npo_err err = { 0 };
+
+	tmp_make(&t);
+	db = open_ok(&t, 1);
+	c = db_acquire(db);
+	ck_assert_int_eq(db_begin_write(c, &err), 0);
+	exec_ok(c, "INSERT INTO meta (key, value) VALUES ('outer', 1)");
+	/* an inner write that fails undoes only itself */
+	ck_assert_int_eq(db_begin_write(c, &err), 0);
+	exec_ok(c, "INSERT INTO meta (key, value) VALUES ('undone', 2)");
+	db_rollback(c);
+	ck_assert(!sqlite3_get_autocommit(db_handle(c)));
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 2);
+	/* one that commits leaves its change to the outer one */
+	ck_assert_int_eq(db_begin_write(c, &err), 0);
+	exec_ok(c, "INSERT INTO meta (key, value) VALUES ('kept', 3)");
+	ck_assert_int_eq(db_commit(c, &err), 0);
+	ck_assert(!sqlite3_get_autocommit(db_handle(c)));
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 3);
+	ck_assert_int_eq(db_commit(c, &err), 0);
+	ck_assert(sqlite3_get_autocommit(db_handle(c)));
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"
+				      " WHERE key IN ('outer', 'kept')"),
+			 2);
+	/* and the outer rollback undoes what the inner ones committed */
+	ck_assert_int_eq(db_begin_write(c, &err), 0);
+	ck_assert_int_eq(db_begin_write(c, &err), 0);
+	exec_ok(c, "INSERT INTO meta (key, value) VALUES ('gone', 4)");
+	ck_assert_int_eq(db_commit(c, &err), 0);
+	db_rollback(c);
+	ck_assert(sqlite3_get_autocommit(db_handle(c)));
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 3);
+	err_clear(&err);
+	db_release(db, c);
+	db_close(db);
+	tmp_remove(&t);
+}
+END_TEST
+
 START_TEST(release_rolls_back_open_transaction)
 {
 	struct tmp t;
@@ -750,6 +794,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, budget_checks_in_schema);
 	tcase_add_test(tc, budget_schema_refuses_non_dates);
 	tcase_add_test(tc, error_mapping);
+	tcase_add_test(tc, a_write_inside_a_write_is_a_savepoint);
 	tcase_add_test(tc, not_ready_without_connection);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "npo/money.h"
+#include "npo/util.h"
 
 /* A value that no successful parse in these tests produces. */
 #define UNTOUCHED INT64_C(-777)
@@ -133,6 +134,21 @@ START_TEST(formats_extremes)
 }
 END_TEST
 
+START_TEST(formats_for_a_dutch_reader)
+{
+	ck_assert_str_eq(MONEY_NL(INT64_C(68390100)), "€ 683.901,00");
+	ck_assert_str_eq(MONEY_NL(INT64_C(-1149036)), "€ -11.490,36");
+	ck_assert_str_eq(MONEY_NL(INT64_C(123456)), "€ 1.234,56");
+	ck_assert_str_eq(MONEY_NL(INT64_C(99999)), "€ 999,99");
+	ck_assert_str_eq(MONEY_NL(5), "€ 0,05");
+	ck_assert_str_eq(MONEY_NL(INT64_MIN), "€ -92.233.720.368.547.758,08");
+	ck_assert_uint_lt(strlen(MONEY_NL(INT64_MIN)), MONEY_BUF);
+	ck_assert_str_eq(DATE_NL("2025-07-31"), "31 juli 2025");
+	ck_assert_str_eq(DATE_NL("2021-01-01"), "1 januari 2021");
+	ck_assert_str_eq(DATE_NL("nonsense"), "nonsense");
+}
+END_TEST
+
 START_TEST(adds_without_overflow)
 {
 	int64_t sum = 0;
@@ -208,6 +224,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, formats_euros);
 	tcase_add_test(tc, formats_decimal_comma);
 	tcase_add_test(tc, formats_extremes);
+	tcase_add_test(tc, formats_for_a_dutch_reader);
 	tcase_add_test(tc, adds_without_overflow);
 	tcase_add_test(tc, refuses_overflowing_add);
 	tcase_add_test(tc, round_trips);
