@@ -378,6 +378,23 @@ int store_exists(struct db_conn *c, const char *table, int64_t id,
 	return rc < 0 ? -1 : rc == SQLITE_ROW;
 }
 
+int store_touch(struct db_conn *c, const char *table, const char *where,
+		int64_t id, struct npo_err *err)
+{
+	struct sql q = { 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	sql_add(&q, "UPDATE %s SET version = version + 1 WHERE %s", table,
+		where);
+	if (!(st = sql_prepare(c, &q, err)))
+		return -1;
+	db_bind_int64(c, st, 1, id);
+	rc = db_step(c, st, err);
+	db_done(c, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int store_bump_revision(struct db_conn *c, struct npo_err *err)
 {
 	sqlite3_stmt *st = db_prepare(

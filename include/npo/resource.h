@@ -74,6 +74,14 @@ struct resource {
 	enum role read_role;
 };
 
+/*
+ * Names next to ids (a computed field): the name of the programme of a row of
+ * table. A row that shows another's name gets a new version when that name
+ * changes (the after_write of programmes and schools).
+ */
+#define PROGRAMME_NAME(table) \
+	"SELECT name FROM programmes WHERE id = " table ".programme_id"
+
 #define RESOURCE(name) extern const struct resource name##_resource;
 #include "npo/resources.def"
 #undef RESOURCE

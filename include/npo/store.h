@@ -39,6 +39,15 @@ int store_audit(struct db_conn *c, const char *actor, const char *action,
 int store_exists(struct db_conn *c, const char *table, int64_t id,
 		 struct npo_err *err);
 
+/*
+ * Gives the rows of table that match where (an SQL condition with one ?,
+ * bound to id) a new version, without an audit row: what they show of
+ * another row (a name next to its id) changed, so an ETag of them is no
+ * longer current.
+ */
+int store_touch(struct db_conn *c, const char *table, const char *where,
+		int64_t id, struct npo_err *err);
+
 /* Bumps the database-wide revision (part of every write transaction). */
 int store_bump_revision(struct db_conn *c, struct npo_err *err);
 

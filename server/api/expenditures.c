@@ -11,14 +11,28 @@
 #include "npo/workflow.h"
 #include "npo/write.h"
 
+/* The school of an expenditure's plan: its code or name, NULL without. */
+#define PLAN_SCHOOL(column)                                  \
+	"SELECT s." column                                   \
+	" FROM plans p JOIN schools s ON s.id = p.school_id" \
+	" WHERE p.id = expenditures.plan_id"
+
 /* the declaration: a field a line or two */
 /* clang-format off */
 static const struct field expenditure_fields[] = {
 	{ .name = "programme_id", .type = FIELD_REF,
 	  .flags = F_REQUIRED | F_FILTER, .min = 1, .max = INT64_MAX,
 	  .ref = "programmes" },
+	{ .name = "programme_name", .type = FIELD_TEXT, .flags = F_READONLY,
+	  .computed = PROGRAMME_NAME("expenditures") },
 	{ .name = "plan_id", .type = FIELD_REF, .flags = F_NULLABLE | F_FILTER,
 	  .min = 1, .max = INT64_MAX, .ref = "plans" },
+	{ .name = "school_code", .type = FIELD_TEXT,
+	  .flags = F_READONLY | F_NULLABLE,
+	  .computed = PLAN_SCHOOL("code") },
+	{ .name = "school_name", .type = FIELD_TEXT,
+	  .flags = F_READONLY | F_NULLABLE,
+	  .computed = PLAN_SCHOOL("name") },
 	{ .name = "amount_cents", .type = FIELD_CENTS,
 	  .flags = F_REQUIRED | F_NONZERO, .min = -MONEY_MAX_CENTS,
 	  .max = MONEY_MAX_CENTS },

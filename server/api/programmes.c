@@ -58,6 +58,22 @@ static int programme_check(struct db_conn *c, json_t *row, const json_t *before,
 	return 0;
 }
 
+/* Plans and expenditures show the programme's name. */
+static int programme_after_write(struct db_conn *c, const char *actor,
+				 int64_t id, const json_t *row,
+				 const json_t *before, struct npo_err *err)
+{
+	(void)actor;
+	if (!before || json_equal(json_object_get(row, "name"),
+				  json_object_get(before, "name")))
+		return 0;
+	return store_touch(c, "plans", "programme_id = ?", id, err) < 0 ||
+			       store_touch(c, "expenditures",
+					   "programme_id = ?", id, err) < 0
+		       ? -1
+		       : 0;
+}
+
 /* A goal holds its programmes; a programme holds its commitments. */
 static size_t programme_levels(const json_t *row, struct level *out, size_t max)
 {
@@ -78,6 +94,7 @@ const struct resource programme_resource = {
 	.path = "/api/v1/programmes",
 	.fields = programme_fields,
 	.nfields = ARRAY_SIZE(programme_fields),
+	.after_write = programme_after_write,
 	.check = programme_check,
 	.levels = programme_levels,
 	.workflow = &programme_workflow,

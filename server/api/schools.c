@@ -32,11 +32,32 @@ static const struct field school_fields[] = {
 };
 /* clang-format on */
 
+/* Plans and the expenditures on them show the school's code and name. */
+static int school_after_write(struct db_conn *c, const char *actor, int64_t id,
+			      const json_t *row, const json_t *before,
+			      struct npo_err *err)
+{
+	(void)actor;
+	if (!before || (json_equal(json_object_get(row, "name"),
+				   json_object_get(before, "name")) &&
+			json_equal(json_object_get(row, "code"),
+				   json_object_get(before, "code"))))
+		return 0;
+	return store_touch(c, "plans", "school_id = ?", id, err) < 0 ||
+			       store_touch(c, "expenditures",
+					   "plan_id IN (SELECT id FROM plans"
+					   " WHERE school_id = ?)",
+					   id, err) < 0
+		       ? -1
+		       : 0;
+}
+
 const struct resource school_resource = {
 	.name = "school",
 	.table = "schools",
 	.path = "/api/v1/schools",
 	.fields = school_fields,
 	.nfields = ARRAY_SIZE(school_fields),
+	.after_write = school_after_write,
 	.ops = OPS_CRUD,
 };

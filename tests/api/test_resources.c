@@ -1092,6 +1092,81 @@ static long long walk(const char *path, const char *token)
 	}
 }
 
+/* Plans and expenditures show the programme's name and the school's code
+ * and name next to their ids, in JSON and CSV; renaming either gives them a
+ * new version, so their ETags change with what they show. */
+START_TEST(names_stand_next_to_ids_and_follow_a_rename)
+{
+	struct fx_tree t = fx_tree(&a, 1);
+	long long school =
+		fx_school(&a, (struct fx_school){ .code = "10HZ00",
+						  .name = "OBS De Regenboog" });
+	long long plan =
+		fx_plan(&a, (struct fx_plan){ .programme = t.programme[0],
+					      .school = school,
+					      .requested = 5000 });
+	long long with, without;
+	char path[96], etag[32];
+	struct resp *r;
+
+	approve_plan(plan, 5000);
+	with = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = t.programme[0],
+					     .plan = plan });
+	without = fx_expenditure(
+		&a, (struct fx_expenditure){ .programme = t.programme[0] });
+	snprintf(path, sizeof(path), "/api/v1/plans/%lld", plan);
+	r = call("GET", path, a.read, NULL);
+	ck_assert_str_eq(jstr(r, "programme_name"), "Uitvoeringsprogramma");
+	ck_assert_str_eq(jstr(r, "school_code"), "10HZ00");
+	ck_assert_str_eq(jstr(r, "school_name"), "OBS De Regenboog");
+	snprintf(etag, sizeof(etag), "%s", resp_header(r, "ETag"));
+	resp_free(r);
+	snprintf(path, sizeof(path), "/api/v1/expenditures/%lld", without);
+	r = call("GET", path, a.read, NULL);
+	ck_assert_str_eq(jstr(r, "programme_name"), "Uitvoeringsprogramma");
+	ck_assert(json_is_null(json_object_get(r->json, "school_code")));
+	ck_assert(json_is_null(json_object_get(r->json, "school_name")));
+	resp_free(r);
+	/* the names are the server's: a body may not set them */
+	r = call("PATCH", path, a.write, "{\"programme_name\":\"x\"}");
+	ck_assert_int_eq(r->status, 422);
+	resp_free(r);
+
+	/* a rename of the school and the programme shows at once */
+	snprintf(path, sizeof(path), "/api/v1/schools/%lld", school);
+	resp_free(call("PATCH", path, a.write,
+		       "{\"name\":\"IKC De Regenboog\"}"));
+	snprintf(path, sizeof(path), "/api/v1/programmes/%lld", t.programme[0]);
+	resp_free(call("PATCH", path, a.write, "{\"name\":\"Welbevinden\"}"));
+	snprintf(path, sizeof(path), "/api/v1/plans/%lld", plan);
+	r = call("GET", path, a.read, NULL);
+	ck_assert_str_eq(jstr(r, "programme_name"), "Welbevinden");
+	ck_assert_str_eq(jstr(r, "school_name"), "IKC De Regenboog");
+	ck_assert_str_ne(resp_header(r, "ETag"), etag);
+	ck_assert_int_eq(jint(r, "version"), 5); /* 2 moves, 2 renames */
+	resp_free(r);
+
+	/* CSV: the names next to the ids */
+	snprintf(path, sizeof(path),
+		 "/api/v1/expenditures?format=csv&programme_id=%lld",
+		 t.programme[0]);
+	r = call("GET", path, a.read, NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_msg(strncmp(r->body,
+			      "id,programme_id,programme_name,plan_id,"
+			      "school_code,school_name,amount_eur,",
+			      58) == 0,
+		      "%s", r->body);
+	snprintf(
+		path, sizeof(path),
+		"\r\n%lld,%lld,Welbevinden,%lld,10HZ00,IKC De Regenboog,10.00,",
+		with, t.programme[0], plan);
+	ck_assert_msg(strstr(r->body, path), "%s", r->body);
+	resp_free(r);
+}
+END_TEST
+
 START_TEST(every_collection_pages_and_chooses_fields)
 {
 	static const struct {
@@ -1661,6 +1736,7 @@ static void add_tests(TCase *tc)
 		tc,
 		expenditure_against_a_plan_needs_its_programme_and_approval);
 	tcase_add_test(tc, expenditure_filters_and_programmes_with_costs_stay);
+	tcase_add_test(tc, names_stand_next_to_ids_and_follow_a_rename);
 	tcase_add_test(tc, every_collection_pages_and_chooses_fields);
 	tcase_add_test(tc, filter_values_that_do_not_fit_their_field_are_400);
 	tcase_add_test(tc, next_stays_whole_for_a_long_query);

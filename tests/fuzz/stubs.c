@@ -81,6 +81,13 @@ WEAK int store_exists(struct db_conn *c, const char *table, int64_t id,
 	stub(__func__);
 }
 
+WEAK int store_touch(struct db_conn *c, const char *table, const char *where,
+		     int64_t id, struct npo_err *err)
+{
+	(void)c, (void)table, (void)where, (void)id, (void)err;
+	stub(__func__);
+}
+
 WEAK int figures_plan_spent(struct db_conn *c, int64_t plan, int64_t *spent,
 			    struct npo_err *err)
 {
