@@ -43,8 +43,8 @@
 const struct figure_def figure_defs[] = {
 	/* a goal's amount is its allocation: allocated_cents */
 	FIGURE("grant_cents", "Budget", B | S, amount),
-	FIGURE("allocated_cents", "Toegekend", B | G | S, allocated),
-	FIGURE("unallocated_cents", "Niet toegekend", B, unallocated),
+	FIGURE("allocated_cents", "Toegewezen", B | G | S, allocated),
+	FIGURE("unallocated_cents", "Niet toegewezen", B, unallocated),
 	FIGURE("budget_cents", "Budget", P, amount),
 	FIGURE("programmed_cents", "Geprogrammeerd", B | G, programmed),
 	FIGURE("committed_cents", "Verplicht", B | G | P | S, committed),

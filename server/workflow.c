@@ -57,3 +57,22 @@ size_t workflow_next(const struct workflow *wf, const char *from,
 			out[n++] = wf->moves[i].to;
 	return n;
 }
+
+const char *workflow_label(const char *status)
+{
+	static const struct {
+		const char *status, *label;
+	} labels[] = {
+		{ "draft", "concept" },		{ "submitted", "ingediend" },
+		{ "approved", "goedgekeurd" },	{ "rejected", "afgewezen" },
+		{ "withdrawn", "ingetrokken" }, { "settled", "vastgesteld" },
+		{ "paid", "betaald" },		{ "planned", "gepland" },
+		{ "active", "lopend" },		{ "completed", "afgerond" },
+		{ "stopped", "gestopt" },
+	};
+
+	for (size_t i = 0; status && i < ARRAY_SIZE(labels); i++)
+		if (strcmp(labels[i].status, status) == 0)
+			return labels[i].label;
+	return status ? status : "";
+}

@@ -44,12 +44,28 @@ void output_accept(struct output *out, const struct http_request *req);
 void output_csv(struct http_request *req, const struct output *out,
 		const char *file, const json_t *template, const json_t *items);
 
+/* What ?year=, ?school_year= and ?as_of= ask of the figures: the period
+ * spent and paid count in (all time when neither is given) and the day
+ * the deadlines count from (today unless as_of). */
+struct period {
+	char from[11], until[11];
+	char today[11];
+	json_t *about; /* owned: what an answer says of the period, or NULL */
+};
+void period_init(struct period *p);
+/* Takes one of those keys into p: 1 when key was one, 0 when not, -1 (err
+ * filled) for a bad value. */
+int period_arg(struct period *p, const char *key, const char *value,
+	       struct npo_err *err);
+
 /* Figures (status.c). */
 void status_budget(struct http_request *req);
 void status_all(struct http_request *req);
 /* The accountability report of a budget for ?year= (accountability.c), and
  * the report as JSON (new reference; closings.c keeps it at closing). */
 void accountability_report(struct http_request *req);
+/* The same report as a SiSa-shaped workbook (accountability.xlsx). */
+void accountability_xlsx(struct http_request *req);
 struct accountability;
 json_t *accountability_json(const struct accountability *r,
 			    const json_t *budget);

@@ -37,4 +37,8 @@ bool workflow_allows(const struct workflow *wf, const char *from,
 size_t workflow_next(const struct workflow *wf, const char *from,
 		     const char **out, size_t max);
 
+/* The Dutch word for a status of any workflow ("approved" -> "goedgekeurd"),
+ * for the workbook; the status itself when it has none. */
+const char *workflow_label(const char *status);
+
 #endif

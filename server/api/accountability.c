@@ -9,6 +9,8 @@
 
 #include "npo/api.h"
 #include "npo/figures.h"
+#include "npo/money.h"
+#include "npo/workbook.h"
 
 struct report_query {
 	int year; /* 0: not given */
@@ -101,54 +103,220 @@ static void report_csv(struct http_request *req, const struct output *out,
 	json_decref(template);
 }
 
-void accountability_report(struct http_request *req)
+/*
+ * The report of the path's budget for ?year=: a closed year answers exactly
+ * what was reported at its closing. New reference in *report and the budget
+ * in *budget; or -1 with err.
+ */
+static int load_report(struct http_request *req, struct report_query *q,
+		       json_t **report, json_t **budget, struct npo_err *err)
 {
 	struct db_conn *c = http_db(req);
-	struct npo_err err = { 0 };
-	struct report_query q = { .err = &err };
 	struct accountability r;
-	json_t *budget = NULL, *report;
 	char *stored = NULL;
+	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
-	if (http_query_foreach(req, report_arg, &q) != 0)
-		goto fail;
-	output_accept(&q.out, req);
-	if (!q.year) {
-		err_set(&err, NPO_E_BAD_QUERY,
-			"give the calendar year: ?year=2024");
-		goto fail;
-	}
+	*report = *budget = NULL;
+	if (http_query_foreach(req, report_arg, q) != 0)
+		return -1;
+	output_accept(&q->out, req);
+	if (!q->year)
+		return err_set(err, NPO_E_BAD_QUERY,
+			       "give the calendar year: ?year=2024");
 	/* one read transaction: every figure from the same snapshot */
-	if (db_begin_read(c, &err) < 0)
-		goto fail;
-	if (store_get(c, &budget_resource, http_id(req), &budget, &err) < 0 ||
-	    figures_accountability(c, http_id(req), q.year, &r, &err) < 0 ||
-	    figures_closed_report(c, http_id(req), q.year, &stored, &err) < 0) {
-		db_rollback(c);
-		goto fail;
+	if (db_begin_read(c, err) < 0)
+		return -1;
+	if (store_get(c, &budget_resource, http_id(req), budget, err) == 0 &&
+	    figures_accountability(c, http_id(req), q->year, &r, err) == 0 &&
+	    figures_closed_report(c, http_id(req), q->year, &stored, err) ==
+		    0) {
+		*report = stored ? json_loads(stored, 0, NULL)
+				 : accountability_json(&r, *budget);
+		rc = *report ? 0
+			     : err_set(err, NPO_E_INTERNAL,
+				       "the stored report is not JSON");
 	}
 	db_rollback(c);
-	/* a closed year answers exactly what was reported at its closing */
-	report = stored ? json_loads(stored, 0, NULL)
-			: accountability_json(&r, budget);
 	free(stored);
-	if (!report) {
-		err_set(&err, NPO_E_INTERNAL, "the stored report is not JSON");
-		goto fail;
-	}
-	if (q.out.csv) {
+	figures_accountability_free(&r);
+	return rc;
+}
+
+void accountability_report(struct http_request *req)
+{
+	struct npo_err err = { 0 };
+	struct report_query q = { .err = &err };
+	json_t *budget, *report;
+
+	if (load_report(req, &q, &report, &budget, &err) < 0) {
+		http_reply_err(req, &err);
+		err_clear(&err);
+	} else if (q.out.csv) {
 		report_csv(req, &q.out, report);
 		json_decref(report);
 	} else {
 		http_reply_json(req, 200, report);
 	}
 	json_decref(budget);
-	figures_accountability_free(&r);
-	return;
-fail:
+}
+
+/* The toelichting (explanation) of the SiSa row, in words. */
+static void explanation(char *out, size_t size, const json_t *report,
+			const json_t *budget)
+{
+	int64_t grant = util_jint(budget, "grant_cents");
+	int64_t cumulative = util_jint(report, "cumulative_spent_cents");
+	int64_t ineligible = util_jint(report, "ineligible_cents");
+	int n;
+
+	if (json_is_true(json_object_get(report, "final")))
+		n = snprintf(
+			out, size,
+			"Eindverantwoording: van de toekenning van %s is "
+			"%s besteed binnen de bestedingsperiode (%s tot "
+			"en met %s); %s gaat terug naar het Rijk.",
+			MONEY_NL(grant), MONEY_NL(cumulative),
+			DATE_NL(util_jstr(budget, "spend_from")),
+			DATE_NL(util_jstr(budget, "spend_until")),
+			MONEY_NL(util_jint(report, "expected_return_cents")));
+	else
+		n = snprintf(out, size,
+			     "Besteed in %lld: %s; tot en met %lld: %s van de "
+			     "toekenning van %s.",
+			     (long long)util_jint(report, "year"),
+			     MONEY_NL(util_jint(report, "spent_cents")),
+			     (long long)util_jint(report, "year"),
+			     MONEY_NL(cumulative), MONEY_NL(grant));
+	if (ineligible && n > 0 && (size_t)n < size)
+		snprintf(out + n, size - (size_t)n,
+			 " Buiten de bestedingsperiode gedateerd en niet "
+			 "meegeteld: %s (zie het blad Niet subsidiabel).",
+			 MONEY_NL(ineligible));
+}
+
+/*
+ * accountability.xlsx: a SiSa-shaped sheet (one row for the beschikking
+ * with besteding jaar T, cumulatief, eindverantwoording and the
+ * toelichting; a row per goal below) and the ineligible costs on a sheet of
+ * their own, from the same report as the JSON.
+ */
+static void report_xlsx(struct http_request *req, const json_t *report,
+			const json_t *budget)
+{
+	static const struct book_col sisa[] = {
+		{ "Beschikking", "decision_ref", BOOK_TEXT, 30 },
+		{ "Besteding jaar T", "spent_cents", BOOK_MONEY, 17 },
+		{ "Cumulatieve besteding tot en met jaar T",
+		  "cumulative_spent_cents", BOOK_MONEY, 19 },
+		{ "Eindverantwoording (Ja/Nee)", "final_word", BOOK_TEXT, 20 },
+		{ "Terug te betalen", "expected_return_cents", BOOK_MONEY, 16 },
+		{ "Toelichting", "explanation", BOOK_TEXT, 60 },
+	};
+	/* under the columns of the beschikking's row */
+	static const struct book_col goals[] = {
+		{ "Bestedingsdoel", "label", BOOK_TEXT, 30 },
+		{ "Besteding jaar T", "spent_cents", BOOK_MONEY, 17 },
+		{ "Cumulatief tot en met jaar T", "cumulative_spent_cents",
+		  BOOK_MONEY, 19 },
+	};
+	static const struct book_col ineligible[] = {
+		{ "Id", "id", BOOK_INT, 8 },
+		{ "Datum", "spent_on", BOOK_DATE, 12 },
+		{ "Bedrag", "amount_cents", BOOK_MONEY, 16 },
+		{ "Omschrijving", "description", BOOK_TEXT, 60 },
+	};
+	struct npo_err err = { 0 };
+	struct book b;
+	lxw_worksheet *ws;
+	json_t *row = json_deep_copy(report), *g;
+	char title[256], text[1024], file[96];
+	long long year = util_jint(report, "year");
+	const json_t *closed_at = json_object_get(report, "closed_at");
+	int r = 3;
+	size_t i;
+
+	if (book_open(&b, &err) < 0) {
+		json_decref(row);
+		http_reply_err(req, &err);
+		err_clear(&err);
+		return;
+	}
+	snprintf(title, sizeof(title),
+		 "Verantwoording specifieke uitkering NPO %lld – %s (%s)", year,
+		 util_jstr(budget, "municipality_name"),
+		 util_jstr(budget, "municipality_code"));
+	ws = book_sheet(&b, "SiSa", title, -1);
+	snprintf(title, sizeof(title), "%.10s",
+		 json_is_string(closed_at) ? json_string_value(closed_at) : "");
+	snprintf(text, sizeof(text),
+		 "Jaar T = %lld. Bestedingsperiode %s tot en met %s. %s%s%s",
+		 year, DATE_NL(util_jstr(budget, "spend_from")),
+		 DATE_NL(util_jstr(budget, "spend_until")),
+		 *title ? "Jaar afgesloten op " : "Jaar nog niet afgesloten.",
+		 *title ? DATE_NL(title) : "", *title ? "." : "");
+	book_text(ws, 1, 0, text, NULL);
+	book_head(&b, ws, r++, sisa, (int)ARRAY_SIZE(sisa));
+	explanation(text, sizeof(text), report, budget);
+	json_object_set_new(row, "explanation", json_string(text));
+	json_object_set_new(
+		row, "final_word",
+		json_string(json_is_true(json_object_get(report, "final"))
+				    ? "Ja"
+				    : "Nee"));
+	book_row(&b, ws, r++, sisa, (int)ARRAY_SIZE(sisa), row);
+	r++;
+	book_text(ws, r++, 0, "Per bestedingsdoel", b.title);
+	book_head(&b, ws, r++, goals, (int)ARRAY_SIZE(goals));
+	json_array_foreach(json_object_get(report, "goals"), i, g)
+	{
+		json_t *line = json_deep_copy(g);
+
+		snprintf(text, sizeof(text), "%s %s", util_jstr(g, "code"),
+			 util_jstr(g, "name"));
+		json_object_set_new(line, "label", json_string(text));
+		book_row(&b, ws, r++, goals, (int)ARRAY_SIZE(goals), line);
+		json_decref(line);
+	}
+	book_text(ws, r, 0, "Totaal", b.total);
+	book_money(ws, r, 1, util_jint(report, "spent_cents"), b.money_tot);
+	book_money(ws, r, 2, util_jint(report, "cumulative_spent_cents"),
+		   b.money_tot);
+
+	snprintf(title, sizeof(title),
+		 "Niet subsidiabel in %lld: buiten de bestedingsperiode "
+		 "gedateerd – %s (%s)",
+		 year, util_jstr(budget, "municipality_name"),
+		 util_jstr(budget, "municipality_code"));
+	ws = book_sheet(&b, "Niet subsidiabel", title, 1);
+	book_head(&b, ws, 1, ineligible, (int)ARRAY_SIZE(ineligible));
+	r = 2;
+	json_array_foreach(json_object_get(report, "ineligible"), i, g)
+		book_row(&b, ws, r++, ineligible, (int)ARRAY_SIZE(ineligible),
+			 g);
+	book_text(ws, r, 0, "Totaal", b.total);
+	book_text(ws, r, 1, " ", b.total);
+	book_money(ws, r, 2, util_jint(report, "ineligible_cents"),
+		   b.money_tot);
+	json_decref(row);
+	snprintf(file, sizeof(file), "verantwoording-%s-%lld-%lld",
+		 util_jstr(budget, "municipality_code"),
+		 (long long)util_jint(budget, "id"), year);
+	book_reply(req, &b, file);
+}
+
+void accountability_xlsx(struct http_request *req)
+{
+	struct npo_err err = { 0 };
+	struct report_query q = { .err = &err };
+	json_t *budget, *report;
+
+	if (load_report(req, &q, &report, &budget, &err) < 0) {
+		http_reply_err(req, &err);
+		err_clear(&err);
+	} else {
+		report_xlsx(req, report, budget);
+		json_decref(report);
+	}
 	json_decref(budget);
-	figures_accountability_free(&r);
-	http_reply_err(req, &err);
-	err_clear(&err);
 }

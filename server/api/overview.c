@@ -1,307 +1,409 @@
 /*
  * The bestedingsoverzicht: GET /api/v1/budgets/{id}/overview.xlsx, the
- * workbook a municipality attaches to a decision. Amounts are real numbers
- * in euros with a euro format, so a spreadsheet can add them up.
+ * workbook a municipality attaches to a decision. ?year=, ?school_year= and
+ * ?as_of= ask what they ask of the status. Each sheet has a title that says
+ * whose and which, names next to ids, Dutch labels and statuses, real
+ * dates, totals rows, and prints landscape one page wide with its header on
+ * every page. Amounts are numbers in euros, so a spreadsheet can add them.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <xlsxwriter.h>
 
 #include "npo/api.h"
 #include "npo/figures.h"
 #include "npo/money.h"
+#include "npo/workbook.h"
 
-struct book {
-	lxw_workbook *wb;
-	lxw_format *bold, *money;
+struct overview {
+	struct book b;
+	struct db_conn *c;
+	const json_t *budget;
+	const struct budget_figures *f;
+	struct period *p;
+	struct npo_err *err; /* for the query's arguments */
+	char who[160];	     /* "Huizen (GM0406)" */
+	char period[96];     /* what spent counts in, in words */
+	char title[400];     /* a sheet's title */
 };
 
-/*
- * The one place cents become a floating-point number: a spreadsheet cell
- * holds an IEEE double, which is exact for every amount below 2^53 cents
- * (about 90 trillion euros), far above MONEY_MAX_CENTS.
- */
-static void put_money(struct book *b, lxw_worksheet *ws, int row, int col,
-		      int64_t cents)
+/* The title of a sheet: what it holds, whose, and of when. */
+static const char *title(struct overview *o, const char *what)
 {
-	worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)col,
-			       (double)cents / 100.0, b->money);
+	snprintf(o->title, sizeof(o->title), "%s – %s – %s", what, o->who,
+		 o->period);
+	return o->title;
 }
 
-/* The start of an _xHHHH_ escape. */
-static bool xlsx_escape_at(const char *p)
-{
-	return p[0] == '_' && p[1] == 'x' &&
-	       strspn(p + 2, "0123456789abcdefABCDEF") >= 4 && p[6] == '_';
-}
-
-/*
- * The one place text goes into a cell. Excel and LibreOffice read _xHHHH_
- * in a cell's text as the escape of the character U+HHHH, and libxlsxwriter
- * 1.1 writes it as it is: so each "_x" that begins such a sequence is
- * written as _x005F_x (an escaped '_'). Text a spreadsheet would take for a
- * formula gets a leading apostrophe, as in CSV (csv_is_formula).
- */
-static void put_text(lxw_worksheet *ws, int row, int col, const char *s,
-		     lxw_format *f)
-{
-	static const char esc[] = "_x005F";
-	size_t n = 0, len = 0;
-	char *text;
-
-	if (!s)
-		return;
-	for (const char *p = s; *p; p++)
-		n += xlsx_escape_at(p);
-	if (!(text = malloc(strlen(s) + n * (sizeof(esc) - 1) + 2))) {
-		util_log("overview: out of memory");
-		return;
-	}
-	if (csv_is_formula(s))
-		text[len++] = '\'';
-	for (const char *p = s; *p; p++) {
-		if (xlsx_escape_at(p)) {
-			memcpy(text + len, esc, sizeof(esc) - 1);
-			len += sizeof(esc) - 1;
-		}
-		text[len++] = *p;
-	}
-	text[len] = '\0';
-	if (worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)col, text,
-				   f) != LXW_NO_ERROR)
-		util_log("overview: cannot write a cell at %d,%d", row, col);
-	free(text);
-}
-
-static void put_int(lxw_worksheet *ws, int row, int col, const json_t *v)
-{
-	if (json_is_integer(v))
-		worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)col,
-				       (double)json_integer_value(v), NULL);
-}
-
-/* A sheet with a bold header row and the widths of its columns. */
-static lxw_worksheet *sheet(struct book *b, const char *name,
-			    const char *const *heads, const int *widths, int n)
-{
-	lxw_worksheet *ws = workbook_add_worksheet(b->wb, name);
-
-	for (int i = 0; i < n; i++) {
-		put_text(ws, 0, i, heads[i], b->bold);
-		worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i],
-				     NULL);
-	}
-	worksheet_freeze_panes(ws, 1, 0);
-	return ws;
-}
-
-/* Writes at row the labels of the figures level shows, from column col;
- * returns how many. */
-static int figure_heads(struct book *b, lxw_worksheet *ws, int row, int col,
+/* Writes at row, from col, the labels of the figures level shows, with
+ * widths; returns how many. */
+static int figure_heads(struct overview *o, lxw_worksheet *ws, int row, int col,
 			unsigned level)
 {
 	int n = 0;
 
 	for (size_t i = 0; i < figure_ndefs; i++)
-		if (figure_defs[i].levels & level)
-			put_text(ws, row, col + n++, figure_defs[i].label,
-				 b->bold);
+		if (figure_defs[i].levels & level) {
+			book_text(ws, row, col + n, figure_defs[i].label,
+				  o->b.head);
+			worksheet_set_column(ws, (lxw_col_t)(col + n),
+					     (lxw_col_t)(col + n), 17, NULL);
+			n++;
+		}
 	return n;
 }
 
-/* Writes at row the figures of f that level shows, from column col. */
-static void figure_cells(struct book *b, lxw_worksheet *ws, int row, int col,
-			 const struct figures *f, unsigned level)
+/* Writes at row, from col, the figures of f that level shows; adds them
+ * to sums (may be NULL). */
+static void figure_cells(struct overview *o, lxw_worksheet *ws, int row,
+			 int col, const struct figures *f, unsigned level,
+			 int64_t *sums)
 {
-	for (size_t i = 0; i < figure_ndefs; i++)
-		if (figure_defs[i].levels & level)
-			put_money(b, ws, row, col++,
-				  figures_value(f, &figure_defs[i]));
+	for (size_t i = 0, n = 0; i < figure_ndefs; i++)
+		if (figure_defs[i].levels & level) {
+			int64_t v = figures_value(f, &figure_defs[i]);
+
+			book_money(ws, row, col + (int)n, v, o->b.money);
+			/* sums of figures the bounds keep representable */
+			if (sums)
+				money_add(&sums[n], v);
+			n++;
+		}
 }
 
-/* Who and what, the totals (a label and an amount a row), then a row per
- * goal. */
-static void overview_sheet(struct book *b, const json_t *budget,
-			   const struct budget_figures *f)
+/* A totals row: label in column label_col, the sums from col. */
+static void totals_row(struct overview *o, lxw_worksheet *ws, int row,
+		       int label_col, int col, const int64_t *sums, int n,
+		       const char *label)
 {
-	lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Overzicht");
-	char who[128];
-	const struct {
-		const char *label, *value;
-	} about[] = {
-		{ "Gemeente", who },
-		{ "Toekenning", util_jstr(budget, "name") },
-		{ "Besteedbaar van", f->spend_from },
-		{ "Besteedbaar tot", f->spend_until },
-		{ "Besluit", util_jstr(budget, "decision_ref") },
-	};
-	int row = 0, n;
+	for (int i = 0; i < col; i++)
+		book_text(ws, row, i, i == label_col ? label : " ", o->b.total);
+	for (int i = 0; i < n; i++)
+		book_money(ws, row, col + i, sums[i], o->b.money_tot);
+}
 
+/* The first sheet: who, which grant, which period and as of when, the
+ * totals, a row per goal with their total, and the warnings in Dutch. */
+static void overview_sheet(struct overview *o)
+{
+	const struct budget_figures *f = o->f;
+	const json_t *budget = o->budget;
+	lxw_worksheet *ws = book_sheet(
+		&o->b, "Overzicht",
+		"Bestedingsoverzicht Nationaal Programma Onderwijs", -1);
+	char period[96], today[21];
+	int64_t sums[16] = { 0 };
+	int row = 1, n;
+
+	util_now_iso(today);
+	snprintf(period, sizeof(period), "%s tot en met %s",
+		 DATE_NL(f->spend_from), DATE_NL(f->spend_until));
 	worksheet_set_column(ws, 0, 0, 30, NULL);
-	worksheet_set_column(ws, 1, 1, 50, NULL);
-	snprintf(who, sizeof(who), "%s (%s)",
-		 util_jstr(budget, "municipality_name"),
-		 util_jstr(budget, "municipality_code"));
+	worksheet_set_column(ws, 1, 1, 48, NULL);
+	book_text(ws, row++, 0, o->who, o->b.bold);
+	row++;
+	const struct {
+		const char *label, *text, *date;
+	} about[] = {
+		{ "Gemeente", o->who, NULL },
+		{ "Toekenning", util_jstr(budget, "name"), NULL },
+		{ "Beschikking", util_jstr(budget, "decision_ref"), NULL },
+		{ "Bestedingsperiode", period, NULL },
+		{ "Bestedingen in", o->period, NULL },
+		{ "Peildatum", NULL, o->p->today },
+		{ "Bij overschrijding",
+		  strcmp(util_jstr(budget, "overrun_policy"), "stop") == 0
+			  ? "tegenhouden (stop)"
+			  : "waarschuwen (warn)",
+		  NULL },
+		{ "Opgemaakt op", NULL, today },
+	};
 	for (size_t i = 0; i < ARRAY_SIZE(about); i++, row++) {
-		put_text(ws, row, 0, about[i].label, b->bold);
-		put_text(ws, row, 1, about[i].value, NULL);
+		book_text(ws, row, 0, about[i].label, o->b.bold);
+		book_text(ws, row, 1, about[i].text, NULL);
+		book_date(&o->b, ws, row, 1, about[i].date, o->b.date_long);
 	}
+	row++;
+	book_text(ws, row++, 0, "Totalen", o->b.title);
 	for (size_t i = 0; i < figure_ndefs; i++) {
 		if (!(figure_defs[i].levels & FIG_BUDGET))
 			continue;
-		put_text(ws, row, 0, figure_defs[i].label, b->bold);
-		put_money(b, ws, row++, 1,
-			  figures_value(&f->total, &figure_defs[i]));
+		book_text(ws, row, 0, figure_defs[i].label, o->b.bold);
+		book_money(ws, row++, 1,
+			   figures_value(&f->total, &figure_defs[i]),
+			   o->b.money);
 	}
 	row++;
-	put_text(ws, row, 0, "Code", b->bold);
-	put_text(ws, row, 1, "Bestedingsdoel", b->bold);
-	n = figure_heads(b, ws, row++, 2, FIG_GOAL);
-	worksheet_set_column(ws, 2, (lxw_col_t)(1 + n), 16, NULL);
+	book_text(ws, row++, 0, "Per bestedingsdoel", o->b.title);
+	book_text(ws, row, 0, "Code", o->b.head);
+	book_text(ws, row, 1, "Bestedingsdoel", o->b.head);
+	n = figure_heads(o, ws, row++, 2, FIG_GOAL);
 	for (size_t i = 0; i < f->ngoals; i++, row++) {
-		const struct figures *g = &f->goals[i];
-
-		put_text(ws, row, 0, g->code, NULL);
-		put_text(ws, row, 1, g->name, NULL);
-		figure_cells(b, ws, row, 2, g, FIG_GOAL);
+		book_text(ws, row, 0, f->goals[i].code, NULL);
+		book_text(ws, row, 1, f->goals[i].name, NULL);
+		figure_cells(o, ws, row, 2, &f->goals[i], FIG_GOAL, sums);
 	}
+	totals_row(o, ws, row++, 1, 2, sums, n, "Totaal");
+	row++;
+	book_text(ws, row++, 0, "Signaleringen", o->b.title);
+	if (!f->nwarnings)
+		book_text(ws, row++, 0, "Geen.", NULL);
+	for (size_t i = 0; i < f->nwarnings; i++)
+		book_text(ws, row++, 0, f->warnings[i].message, NULL);
 }
 
-static void programme_sheet(struct book *b, const struct budget_figures *f)
+/* The programme of f with id, or NULL. */
+static const struct figures *programme_of(const struct budget_figures *f,
+					  int64_t id)
 {
-	static const char *const heads[] = { "Id", "Doel", "Programma",
-					     "Status" };
-	static const int widths[] = { 6, 8, 50, 12 };
-	lxw_worksheet *ws =
-		sheet(b, "Programma's", heads, widths, (int)ARRAY_SIZE(heads));
-	int n = figure_heads(b, ws, 0, (int)ARRAY_SIZE(heads), FIG_PROGRAMME);
-
-	worksheet_set_column(ws, (lxw_col_t)ARRAY_SIZE(heads),
-			     (lxw_col_t)(ARRAY_SIZE(heads) + (size_t)n - 1), 16,
-			     NULL);
-	for (size_t i = 0; i < f->nprogrammes; i++) {
-		const struct figures *p = &f->programmes[i];
-		const char *code = "";
-		int row = (int)i + 1;
-
-		for (size_t g = 0; g < f->ngoals; g++)
-			if (f->goals[g].id == p->parent_id)
-				code = f->goals[g].code;
-		worksheet_write_number(ws, (lxw_row_t)row, 0, (double)p->id,
-				       NULL);
-		put_text(ws, row, 1, code, NULL);
-		put_text(ws, row, 2, p->name, NULL);
-		put_text(ws, row, 3, p->status, NULL);
-		figure_cells(b, ws, row, (int)ARRAY_SIZE(heads), p,
-			     FIG_PROGRAMME);
-	}
+	for (size_t i = 0; i < f->nprogrammes; i++)
+		if (f->programmes[i].id == id)
+			return &f->programmes[i];
+	return NULL;
 }
 
-/* The rows of res whose programme_id is one of the budget's programmes. */
-static int rows_sheet(struct book *b, struct db_conn *c,
-		      const struct budget_figures *f,
-		      const struct resource *res, const char *name,
-		      const char *const *heads, const int *widths, int ncols,
-		      const char *const *keys, struct npo_err *err)
+/* The goal of f with id, or NULL. */
+static const struct figures *goal_of(const struct budget_figures *f, int64_t id)
 {
-	lxw_worksheet *ws = sheet(b, name, heads, widths, ncols);
-	int row = 1;
+	for (size_t i = 0; i < f->ngoals; i++)
+		if (f->goals[i].id == id)
+			return &f->goals[i];
+	return NULL;
+}
 
-	for (size_t i = 0; i < f->nprogrammes; i++) {
-		struct store_filter filter = { validate_find(res->fields,
-							     res->nfields,
-							     "programme_id"),
-					       NULL };
+/* Whether a row of a sheet is shown: the callback of rows_sheet. */
+typedef bool (*keep_fn)(const struct overview *o, json_t *row);
+
+/*
+ * A sheet of the rows of res under this budget (filter: the member that
+ * says which budget or programme, for each value in ids), as cols say, with
+ * a totals row of the money columns; keep may leave rows out or add to
+ * them. Returns 0, or -1 with err.
+ */
+static int rows_sheet(struct overview *o, const struct resource *res,
+		      const char *name, const char *what, const char *filter,
+		      const int64_t *ids, size_t nids,
+		      const struct book_col *cols, int ncols, keep_fn keep,
+		      struct npo_err *err)
+{
+	lxw_worksheet *ws = book_sheet(&o->b, name, title(o, what), 1);
+	int64_t sums[16] = { 0 };
+	int row = 2;
+
+	book_head(&o->b, ws, 1, cols, ncols);
+	for (size_t i = 0; i < nids; i++) {
+		struct store_filter by = {
+			validate_find(res->fields, res->nfields, filter), NULL
+		};
 		struct store_cursor cur;
 		char id[24];
 		json_t *r;
 		int rc;
 
-		snprintf(id, sizeof(id), "%lld",
-			 (long long)f->programmes[i].id);
-		filter.value = id;
-		if (store_open(c, res, &filter, 1, 0, -1, &cur, err) < 0)
+		snprintf(id, sizeof(id), "%lld", (long long)ids[i]);
+		by.value = id;
+		if (store_open(o->c, res, &by, 1, 0, -1, &cur, err) < 0)
 			return -1;
 		while ((rc = store_next(&cur, &r, err)) == 1) {
-			for (int k = 0; k < ncols; k++) {
-				const json_t *v = json_object_get(r, keys[k]);
-
-				if (money_is_cents_name(keys[k]) &&
-				    json_is_integer(v))
-					put_money(b, ws, row, k,
-						  json_integer_value(v));
-				else if (json_is_integer(v))
-					put_int(ws, row, k, v);
-				else
-					put_text(ws, row, k,
-						 json_string_value(v), NULL);
+			if (!keep || keep(o, r)) {
+				book_row(&o->b, ws, row++, cols, ncols, r);
+				for (int k = 0; k < ncols && k < 16; k++)
+					if (cols[k].kind == BOOK_MONEY)
+						money_add(
+							&sums[k],
+							util_jint(r,
+								  cols[k].key));
 			}
 			json_decref(r);
-			row++;
 		}
 		store_close(&cur);
 		if (rc < 0)
 			return -1;
 	}
+	for (int k = 0; k < ncols; k++)
+		if (cols[k].kind == BOOK_MONEY)
+			book_money(ws, row, k, sums[k], o->b.money_tot);
+		else
+			book_text(ws, row, k, k == 0 ? "Totaal" : " ",
+				  o->b.total);
 	return 0;
 }
 
-static int plans_sheet(struct book *b, struct db_conn *c,
-		       const struct budget_figures *f, struct npo_err *err)
+/* The programmes with their partner, owner and dates, and their figures. */
+static bool programme_keep(const struct overview *o, json_t *row)
 {
-	static const char *const heads[] = {
-		"Id",	 "Programma", "School",	     "Schooljaar",
-		"Titel", "Status",    "Aangevraagd", "Toegekend",
-	};
-	static const char *const keys[] = {
-		"id",	 "programme_id", "school_id",	    "school_year",
-		"title", "status",	 "requested_cents", "approved_cents",
-	};
-	static const int widths[] = { 6, 10, 8, 10, 40, 12, 16, 16 };
+	const struct figures *p = programme_of(o->f, util_jint(row, "id"));
+	const struct figures *g = goal_of(o->f, util_jint(row, "goal_id"));
 
-	return rows_sheet(b, c, f, &plan_resource, "Bestedingsplannen", heads,
-			  widths, 8, keys, err);
+	for (size_t i = 0; p && i < figure_ndefs; i++)
+		if (figure_defs[i].levels & FIG_PROGRAMME)
+			json_object_set_new(row, figure_defs[i].name,
+					    json_integer(figures_value(
+						    p, &figure_defs[i])));
+	json_object_set_new(row, "goal_code",
+			    json_string(g && g->code ? g->code : ""));
+	return true;
 }
 
-static int expenditures_sheet(struct book *b, struct db_conn *c,
-			      const struct budget_figures *f,
-			      struct npo_err *err)
+static int programme_sheet(struct overview *o, struct npo_err *err)
 {
-	static const char *const heads[] = {
-		"Id",		"Programma", "Plan",   "Datum",
-		"Omschrijving", "Kenmerk",   "Status", "Bedrag",
+	/* the columns, then a column per programme figure */
+	struct book_col cols[16] = {
+		{ "Id", "id", BOOK_INT, 6 },
+		{ "Doel", "goal_code", BOOK_TEXT, 6 },
+		{ "Programma", "name", BOOK_TEXT, 40 },
+		{ "Partner", "partner", BOOK_TEXT, 24 },
+		{ "Eigenaar", "owner", BOOK_TEXT, 20 },
+		{ "Status", "status", BOOK_STATUS, 11 },
+		{ "Start", "starts_on", BOOK_DATE, 11 },
+		{ "Einde", "ends_on", BOOK_DATE, 11 },
 	};
-	static const char *const keys[] = {
-		"id",	       "programme_id", "plan_id", "spent_on",
-		"description", "reference",    "status",  "amount_cents",
-	};
-	static const int widths[] = { 6, 10, 6, 11, 40, 16, 10, 16 };
+	int n = 8;
+	int64_t budget = util_jint(o->budget, "id");
 
-	return rows_sheet(b, c, f, &expenditure_resource, "Bestedingen", heads,
-			  widths, 8, keys, err);
+	for (size_t i = 0; i < figure_ndefs && n < 16; i++)
+		if (figure_defs[i].levels & FIG_PROGRAMME)
+			cols[n++] = (struct book_col){ figure_defs[i].label,
+						       figure_defs[i].name,
+						       BOOK_MONEY, 15 };
+	return rows_sheet(o, &programme_resource, "Programma's",
+			  "Uitvoeringsprogramma's", "budget_id", &budget, 1,
+			  cols, n, programme_keep, err);
 }
 
-/* Reads the whole file at path into a new buffer. */
-static char *slurp(const char *path, size_t *len)
+/* With ?school_year=, the plans of that school year. */
+static bool plan_keep(const struct overview *o, json_t *row)
 {
-	struct stat st;
-	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const char *asked = util_jstr(o->p->about, "school_year");
 
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0 && (buf = malloc((size_t)st.st_size + 1)) &&
-	    read(fd, buf, (size_t)st.st_size) != st.st_size) {
-		free(buf);
-		buf = NULL;
-	}
-	*len = (size_t)st.st_size;
-	close(fd);
-	return buf;
+	return !asked || strcmp(asked, util_jstr(row, "school_year")) == 0;
+}
+
+static int plans_sheet(struct overview *o, const int64_t *programmes, size_t n,
+		       struct npo_err *err)
+{
+	static const struct book_col cols[] = {
+		{ "Id", "id", BOOK_INT, 6 },
+		{ "Programma", "programme_name", BOOK_TEXT, 32 },
+		{ "School", "school_code", BOOK_TEXT, 9 },
+		{ "Schoolnaam", "school_name", BOOK_TEXT, 24 },
+		{ "Schooljaar", "school_year", BOOK_TEXT, 10 },
+		{ "Titel", "title", BOOK_TEXT, 34 },
+		{ "Status", "status", BOOK_STATUS, 12 },
+		{ "Ingediend", "submitted_at", BOOK_DATE, 11 },
+		{ "Besloten", "decided_at", BOOK_DATE, 11 },
+		{ "Aangevraagd", "requested_cents", BOOK_MONEY, 14 },
+		{ "Toegekend", "approved_cents", BOOK_MONEY, 14 },
+		{ "Vastgesteld", "settled_cents", BOOK_MONEY, 14 },
+	};
+
+	return rows_sheet(o, &plan_resource, "Bestedingsplannen",
+			  "Bestedingsplannen van scholen", "programme_id",
+			  programmes, n, cols, (int)ARRAY_SIZE(cols), plan_keep,
+			  err);
+}
+
+/* The costs dated in the period. */
+static bool expenditure_keep(const struct overview *o, json_t *row)
+{
+	const char *on = util_jstr(row, "spent_on");
+
+	return strcmp(on, o->p->from) >= 0 && strcmp(on, o->p->until) <= 0;
+}
+
+static int expenditures_sheet(struct overview *o, const int64_t *programmes,
+			      size_t n, struct npo_err *err)
+{
+	static const struct book_col cols[] = {
+		{ "Id", "id", BOOK_INT, 6 },
+		{ "Datum", "spent_on", BOOK_DATE, 11 },
+		{ "Programma", "programme_name", BOOK_TEXT, 32 },
+		{ "Plan", "plan_id", BOOK_INT, 6 },
+		{ "School", "school_name", BOOK_TEXT, 20 },
+		{ "Omschrijving", "description", BOOK_TEXT, 34 },
+		{ "Kenmerk", "reference", BOOK_TEXT, 14 },
+		{ "Status", "status", BOOK_STATUS, 12 },
+		{ "Correctie op", "corrects_id", BOOK_INT, 9 },
+		{ "Bedrag", "amount_cents", BOOK_MONEY, 14 },
+		{ "Gecorrigeerd", "corrected_cents", BOOK_MONEY, 14 },
+	};
+
+	return rows_sheet(o, &expenditure_resource, "Bestedingen",
+			  "Bestedingen", "programme_id", programmes, n, cols,
+			  (int)ARRAY_SIZE(cols), expenditure_keep, err);
+}
+
+/* The name of a reallocation's line: its goal's or programme's. */
+static json_t *line_name(const struct budget_figures *f, const json_t *line)
+{
+	const json_t *goal = json_object_get(line, "goal_id");
+	const struct figures *x =
+		goal ? goal_of(f, json_integer_value(goal))
+		     : programme_of(f, util_jint(line, "programme_id"));
+	char name[256];
+
+	if (!x)
+		return json_string("");
+	if (goal)
+		snprintf(name, sizeof(name), "doel %s %s", x->code, x->name);
+	else
+		snprintf(name, sizeof(name), "%s", x->name);
+	return json_string(name);
+}
+
+static bool reallocation_keep(const struct overview *o, json_t *row)
+{
+	json_object_set_new(row, "from_name",
+			    line_name(o->f, json_object_get(row, "from")));
+	json_object_set_new(row, "to_name",
+			    line_name(o->f, json_object_get(row, "to")));
+	return true;
+}
+
+static int reallocations_sheet(struct overview *o, struct npo_err *err)
+{
+	static const struct book_col cols[] = {
+		{ "Id", "id", BOOK_INT, 6 },
+		{ "Besloten op", "decided_on", BOOK_DATE, 11 },
+		{ "Van", "from_name", BOOK_TEXT, 34 },
+		{ "Naar", "to_name", BOOK_TEXT, 34 },
+		{ "Bedrag", "amount_cents", BOOK_MONEY, 14 },
+		{ "Reden", "reason", BOOK_TEXT, 44 },
+		{ "Besluit", "decision_ref", BOOK_TEXT, 20 },
+	};
+	int64_t budget = util_jint(o->budget, "id");
+
+	return rows_sheet(o, &reallocation_resource, "Herschikkingen",
+			  "Herschikkingen en hun besluiten", "budget_id",
+			  &budget, 1, cols, (int)ARRAY_SIZE(cols),
+			  reallocation_keep, err);
+}
+
+static int overview_arg(void *arg, const char *key, const char *value)
+{
+	struct overview *o = arg;
+	int rc = period_arg(o->p, key, value, o->err);
+
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (strcmp(key, "access_token") != 0)
+		return err_set(o->err, NPO_E_BAD_QUERY,
+			       "unknown query parameter %s", key);
+	return 0;
+}
+
+/* The period in words: "2024", "schooljaar 2024-2025", or all of it. */
+static void period_words(char out[96], const struct period *p)
+{
+	const char *year = util_jstr(p->about, "year");
+	const char *school = util_jstr(p->about, "school_year");
+
+	if (year)
+		snprintf(out, 96, "%s", year);
+	else if (school)
+		snprintf(out, 96, "schooljaar %s", school);
+	else
+		snprintf(out, 96, "de hele bestedingsperiode");
 }
 
 void overview_xlsx(struct http_request *req)
@@ -309,70 +411,56 @@ void overview_xlsx(struct http_request *req)
 	struct db_conn *c = http_db(req);
 	struct npo_err err = { 0 };
 	struct budget_figures f = { 0 };
-	struct book b = { 0 };
+	struct period p;
+	struct overview o = { .c = c, .f = &f, .p = &p, .err = &err };
 	json_t *budget = NULL;
-	char path[] = "/tmp/npo-overview-XXXXXX";
-	char today[21], disposition[96];
-	char *data = NULL;
-	size_t len = 0;
-	int fd;
+	int64_t *programmes = NULL;
+	char file[96];
 
-	util_now_iso(today);
-	today[10] = '\0';
+	period_init(&p);
+	if (http_query_foreach(req, overview_arg, &o) != 0)
+		goto fail;
 	if (db_begin_read(c, &err) < 0)
 		goto fail;
 	if (store_get(c, &budget_resource, http_id(req), &budget, &err) < 0 ||
-	    figures_budget(c, http_id(req), "0000-01-01", "9999-12-31", today,
-			   &f, &err) < 0)
-		goto fail;
-	/* libxlsxwriter 1.1.4 writes only to a file: a private temporary one */
-	fd = mkstemp(path);
-	if (fd < 0) {
-		err_set(&err, NPO_E_INTERNAL, "cannot make a temporary file");
-		goto fail;
+	    figures_budget(c, http_id(req), p.from, p.until, p.today, &f,
+			   &err) < 0)
+		goto fail_read;
+	o.budget = budget;
+	snprintf(o.who, sizeof(o.who), "%s (%s)",
+		 util_jstr(budget, "municipality_name"),
+		 util_jstr(budget, "municipality_code"));
+	period_words(o.period, &p);
+	if (!(programmes = calloc(f.nprogrammes + 1, sizeof(*programmes)))) {
+		err_set(&err, NPO_E_INTERNAL, "out of memory");
+		goto fail_read;
 	}
-	close(fd);
-	b.wb = workbook_new(path);
-	if (!b.wb) {
-		err_set(&err, NPO_E_INTERNAL, "cannot start a workbook");
-		goto fail_file;
+	for (size_t i = 0; i < f.nprogrammes; i++)
+		programmes[i] = f.programmes[i].id;
+	if (book_open(&o.b, &err) < 0)
+		goto fail_read;
+	overview_sheet(&o);
+	if (programme_sheet(&o, &err) < 0 ||
+	    plans_sheet(&o, programmes, f.nprogrammes, &err) < 0 ||
+	    expenditures_sheet(&o, programmes, f.nprogrammes, &err) < 0 ||
+	    reallocations_sheet(&o, &err) < 0) {
+		book_discard(&o.b);
+		goto fail_read;
 	}
-	b.bold = workbook_add_format(b.wb);
-	format_set_bold(b.bold);
-	b.money = workbook_add_format(b.wb);
-	format_set_num_format(b.money, "\"€\" #,##0.00;[Red]\"€\" -#,##0.00");
-	overview_sheet(&b, budget, &f);
-	programme_sheet(&b, &f);
-	if (plans_sheet(&b, c, &f, &err) < 0 ||
-	    expenditures_sheet(&b, c, &f, &err) < 0) {
-		workbook_close(b.wb);
-		goto fail_file;
-	}
-	if (workbook_close(b.wb) != LXW_NO_ERROR ||
-	    !(data = slurp(path, &len))) {
-		err_set(&err, NPO_E_INTERNAL, "cannot write the workbook");
-		goto fail_file;
-	}
-	unlink(path);
 	db_rollback(c);
-	snprintf(disposition, sizeof(disposition),
-		 "attachment; filename=\"bestedingsoverzicht-%s-%lld.xlsx\"",
+	snprintf(file, sizeof(file), "bestedingsoverzicht-%s-%lld",
 		 util_jstr(budget, "municipality_code"),
 		 (long long)http_id(req));
-	http_set_header(req, "Content-Disposition", disposition);
-	http_reply_bytes(req, 200,
-			 "application/vnd.openxmlformats-officedocument."
-			 "spreadsheetml.sheet",
-			 data, len);
-	json_decref(budget);
-	figures_free(&f);
-	return;
-fail_file:
-	unlink(path);
-fail:
+	book_reply(req, &o.b, file);
+	goto out;
+fail_read:
 	db_rollback(c);
-	json_decref(budget);
-	figures_free(&f);
+fail:
 	http_reply_err(req, &err);
 	err_clear(&err);
+out:
+	free(programmes);
+	json_decref(p.about);
+	json_decref(budget);
+	figures_free(&f);
 }

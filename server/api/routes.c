@@ -26,6 +26,7 @@ static const struct route figures[] = {
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/status", .handler = status_budget, .role = ROLE_READ, .by_revision = true },
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/overview.xlsx", .handler = overview_xlsx, .role = ROLE_READ },
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/accountability", .handler = accountability_report, .role = ROLE_READ, .by_revision = true },
+	{ .method = "GET", .path = "/api/v1/budgets/{id}/accountability.xlsx", .handler = accountability_xlsx, .role = ROLE_READ },
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/closings", .handler = closings_list, .role = ROLE_READ, .by_revision = true },
 	{ .method = "POST", .path = "/api/v1/budgets/{id}/closings", .handler = closings_create, .role = ROLE_ADMIN },
 	{ .method = "GET", .path = "/api/v1/status", .handler = status_all, .role = ROLE_READ, .by_revision = true },

@@ -6,11 +6,58 @@
 #include "npo/api.h"
 #include "npo/figures.h"
 
-/* The period that spent and paid count in, from ?year= or ?school_year=. */
+void period_init(struct period *p)
+{
+	char now[21];
+
+	util_now_iso(now);
+	*p = (struct period){ .from = "0000-01-01", .until = "9999-12-31" };
+	snprintf(p->today, sizeof(p->today), "%.10s", now);
+}
+
+int period_arg(struct period *p, const char *key, const char *value,
+	       struct npo_err *err)
+{
+	int64_t y;
+
+	if (strcmp(key, "year") == 0 || strcmp(key, "school_year") == 0) {
+		bool school = key[0] == 's';
+
+		if (p->about)
+			return err_set(err, NPO_E_BAD_QUERY,
+				       "give year or school_year, not both");
+		if (school ? !validate_school_year(value)
+			   : strlen(value) != 4 ||
+				     util_parse_int64(value, &y) < 0 ||
+				     y < 1900)
+			return err_set(err, NPO_E_BAD_QUERY,
+				       "%s must look like %s", key,
+				       school ? "2023-2024" : "2023");
+		/* a calendar year, or a school year: 1 August to 31 July */
+		y = strtoll(value, NULL, 10);
+		snprintf(p->from, sizeof(p->from),
+			 school ? "%04lld-08-01" : "%04lld-01-01",
+			 (long long)y);
+		snprintf(p->until, sizeof(p->until),
+			 school ? "%04lld-07-31" : "%04lld-12-31",
+			 (long long)(school ? y + 1 : y));
+		p->about = json_pack("{s:s, s:s, s:s}", key, value, "from",
+				     p->from, "until", p->until);
+		return 1;
+	}
+	if (strcmp(key, "as_of") == 0) {
+		if (!validate_date(value))
+			return err_set(err, NPO_E_BAD_QUERY,
+				       "as_of must be a date YYYY-MM-DD");
+		snprintf(p->today, sizeof(p->today), "%s", value);
+		return 1;
+	}
+	return 0;
+}
+
+/* The period and the output of a status query. */
 struct status_query {
-	char from[11], until[11];
-	char today[11];
-	json_t *period; /* owned: what the answer says of the period */
+	struct period p;
 	struct output out;
 	struct npo_err *err;
 };
@@ -18,61 +65,28 @@ struct status_query {
 static int status_arg(void *arg, const char *key, const char *value)
 {
 	struct status_query *q = arg;
-	int64_t y;
 	int rc = output_arg(&q->out, key, value, q->err);
 
+	if (!rc)
+		rc = period_arg(&q->p, key, value, q->err);
 	if (rc)
 		return rc < 0 ? -1 : 0;
-	if (strcmp(key, "year") == 0 || strcmp(key, "school_year") == 0) {
-		bool school = key[0] == 's';
-
-		if (q->period)
-			return err_set(q->err, NPO_E_BAD_QUERY,
-				       "give year or school_year, not both");
-		if (school ? !validate_school_year(value)
-			   : strlen(value) != 4 ||
-				     util_parse_int64(value, &y) < 0 ||
-				     y < 1900)
-			return err_set(q->err, NPO_E_BAD_QUERY,
-				       "%s must look like %s", key,
-				       school ? "2023-2024" : "2023");
-		/* a calendar year, or a school year: 1 August to 31 July */
-		y = strtoll(value, NULL, 10);
-		snprintf(q->from, sizeof(q->from),
-			 school ? "%04lld-08-01" : "%04lld-01-01",
-			 (long long)y);
-		snprintf(q->until, sizeof(q->until),
-			 school ? "%04lld-07-31" : "%04lld-12-31",
-			 (long long)(school ? y + 1 : y));
-		q->period = json_pack("{s:s, s:s, s:s}", key, value, "from",
-				      q->from, "until", q->until);
-	} else if (strcmp(key, "as_of") == 0) {
-		if (!validate_date(value))
-			return err_set(q->err, NPO_E_BAD_QUERY,
-				       "as_of must be a date YYYY-MM-DD");
-		snprintf(q->today, sizeof(q->today), "%s", value);
-	} else if (strcmp(key, "access_token") != 0) {
+	if (strcmp(key, "access_token") != 0)
 		return err_set(q->err, NPO_E_BAD_QUERY,
 			       "unknown query parameter %s", key);
-	}
 	return 0;
 }
 
 static int parse_query(struct http_request *req, struct status_query *q,
 		       struct npo_err *err)
 {
-	char now[21];
-
-	util_now_iso(now);
-	*q = (struct status_query){ .from = "0000-01-01",
-				    .until = "9999-12-31",
-				    .err = err };
-	snprintf(q->today, sizeof(q->today), "%.10s", now);
+	*q = (struct status_query){ .err = err };
+	period_init(&q->p);
 	if (http_query_foreach(req, status_arg, q) == 0) {
 		output_accept(&q->out, req);
 		return 0;
 	}
-	json_decref(q->period);
+	json_decref(q->p.about);
 	return -1;
 }
 
@@ -193,7 +207,7 @@ void status_budget(struct http_request *req)
 	if (db_begin_read(c, &err) < 0)
 		goto fail_q;
 	if (store_get(c, &budget_resource, http_id(req), &budget, &err) < 0 ||
-	    figures_budget(c, http_id(req), q.from, q.until, q.today, &f,
+	    figures_budget(c, http_id(req), q.p.from, q.p.until, q.p.today, &f,
 			   &err) < 0) {
 		db_rollback(c);
 		goto fail_q;
@@ -211,22 +225,22 @@ void status_budget(struct http_request *req)
 		json_decref(goals);
 		json_decref(programmes);
 		json_decref(budget);
-		json_decref(q.period);
+		json_decref(q.p.about);
 		figures_free(&f);
 		return;
 	}
 	http_reply_json(
 		req, 200,
 		json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "budget",
-			  budget, "as_of", q.today, "period",
-			  q.period ? q.period : json_null(), "totals",
+			  budget, "as_of", q.p.today, "period",
+			  q.p.about ? q.p.about : json_null(), "totals",
 			  add_figures(json_object(), &f.total, FIG_BUDGET),
 			  "goals", goals, "programmes", programmes, "warnings",
 			  warnings_json(&f)));
 	figures_free(&f);
 	return;
 fail_q:
-	json_decref(q.period);
+	json_decref(q.p.about);
 	json_decref(budget);
 	figures_free(&f);
 fail:
@@ -279,8 +293,8 @@ void status_all(struct http_request *req)
 		const struct figures *t = &f.total;
 		json_t *codes = json_array(), *row;
 
-		if (figures_budget(c, util_jint(b, "id"), q.from, q.until,
-				   q.today, &f, &err) < 0) {
+		if (figures_budget(c, util_jint(b, "id"), q.p.from, q.p.until,
+				   q.p.today, &f, &err) < 0) {
 			json_decref(codes);
 			figures_free(&f);
 			if (err.e != NPO_E_FIGURES_OVERFLOW)
@@ -316,17 +330,17 @@ void status_all(struct http_request *req)
 		output_csv(req, &q.out, "status", template, items);
 		json_decref(template);
 		json_decref(items);
-		json_decref(q.period);
+		json_decref(q.p.about);
 		return;
 	}
 	http_reply_json(req, 200,
-			json_pack("{s:s, s:o, s:o}", "as_of", q.today, "period",
-				  q.period ? q.period : json_null(), "items",
-				  items));
+			json_pack("{s:s, s:o, s:o}", "as_of", q.p.today,
+				  "period", q.p.about ? q.p.about : json_null(),
+				  "items", items));
 	return;
 fail_tx:
 	db_rollback(c);
-	json_decref(q.period);
+	json_decref(q.p.about);
 fail:
 	json_decref(budgets);
 	json_decref(items);
