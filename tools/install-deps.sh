@@ -8,8 +8,10 @@ pkgs="gcc libc6-dev pkg-config meson ninja-build xxd python3
 libmicrohttpd-dev libjansson-dev libsqlite3-dev check libcurl4-openssl-dev
 libxlsxwriter-dev zlib1g-dev
 curl sqlite3
-chromium libreoffice-calc-nogui nodejs
+chromium libreoffice-calc-nogui poppler-utils nodejs
 clang libclang-rt-14-dev clang-format"
+# poppler-utils: pdftotext and pdfinfo, for the printed workbook
+# (tests/clients/spreadsheet.py).
 # clang and libclang-rt-14-dev (its libFuzzer and sanitizer runtimes, only
 # recommended by clang): the fuzz harnesses, tools/fuzz.sh. clang-format:
 # tools/format.sh (make format, and its check in make test).

@@ -1338,10 +1338,26 @@ START_TEST(overview_xlsx_of_hilversum)
 }
 END_TEST
 
-/* Huizen's Bestedingen sheet holds the 20 costs, adding up to 588,380. */
+/* The number in cell ref ("J23") of the sheet XML; asserts there is one. */
+static double cell_number(const char *xml, const char *ref)
+{
+	char want[32];
+	const char *c, *v, *close;
+
+	snprintf(want, sizeof(want), "<c r=\"%s\"", ref);
+	c = strstr(xml, want);
+	ck_assert_msg(c != NULL, "no cell %s", ref);
+	v = strstr(c, "<v>");
+	close = strstr(c, "</c>");
+	ck_assert_msg(v && close && v < close, "cell %s has no value", ref);
+	return atof(v + 3);
+}
+
+/* Huizen's Bestedingen sheet holds the 20 costs under its title and header,
+ * adding up to 588,380 in the totals row below them. */
 START_TEST(overview_xlsx_of_huizen_adds_up)
 {
-	char file[256];
+	char file[256], ref[16];
 	char *sheet;
 	int cells;
 	double sum;
@@ -1350,9 +1366,13 @@ START_TEST(overview_xlsx_of_huizen_adds_up)
 	snprintf(file, sizeof(file), "%s/huizen.xlsx", a.dir);
 	fetch_xlsx("/api/v1/budgets/2/overview.xlsx", file);
 	sheet = unzip_member(file, "xl/worksheets/sheet4.xml");
-	sum = column_sum(sheet, 'H', &cells);
-	ck_assert_int_eq(cells, DEMO_EXPENDITURES);
-	ck_assert_msg(sum > 588379.995 && sum < 588380.005, "sum %f", sum);
+	/* the amounts and their total */
+	sum = column_sum(sheet, 'J', &cells);
+	ck_assert_int_eq(cells, DEMO_EXPENDITURES + 1);
+	ck_assert_msg(sum > 2 * 588380 - 0.005 && sum < 2 * 588380 + 0.005,
+		      "sum %f", sum);
+	snprintf(ref, sizeof(ref), "J%d", DEMO_EXPENDITURES + 3);
+	ck_assert_double_eq_tol(cell_number(sheet, ref), 588380, 0.005);
 	free(sheet);
 	/* a spreadsheet client that cannot set headers */
 	{
@@ -1385,6 +1405,134 @@ START_TEST(overview_xlsx_refusals)
 		    NULL);
 	ck_assert_int_eq(r->status, 401);
 	ck_assert_ptr_nonnull(resp_header(r, "WWW-Authenticate"));
+	resp_free(r);
+}
+END_TEST
+
+/* A workbook fit to file: ?year= and ?as_of= as in the status, a title
+ * that says whose and when, Dutch statuses and warnings, names next to ids,
+ * the reallocations, and a print setup (landscape, one page wide, the
+ * header on every page). */
+START_TEST(overview_xlsx_is_fit_to_file)
+{
+	char file[256];
+	char *wb, *strings, *sheet;
+	int cells;
+	double sum;
+
+	start_demo();
+	snprintf(file, sizeof(file), "%s/huizen-2024.xlsx", a.dir);
+	fetch_xlsx("/api/v1/budgets/2/overview.xlsx?year=2024&as_of=2025-06-30",
+		   file);
+	wb = unzip_member(file, "xl/workbook.xml");
+	ck_assert_msg(strstr(wb, "<sheet name=\"Herschikkingen\""), "%s", wb);
+	/* the table headers repeat on every printed page */
+	ck_assert_msg(strstr(wb, "_xlnm.Print_Titles"), "%s", wb);
+	free(wb);
+	strings = unzip_member(file, "xl/sharedStrings.xml");
+	ck_assert_msg(strstr(strings, "Bestedingsoverzicht Nationaal Programma "
+				      "Onderwijs"),
+		      "%s", strings);
+	ck_assert_msg(strstr(strings, "Huizen (GM0406)"), "%s", strings);
+	ck_assert_msg(strstr(strings, "Z.197762 – 1243357"), "%s", strings);
+	ck_assert_msg(strstr(strings, "Bestedingen – Huizen (GM0406) – 2024"),
+		      "%s", strings);
+	ck_assert_msg(strstr(strings, "<t>goedgekeurd</t>") &&
+			      strstr(strings, "<t>betaald</t>") &&
+			      strstr(strings, "<t>afgerond</t>"),
+		      "%s", strings);
+	ck_assert_ptr_null(strstr(strings, "<t>approved</t>"));
+	/* names next to ids */
+	ck_assert_msg(strstr(strings, "OBS De Regenboog") &&
+			      strstr(strings, "<t>10HZ00</t>"),
+		      "%s", strings);
+	/* 31 days before the deadline: the warning in Dutch, in euros */
+	ck_assert_msg(strstr(strings, "nog 31 dagen tot en met 31 juli 2025 en "
+				      "€ 83.107,00 is niet verplicht"),
+		      "%s", strings);
+	free(strings);
+
+	sheet = unzip_member(file, "xl/worksheets/sheet1.xml");
+	ck_assert_msg(strstr(sheet, "orientation=\"landscape\"") &&
+			      strstr(sheet, "fitToHeight=\"0\""),
+		      "%s", sheet);
+	/* the peildatum as a date: 30 June 2025 is day 45838 */
+	ck_assert_msg(has_number_cell(sheet, "45838"), "%s", sheet);
+	/* spent in 2024 among the totals */
+	ck_assert_msg(has_number_cell(sheet, "183380"), "%s", sheet);
+	free(sheet);
+
+	/* only the costs dated in 2024, and their total */
+	sheet = unzip_member(file, "xl/worksheets/sheet4.xml");
+	sum = column_sum(sheet, 'J', &cells);
+	ck_assert_int_eq(cells, 11 + 1);
+	ck_assert_double_eq_tol(sum, 2 * 183380, 0.005);
+	ck_assert_double_eq_tol(cell_number(sheet, "J14"), 183380, 0.005);
+	/* their dates are dates: 15 November 2024 is day 45611 */
+	ck_assert_msg(has_number_cell(sheet, "45611"), "%s", sheet);
+	free(sheet);
+
+	/* the two reallocations of 20,000 and 10,000, and their total */
+	sheet = unzip_member(file, "xl/worksheets/sheet5.xml");
+	ck_assert_double_eq_tol(cell_number(sheet, "E3"), 20000, 0.005);
+	ck_assert_double_eq_tol(cell_number(sheet, "E4"), 10000, 0.005);
+	ck_assert_double_eq_tol(cell_number(sheet, "E5"), 30000, 0.005);
+	free(sheet);
+}
+END_TEST
+
+/* accountability.xlsx: the SiSa row of the beschikking, a row per goal,
+ * and the ineligible costs on their own sheet; a closed year's is the
+ * report kept at its closing. */
+START_TEST(accountability_xlsx_is_shaped_like_sisa)
+{
+	char file[256];
+	char *wb, *strings, *sheet;
+	struct resp *r;
+
+	start_demo();
+	snprintf(file, sizeof(file), "%s/verantwoording-2025.xlsx", a.dir);
+	fetch_xlsx("/api/v1/budgets/2/accountability.xlsx?year=2025", file);
+	wb = unzip_member(file, "xl/workbook.xml");
+	ck_assert_msg(strstr(wb, "<sheet name=\"SiSa\"") &&
+			      strstr(wb, "<sheet name=\"Niet subsidiabel\""),
+		      "%s", wb);
+	free(wb);
+	sheet = unzip_member(file, "xl/worksheets/sheet1.xml");
+	/* row 5: besteding 2025, cumulatief, Ja, terug te betalen */
+	ck_assert_double_eq_tol(cell_number(sheet, "B5"), 0, 0.005);
+	ck_assert_double_eq_tol(cell_number(sheet, "C5"), 588380, 0.005);
+	ck_assert_double_eq_tol(cell_number(sheet, "E5"), 95521, 0.005);
+	/* the goals, then their total under the same columns */
+	ck_assert_double_eq_tol(cell_number(sheet, "C9"), 225000, 0.005);
+	ck_assert_double_eq_tol(cell_number(sheet, "C14"), 588380, 0.005);
+	free(sheet);
+	strings = unzip_member(file, "xl/sharedStrings.xml");
+	ck_assert_msg(strstr(strings, "<t>Ja</t>"), "%s", strings);
+	ck_assert_msg(strstr(strings, "€ 95.521,00 gaat terug naar het Rijk"),
+		      "%s", strings);
+	free(strings);
+
+	snprintf(file, sizeof(file), "%s/verantwoording-2023.xlsx", a.dir);
+	fetch_xlsx("/api/v1/budgets/2/accountability.xlsx?year=2023", file);
+	sheet = unzip_member(file, "xl/worksheets/sheet1.xml");
+	ck_assert_double_eq_tol(cell_number(sheet, "B5"), 205000, 0.005);
+	ck_assert_double_eq_tol(cell_number(sheet, "C5"), 405000, 0.005);
+	free(sheet);
+	strings = unzip_member(file, "xl/sharedStrings.xml");
+	ck_assert_msg(strstr(strings, "Jaar afgesloten op 15 juni 2024."), "%s",
+		      strings);
+	ck_assert_msg(strstr(strings, "<t>Nee</t>"), "%s", strings);
+	free(strings);
+
+	r = api_req(&a, "GET", "/api/v1/budgets/2/accountability.xlsx", a.read,
+		    NULL, NULL);
+	ck_assert_int_eq(r->status, 400);
+	resp_free(r);
+	r = api_req(&a, "GET",
+		    "/api/v1/budgets/2/accountability.xlsx?year=2030", a.read,
+		    NULL, NULL);
+	ck_assert_int_eq(r->status, 422);
 	resp_free(r);
 }
 END_TEST
@@ -1522,6 +1670,8 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, overview_xlsx_of_hilversum);
 	tcase_add_test(tc, overview_xlsx_of_huizen_adds_up);
 	tcase_add_test(tc, overview_xlsx_refusals);
+	tcase_add_test(tc, overview_xlsx_is_fit_to_file);
+	tcase_add_test(tc, accountability_xlsx_is_shaped_like_sisa);
 	tcase_add_test(tc, formulas_and_escapes_in_export_and_workbook);
 	tcase_add_test(tc, serve_with_a_bad_listen_address_is_exit_2);
 }

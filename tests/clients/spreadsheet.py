@@ -12,7 +12,11 @@ lets LibreOffice import each CSV (';', UTF-8, language nl-NL 1043, formulas
 evaluated) and save it as .xlsx, and reads the cells from the XML inside:
 money must arrive as numbers, the injected =HYPERLINK as text. Then the
 bestedingsoverzicht (overview.xlsx) must open in LibreOffice with the grant
-as a number. Python standard library only; prints TAP; stops what it started.
+as a number, and print as a person files it: LibreOffice turns Huizen's
+overview of 2024 and its accountability workbook into PDF, and pdftotext
+(poppler-utils) reads the pages: a page per sheet, the first one holding the
+title, the grant and the totals with each label beside its value. Python
+standard library only; prints TAP; stops what it started.
 """
 import json
 import os
@@ -407,6 +411,81 @@ def check_overview(daemon, office, tmp, read):
        f"shown as: {[c[2] for c in grant]}")
 
 
+def pdf_pages(path):
+    """The text of each page of a PDF, laid out as printed."""
+    info = subprocess.run(["pdfinfo", path], capture_output=True, text=True)
+    m = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
+    pages = []
+    for i in range(1, int(m.group(1)) + 1 if m else 1):
+        pages.append(subprocess.run(
+            ["pdftotext", "-layout", "-f", str(i), "-l", str(i), path, "-"],
+            capture_output=True, text=True).stdout)
+    return pages
+
+
+def euros(text):
+    """A regular expression for an amount as LibreOffice prints it in any
+    locale: "€ 183,380.00" or "€ 183.380,00"."""
+    whole, cents = text.split(",")
+    return r"€\s*" + r"[.,]".join(whole.split(".")) + r"[.,]" + cents
+
+
+def to_pdf(daemon, office, tmp, read, path, name):
+    """Downloads path as name.xlsx and prints it to name.pdf; the pages."""
+    xlsx = os.path.join(tmp, name + ".xlsx")
+    status, hdrs, data = request(f"{daemon.base}{path}", token=read, out=xlsx)
+    ok(status == 200 and data.startswith(b"PK"),
+       f"GET {path} answers 200 with a workbook", f"{status} {data[:200]!r}")
+    if status != 200:
+        return []
+    outdir = os.path.join(tmp, "pdf")
+    os.makedirs(outdir, exist_ok=True)
+    rc, out = office.convert("pdf", outdir, [xlsx])
+    pdf = os.path.join(outdir, name + ".pdf")
+    ok(rc == 0 and os.path.exists(pdf),
+       f"LibreOffice prints {name}.xlsx to PDF", f"exit {rc}\n{out}")
+    return pdf_pages(pdf) if os.path.exists(pdf) else []
+
+
+def check_print(daemon, office, tmp, read):
+    pages = to_pdf(daemon, office, tmp, read,
+                   "/api/v1/budgets/2/overview.xlsx?year=2024",
+                   "overzicht-2024")
+    if not pages:
+        return
+    # five sheets, each one page wide, and with the demo's rows one tall
+    ok(len(pages) == 5, "overview: prints on five pages, one per sheet",
+       f"{len(pages)} pages")
+    first = pages[0]
+    for want in ("Bestedingsoverzicht Nationaal Programma Onderwijs",
+                 "Huizen (GM0406)", "Z.197762", "Totalen",
+                 "Per bestedingsdoel", "Signaleringen"):
+        ok(want in first, f"overview: the first page holds {want!r}",
+           first[:2000])
+    # each label beside its value, on one printed line
+    for label, amount in (("Budget", "683.901,00"),
+                          ("Gerealiseerd", "183.380,00"),
+                          ("Resterend", "95.521,00"),
+                          ("Totaal", "683.901,00")):
+        ok(re.search(rf"^\s*{label}\s+{euros(amount)}", first, re.M),
+           f"overview: the first page prints {label} beside € {amount}",
+           first[:3000])
+    ok(re.search(r"Bestedingen – Huizen \(GM0406\) – 2024", pages[3])
+       and re.search(r"^Totaal\s+" + euros("183.380,00"), pages[3], re.M),
+       "overview: the costs of 2024 print on their page, with their total",
+       pages[3][:3000] if len(pages) > 3 else "")
+    pages = to_pdf(daemon, office, tmp, read,
+                   "/api/v1/budgets/2/accountability.xlsx?year=2025",
+                   "verantwoording-2025")
+    if not pages:
+        return
+    ok(pages and re.search(r"Z\.197762 – 1243357\s+" + euros("0,00") +
+                           r"\s+" + euros("588.380,00") + r"\s+Ja\s+" +
+                           euros("95.521,00"), pages[0]),
+       "accountability: the SiSa row of 2025 prints its figures on one line",
+       pages[0][:3000] if pages else "")
+
+
 def main():
     binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1
                              else "build/npo-budgetd")
@@ -430,6 +509,7 @@ def main():
         diag(f"daemon {daemon.base}")
         check_csv(daemon, office, tmp, read, write)
         check_overview(daemon, office, tmp, read)
+        check_print(daemon, office, tmp, read)
     except Exception as e:  # report, then clean up
         ok(False, f"the test ran to its end: {e}", traceback.format_exc())
     finally:
