@@ -233,6 +233,25 @@ static void assert_warning(const struct resp *r, const char *code,
 	ck_assert_int_gt(strlen(text(found, "message")), 0);
 }
 
+/* The message of the one warning code about id holds part (in Dutch, with
+ * euros as € 1.234,56). */
+static void assert_message(const struct resp *r, const char *code, long long id,
+			   const char *part)
+{
+	const json_t *w;
+	size_t i;
+
+	json_array_foreach(json_object_get(r->json, "warnings"), i, w)
+	{
+		if (strcmp(text(w, "code"), code) != 0 || num(w, "id") != id)
+			continue;
+		ck_assert_msg(strstr(text(w, "message"), part), "%s: %s", code,
+			      text(w, "message"));
+		return;
+	}
+	ck_abort_msg("no warning %s for %lld in %s", code, id, r->body);
+}
+
 /* --- 1, 2: Hilversum ------------------------------------------------------ */
 
 /* The raadsinformatiebrief of December 2021: EUR 2,138,509.64 received,
@@ -321,6 +340,9 @@ START_TEST(hilversum_in_the_demo_is_over_allocated)
 	ck_assert_int_eq(tot(r, "unallocated_cents"), -1149036);
 	ck_assert_int_eq(tot(r, "remaining_cents"), 213850964);
 	assert_warning(r, "over_allocated", "budget", 1, 1149036);
+	assert_message(r, "over_allocated", 1,
+		       "de bestedingsdoelen verdelen € 11.490,36 meer dan de "
+		       "toekenning (€ 2.138.509,64)");
 	resp_free(r);
 	r = status_of(1, "as_of=2021-12-21");
 	ck_assert_int_eq(nwarnings(r), 1);
@@ -750,6 +772,16 @@ START_TEST(every_warning_is_provoked_through_the_api)
 	assert_warning(r, "programme_over_committed", "programme", p2, 30000);
 	assert_warning(r, "plan_over_spent", "plan", plan_b, 10000);
 	assert_warning(r, "outside_period", "expenditure", e3, 12345);
+	assert_message(r, "over_allocated", b, "verdelen € 1.000,00 meer");
+	assert_message(r, "goal_over_programmed", g1,
+		       "heeft € 1.000,00 meer aan programma's");
+	assert_message(r, "programme_over_committed", p2,
+		       "heeft € 300,00 meer verplicht dan het budget");
+	assert_message(r, "plan_over_spent", plan_b,
+		       "is € 100,00 meer gedeclareerd dan toegekend");
+	assert_message(r, "outside_period", e3, "€ 123,45");
+	assert_message(r, "outside_period", e3,
+		       "buiten de bestedingsperiode van ");
 	ck_assert_int_eq(count_code(r, "outside_period"), 1);	    /* not e4 */
 	ck_assert_int_eq(count_code(r, "goal_over_programmed"), 1); /* not g2 */
 	ck_assert_int_eq(count_code(r, "programme_over_committed"), 1);
@@ -774,6 +806,9 @@ START_TEST(every_warning_is_provoked_through_the_api)
 	r = status_of(b, "as_of=2025-07-01");
 	ck_assert_str_eq(jstr(r, "as_of"), "2025-07-01");
 	assert_warning(r, "deadline_near", "budget", b, 757655);
+	assert_message(r, "deadline_near", b,
+		       "nog 30 dagen tot en met 31 juli 2025 en € 7.576,55 is "
+		       "niet verplicht");
 	ck_assert_int_eq(count_code(r, "deadline_passed"), 0);
 	ck_assert_int_eq(nwarnings(r), 6);
 	resp_free(r);
@@ -785,6 +820,9 @@ START_TEST(every_warning_is_provoked_through_the_api)
 	/* the day after: passed, with the expected return */
 	r = status_of(b, "as_of=2025-08-01");
 	assert_warning(r, "deadline_passed", "budget", b, 757655);
+	assert_message(r, "deadline_passed", b,
+		       "de bestedingsperiode is op 31 juli 2025 geëindigd; "
+		       "€ 7.576,55 gaat terug naar het Rijk");
 	ck_assert_int_eq(count_code(r, "deadline_near"), 0);
 	ck_assert_int_eq(nwarnings(r), 6);
 	resp_free(r);
@@ -1253,6 +1291,71 @@ START_TEST(huizen_accounts_for_each_year)
 }
 END_TEST
 
+/* The demo is written as its history: each row through its workflow on
+ * its own past dates, and Huizen's closed years 2021-2023. */
+START_TEST(the_demo_is_a_history)
+{
+	static const struct {
+		const char *path, *at[3], *status[3];
+	} rows[] = {
+		/* Zomerschool 2022: declared, approved, paid two weeks on */
+		{ "/api/v1/audit?entity=expenditure&entity_id=1",
+		  { "2022-09-30T09:00:00Z", "2022-09-30T15:00:00Z",
+		    "2022-10-14T10:00:00Z" },
+		  { "submitted", "approved", "paid" } },
+		/* OBS De Regenboog's plan: drafted, submitted, approved */
+		{ "/api/v1/audit?entity=plan&entity_id=1",
+		  { "2024-09-16T10:00:00Z", "2024-09-20T09:00:00Z",
+		    "2024-10-15T14:00:00Z" },
+		  { "draft", "submitted", "approved" } },
+	};
+	const json_t *items, *row;
+	struct resp *r;
+
+	demo();
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		r = api_req(&a, "GET", rows[k].path, a.admin, NULL, NULL);
+		ck_assert_int_eq(r->status, 200);
+		items = json_object_get(r->json, "items");
+		ck_assert_uint_eq(json_array_size(items), 3);
+		for (size_t i = 0; i < 3; i++) {
+			row = json_array_get(items, i);
+			ck_assert_str_eq(text(row, "actor"), "demo");
+			ck_assert_str_eq(text(row, "at"), rows[k].at[i]);
+			ck_assert_str_eq(text(json_object_get(row, "after"),
+					      "status"),
+					 rows[k].status[i]);
+		}
+		resp_free(r);
+	}
+	r = api_req(&a, "GET", "/api/v1/plans/1", a.read, NULL, NULL);
+	ck_assert_str_eq(jstr(r, "submitted_at"), "2024-09-20T09:00:00Z");
+	ck_assert_str_eq(jstr(r, "decided_at"), "2024-10-15T14:00:00Z");
+	ck_assert_int_eq(jint(r, "approved_cents"), 1200000);
+	resp_free(r);
+	r = api_req(&a, "GET", "/api/v1/budgets/2/closings", a.read, NULL,
+		    NULL);
+	items = json_object_get(r->json, "items");
+	ck_assert_uint_eq(json_array_size(items), 3);
+	for (size_t i = 0; i < 3; i++) {
+		row = json_array_get(items, i);
+		ck_assert_int_eq(num(row, "year"), 2021 + (long long)i);
+		ck_assert_str_eq(text(row, "closed_by"), "demo");
+	}
+	resp_free(r);
+	/* and no cost is added to a closed year, a correction neither */
+	r = api_req(&a, "POST", "/api/v1/expenditures", a.write,
+		    "{\"programme_id\":1,\"corrects_id\":1,"
+		    "\"amount_cents\":-100000,\"spent_on\":\"2023-03-01\","
+		    "\"description\":\"correctie\"}",
+		    NULL);
+	ck_assert_int_eq(r->status, 409);
+	ck_assert_str_eq(jstr(r, "code"), "period_closed");
+	ck_assert_int_eq(jint(r, "year"), 2023);
+	resp_free(r);
+}
+END_TEST
+
 /* Costs dated outside the spending period are not spent for the grant:
  * they are listed as ineligible in the year of their date; a year outside
  * the budget's years is 422, and the year must be given. */
@@ -1332,6 +1435,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, status_of_a_missing_budget_is_404);
 	tcase_add_test(tc, status_of_an_empty_budget_is_the_grant);
 	tcase_add_test(tc, huizen_accounts_for_each_year);
+	tcase_add_test(tc, the_demo_is_a_history);
 	tcase_add_test(tc, the_report_keeps_ineligible_costs_apart);
 }
 

@@ -484,6 +484,12 @@ def tour(t):
         return None
     t("the bestedingsoverzicht workbook", "GET",
       "/api/v1/budgets/2/overview.xlsx", 200, role="read", check=xlsx)
+    t("the bestedingsoverzicht of a year, as of a day", "GET",
+      "/api/v1/budgets/2/overview.xlsx?year=2024&as_of=2025-06-30", 200,
+      role="read", check=xlsx)
+    t("the accountability report as a workbook", "GET",
+      "/api/v1/budgets/2/accountability.xlsx?year=2025", 200, role="read",
+      check=xlsx)
     t("no workbook of a budget that does not exist", "GET",
       "/api/v1/budgets/999999/overview.xlsx", 404, role="read",
       check=code_is("not_found"))

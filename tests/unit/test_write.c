@@ -12,6 +12,7 @@
 
 #include "npo/money.h"
 #include "npo/resource.h"
+#include "npo/workflow.h"
 #include "npo/write.h"
 
 static char dir[256];
@@ -189,6 +190,21 @@ START_TEST(a_change_to_what_is_there_writes_nothing)
 }
 END_TEST
 
+/* The workbook shows every status of every workflow in Dutch. */
+START_TEST(every_status_has_a_dutch_word)
+{
+	const char *const *all[] = { plan_states, expenditure_states,
+				     programme_states };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		for (const char *const *st = all[i]; *st; st++)
+			ck_assert_msg(strcmp(workflow_label(*st), *st) != 0,
+				      "%s has no Dutch word", *st);
+	ck_assert_str_eq(workflow_label("approved"), "goedgekeurd");
+	ck_assert_str_eq(workflow_label("unknown"), "unknown");
+}
+END_TEST
+
 START_TEST(moves_follow_the_workflow)
 {
 	int64_t b = budget(100000, "warn"), g, p, x;
@@ -321,6 +337,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, goals_beyond_the_grant_stop_only_under_stop);
 	tcase_add_test(tc, a_stale_version_is_refused_and_nothing_changes);
 	tcase_add_test(tc, a_change_to_what_is_there_writes_nothing);
+	tcase_add_test(tc, every_status_has_a_dutch_word);
 	tcase_add_test(tc, moves_follow_the_workflow);
 	tcase_add_test(
 		tc, a_reallocation_moves_both_lines_never_below_what_is_spent);
