@@ -41,6 +41,21 @@ static sqlite3_stmt *sql_prepare(struct db_conn *c, struct sql *q,
 	return db_prepare(c, q->buf, err);
 }
 
+/* Runs q, a statement without results whose one ? is id. */
+static int exec_with_id(struct db_conn *c, struct sql *q, int64_t id,
+			struct npo_err *err)
+{
+	sqlite3_stmt *st = sql_prepare(c, q, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_int64(c, st, 1, id);
+	rc = db_step(c, st, err);
+	db_done(c, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static bool is_integer_type(enum field_type t)
 {
 	return t == FIELD_INT || t == FIELD_CENTS || t == FIELD_REF;
@@ -302,9 +317,7 @@ int store_delete(struct db_conn *c, const struct resource *res, int64_t id,
 		 struct npo_err *err)
 {
 	struct sql q = { 0 };
-	sqlite3_stmt *st;
 	json_t *refs;
-	int rc;
 
 	if (find_references(c, res, id, &refs, err) < 0)
 		return -1;
@@ -322,12 +335,7 @@ int store_delete(struct db_conn *c, const struct resource *res, int64_t id,
 	}
 	json_decref(refs);
 	sql_add(&q, "DELETE FROM %s WHERE id = ?", res->table);
-	if (!(st = sql_prepare(c, &q, err)))
-		return -1;
-	db_bind_int64(c, st, 1, id);
-	rc = db_step(c, st, err);
-	db_done(c, st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return exec_with_id(c, &q, id, err);
 }
 
 int store_audit(struct db_conn *c, const char *actor, const char *action,
@@ -382,17 +390,10 @@ int store_touch(struct db_conn *c, const char *table, const char *where,
 		int64_t id, struct npo_err *err)
 {
 	struct sql q = { 0 };
-	sqlite3_stmt *st;
-	int rc;
 
 	sql_add(&q, "UPDATE %s SET version = version + 1 WHERE %s", table,
 		where);
-	if (!(st = sql_prepare(c, &q, err)))
-		return -1;
-	db_bind_int64(c, st, 1, id);
-	rc = db_step(c, st, err);
-	db_done(c, st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return exec_with_id(c, &q, id, err);
 }
 
 int store_bump_revision(struct db_conn *c, struct npo_err *err)

@@ -143,24 +143,6 @@ static int load_report(struct http_request *req, struct report_query *q,
 	return rc;
 }
 
-void accountability_report(struct http_request *req)
-{
-	struct npo_err err = { 0 };
-	struct report_query q = { .err = &err };
-	json_t *budget, *report;
-
-	if (load_report(req, &q, &report, &budget, &err) < 0) {
-		http_reply_err(req, &err);
-		err_clear(&err);
-	} else if (q.out.csv) {
-		report_csv(req, &q.out, report);
-		json_decref(report);
-	} else {
-		http_reply_json(req, 200, report);
-	}
-	json_decref(budget);
-}
-
 /* The toelichting (explanation) of the SiSa row, in words. */
 static void explanation(char *out, size_t size, const json_t *report,
 			const json_t *budget)
@@ -305,7 +287,8 @@ static void report_xlsx(struct http_request *req, const json_t *report,
 	book_reply(req, &b, file);
 }
 
-void accountability_xlsx(struct http_request *req)
+/* The report as JSON, CSV or (workbook) accountability.xlsx. */
+static void answer(struct http_request *req, bool workbook)
 {
 	struct npo_err err = { 0 };
 	struct report_query q = { .err = &err };
@@ -314,9 +297,24 @@ void accountability_xlsx(struct http_request *req)
 	if (load_report(req, &q, &report, &budget, &err) < 0) {
 		http_reply_err(req, &err);
 		err_clear(&err);
-	} else {
+	} else if (workbook) {
 		report_xlsx(req, report, budget);
 		json_decref(report);
+	} else if (q.out.csv) {
+		report_csv(req, &q.out, report);
+		json_decref(report);
+	} else {
+		http_reply_json(req, 200, report);
 	}
 	json_decref(budget);
+}
+
+void accountability_report(struct http_request *req)
+{
+	answer(req, false);
+}
+
+void accountability_xlsx(struct http_request *req)
+{
+	answer(req, true);
 }

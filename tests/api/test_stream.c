@@ -151,7 +151,9 @@ START_TEST(a_large_csv_streams_whole_with_flat_memory)
 	after = max_rss_kb();
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(s.lines, 200001); /* header and every row */
-	ck_assert_msg(strstr(s.tail, "\n200000,1,Programma,,,,2000.00,2024-01-15,") != NULL,
+	ck_assert_msg(strstr(s.tail,
+			     "\n200000,1,Programma,,,,2000.00,2024-01-15,") !=
+			      NULL,
 		      "the last row is missing: …%s", s.tail);
 	/* tens of megabytes went through; the daemon kept a row at a time */
 	ck_assert_msg(s.bytes > 20 * 1000 * 1000, "%zu bytes", s.bytes);
