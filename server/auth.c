@@ -1,8 +1,14 @@
 #include "npo/auth.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include "npo/store.h"
+#include "npo/validate.h"
 
 static const char *const role_names[] = { "none", "read", "write", "admin" };
 
@@ -109,29 +115,71 @@ void auth_sha256_hex(const void *data, size_t len, char out[65])
 		snprintf(out + 8 * i, 9, "%08x", s.h[i]);
 }
 
-int auth_lookup(struct db_conn *c, const char *token,
-		char name[AUTH_NAME_MAX + 1], enum role *role,
+const char *scope_describe(const struct scope *s, char out[32])
+{
+	if (!s || s->kind == SCOPE_ALL)
+		return NULL;
+	snprintf(out, 32,
+		 s->kind == SCOPE_SCHOOL ? "school %s" : "municipality %s",
+		 s->kind == SCOPE_SCHOOL ? s->school : s->municipality);
+	return out;
+}
+
+/* The text of column i of st, or "" for NULL. */
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+int auth_lookup(struct db_conn *c, const char *token, struct auth_who *who,
 		struct npo_err *err)
 {
 	sqlite3_stmt *st = db_prepare(
-		c, "SELECT name, role FROM tokens WHERE hash = ?", err);
-	char hash[65];
+		c,
+		"SELECT t.name, t.role, t.municipality_code, t.school_code,"
+		" s.id, s.municipality_code, t.expires_at <= ?2"
+		" FROM tokens t LEFT JOIN schools s ON s.code = t.school_code"
+		" WHERE t.hash = ?1",
+		err);
+	char hash[65], now[21];
 	int rc;
 
 	if (!st)
 		return -1;
 	auth_sha256_hex(token, strlen(token), hash);
+	util_now_iso(now);
 	db_bind_text(c, st, 1, hash, 64);
+	db_bind_text(c, st, 2, now, -1);
 	rc = db_step(c, st, err);
 	if (rc == SQLITE_ROW) {
-		snprintf(name, AUTH_NAME_MAX + 1, "%s",
-			 (const char *)sqlite3_column_text(st, 0));
-		if (auth_role_parse((const char *)sqlite3_column_text(st, 1),
-				    role) < 0)
-			*role = ROLE_NONE;
+		struct scope *sc = &who->scope;
+
+		*who = (struct auth_who){ .role = ROLE_NONE };
+		snprintf(who->name, sizeof(who->name), "%s",
+			 column_text(st, 0));
+		if (auth_role_parse(column_text(st, 1), &who->role) < 0)
+			who->role = ROLE_NONE;
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			sc->kind = SCOPE_MUNICIPALITY;
+			snprintf(sc->municipality, sizeof(sc->municipality),
+				 "%s", column_text(st, 2));
+		} else if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			/* a school that is gone sees nothing: id 0, no
+			 * municipality */
+			sc->kind = SCOPE_SCHOOL;
+			snprintf(sc->school, sizeof(sc->school), "%s",
+				 column_text(st, 3));
+			sc->school_id = sqlite3_column_int64(st, 4);
+			snprintf(sc->municipality, sizeof(sc->municipality),
+				 "%s", column_text(st, 5));
+		}
+		if (sqlite3_column_int(st, 6))
+			rc = 2;
 	}
 	db_done(c, st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	return rc == 2 ? 2 : rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
 static bool name_ok(const char *name)
@@ -144,75 +192,360 @@ static bool name_ok(const char *name)
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") == n;
 }
 
-int auth_token_add(struct db_conn *c, const char *name, enum role role,
-		   char token[AUTH_TOKEN_LEN + 1], struct npo_err *err)
+/* An expiry as a UTC time: "2027-06-30" (its start) or
+ * "2027-06-30T12:00:00Z". */
+static bool expiry_parse(const char *s, char out[21])
 {
-	sqlite3_stmt *st;
-	uint8_t raw[32];
-	char hash[65], now[21];
+	char date[11];
+	int h, m, sec;
+	size_t n = strlen(s);
+
+	if (n < 10)
+		return false;
+	snprintf(date, sizeof(date), "%.10s", s);
+	if (!validate_date(date))
+		return false;
+	if (n == 10) {
+		snprintf(out, 21, "%sT00:00:00Z", date);
+		return true;
+	}
+	if (n != 20 || s[10] != 'T' || s[19] != 'Z' ||
+	    sscanf(s + 11, "%2d:%2d:%2d", &h, &m, &sec) != 3 || h > 23 ||
+	    m > 59 || sec > 59 || s[13] != ':' || s[16] != ':' ||
+	    strspn(s + 11, "0123456789:") != 8)
+		return false;
+	snprintf(out, 21, "%s", s);
+	return true;
+}
+
+/* The rules of a new token; 0 or -1 with err. */
+static int token_check(struct db_conn *c, const struct token_spec *t,
+		       enum role *role, char expires[21], struct npo_err *err)
+{
+	char now[21];
 	int rc;
 
-	if (!name_ok(name))
+	if (!t->name || !name_ok(t->name))
 		return err_set(
 			err, NPO_E_BAD_NAME,
 			"a token name is 1 to %d letters, digits or ._-@",
 			AUTH_NAME_MAX);
+	if (auth_role_parse(t->role, role) < 0)
+		return validate_fail(err, "role", "enum",
+				     "must be read, write or admin");
+	if (t->municipality_code && t->school_code)
+		return validate_fail(err, "school_code", "both",
+				     "a token is limited to a municipality or "
+				     "to a school, not both");
+	if (*role == ROLE_ADMIN && (t->municipality_code || t->school_code))
+		return validate_fail(
+			err,
+			t->school_code ? "school_code" : "municipality_code",
+			"admin_scoped",
+			"an admin token is never limited; give a read or "
+			"write token the scope");
+	if (t->municipality_code && !validate_cbs_code(t->municipality_code))
+		return validate_fail(err, "municipality_code", "format",
+				     "must be a CBS municipality code such as "
+				     "GM0406");
+	if (t->school_code) {
+		sqlite3_stmt *st = db_prepare(
+			c, "SELECT 1 FROM schools WHERE code = ?", err);
+
+		if (!st)
+			return -1;
+		db_bind_text(c, st, 1, t->school_code, -1);
+		rc = db_step(c, st, err);
+		db_done(c, st);
+		if (rc < 0)
+			return -1;
+		rc = rc == SQLITE_ROW;
+		if (rc == 0)
+			return validate_fail(err, "school_code", "not_found",
+					     "there is no school %s; add it "
+					     "first (POST /api/v1/schools)",
+					     t->school_code);
+	}
+	if (!t->expires_at)
+		return 0;
+	util_now_iso(now);
+	if (!expiry_parse(t->expires_at, expires))
+		return validate_fail(err, "expires_at", "format",
+				     "must be a date YYYY-MM-DD or a UTC time "
+				     "YYYY-MM-DDTHH:MM:SSZ");
+	if (strcmp(expires, now) <= 0)
+		return validate_fail(err, "expires_at", "range",
+				     "must lie in the future (it is %s now)",
+				     now);
+	return 0;
+}
+
+/* The stored token called name as the API shows it. */
+static json_t *token_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	static const char *const cols[] = {
+		"name",	      "role",	    "municipality_code", "school_code",
+		"created_at", "expires_at", "last_used_at"
+	};
+
+	for (int i = 0; i < (int)ARRAY_SIZE(cols); i++)
+		json_object_set_new(o, cols[i],
+				    sqlite3_column_type(st, i) == SQLITE_NULL
+					    ? json_null()
+					    : json_string(column_text(st, i)));
+	return o;
+}
+
+#define TOKEN_COLUMNS                                             \
+	"name, role, municipality_code, school_code, created_at," \
+	" expires_at, last_used_at"
+
+int auth_token_add(struct db_conn *c, const struct token_spec *t,
+		   const char *actor, char token[AUTH_TOKEN_LEN + 1],
+		   json_t **row, struct npo_err *err)
+{
+	sqlite3_stmt *st;
+	uint8_t raw[32];
+	char hash[65], now[21], expires[21] = "";
+	json_t *made = NULL;
+	int64_t id = 0;
+	enum role role;
+	int rc;
+
+	if (row)
+		*row = NULL;
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return err_set(err, NPO_E_INTERNAL, "no random numbers");
 	memcpy(token, "npo_", 4);
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(token + 4 + 2 * i, 3, "%02x", raw[i]);
 	auth_sha256_hex(token, strlen(token), hash);
-	st = db_prepare(c,
-			"INSERT INTO tokens (name, role, hash, created_at)"
-			" VALUES (?, ?, ?, ?)",
-			err);
-	if (!st)
+	/* the check, the token and its audit row in one transaction */
+	if (db_begin_write(c, err) < 0)
 		return -1;
+	if (token_check(c, t, &role, expires, err) < 0 ||
+	    !(st = db_prepare(c,
+			      "INSERT INTO tokens (name, role, hash, created_at,"
+			      " municipality_code, school_code, expires_at)"
+			      " VALUES (?, ?, ?, ?, ?, ?, ?)"
+			      " RETURNING " TOKEN_COLUMNS ", id",
+			      err))) {
+		db_rollback(c);
+		return -1;
+	}
 	util_now_iso(now);
-	db_bind_text(c, st, 1, name, -1);
+	db_bind_text(c, st, 1, t->name, -1);
 	db_bind_text(c, st, 2, auth_role_name(role), -1);
 	db_bind_text(c, st, 3, hash, 64);
 	db_bind_text(c, st, 4, now, -1);
+	db_bind_text(c, st, 5, t->municipality_code, -1);
+	db_bind_text(c, st, 6, t->school_code, -1);
+	db_bind_text(c, st, 7, *expires ? expires : NULL, -1);
 	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW) {
+		made = token_json(st);
+		id = sqlite3_column_int64(st, 7);
+		rc = db_step(c, st, err);
+	}
 	db_done(c, st);
-	if (rc < 0 && err->status == 409)
+	if (rc == SQLITE_DONE &&
+	    store_audit(c, actor, "create", "token", id, NULL, made, NULL,
+			err) == 0 &&
+	    db_commit(c, err) == 0) {
+		if (row)
+			*row = made;
+		else
+			json_decref(made);
+		return 0;
+	}
+	db_rollback(c);
+	json_decref(made);
+	if (err->status == 409) {
+		err_clear(err);
 		return err_set(err, NPO_E_NAME_TAKEN,
-			       "a token called %s exists already", name);
-	return rc == SQLITE_DONE ? 0 : -1;
+			       "a token called %s exists already", t->name);
+	}
+	return -1;
 }
 
-int auth_token_list(struct db_conn *c, FILE *out, struct npo_err *err)
+/* --- when tokens were last used ------------------------------------------ */
+
+struct auth_uses {
+	pthread_mutex_t lock;
+	struct use {
+		char name[AUTH_NAME_MAX + 1];
+		char at[21];
+	} * pending;
+	size_t n, cap;
+};
+
+struct auth_uses *auth_uses_new(void)
+{
+	struct auth_uses *u = calloc(1, sizeof(*u));
+
+	if (u)
+		pthread_mutex_init(&u->lock, NULL);
+	return u;
+}
+
+void auth_uses_free(struct auth_uses *u)
+{
+	if (!u)
+		return;
+	pthread_mutex_destroy(&u->lock);
+	free(u->pending);
+	free(u);
+}
+
+void auth_uses_note(struct auth_uses *u, const char *name)
+{
+	char now[21];
+	size_t i;
+
+	if (!u)
+		return;
+	util_now_iso(now);
+	pthread_mutex_lock(&u->lock);
+	for (i = 0; i < u->n && strcmp(u->pending[i].name, name) != 0; i++)
+		;
+	if (i == u->n && u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 16;
+		struct use *p = realloc(u->pending, cap * sizeof(*p));
+
+		if (!p) { /* a last use is worth less than the request */
+			pthread_mutex_unlock(&u->lock);
+			return;
+		}
+		u->pending = p;
+		u->cap = cap;
+	}
+	if (i == u->n)
+		snprintf(u->pending[u->n++].name, AUTH_NAME_MAX + 1, "%s",
+			 name);
+	memcpy(u->pending[i].at, now, sizeof(now));
+	pthread_mutex_unlock(&u->lock);
+}
+
+int auth_uses_flush(struct auth_uses *u, struct db_conn *c, struct npo_err *err)
+{
+	struct use *taken;
+	size_t n;
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (!u)
+		return 0;
+	pthread_mutex_lock(&u->lock);
+	taken = u->pending;
+	n = u->n;
+	u->pending = NULL;
+	u->n = u->cap = 0;
+	pthread_mutex_unlock(&u->lock);
+	if (!n) {
+		free(taken);
+		return 0;
+	}
+	/* one transaction for all of them, however many */
+	if (db_begin_write(c, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (!(st = db_prepare(c,
+				      "UPDATE tokens SET last_used_at = ?"
+				      " WHERE name = ?",
+				      err))) {
+			rc = -1;
+			break;
+		}
+		db_bind_text(c, st, 1, taken[i].at, -1);
+		db_bind_text(c, st, 2, taken[i].name, -1);
+		rc = db_step(c, st, err) == SQLITE_DONE ? 0 : -1;
+		db_done(c, st);
+	}
+	if (rc == 0)
+		rc = db_commit(c, err);
+	else
+		db_rollback(c);
+out:
+	free(taken);
+	return rc;
+}
+
+int auth_token_list(struct db_conn *c, struct auth_uses *uses, json_t **items,
+		    struct npo_err *err)
 {
 	sqlite3_stmt *st = db_prepare(
-		c, "SELECT name, role, created_at FROM tokens ORDER BY name",
-		err);
+		c, "SELECT " TOKEN_COLUMNS " FROM tokens ORDER BY name", err);
 	int rc;
 
+	*items = json_array();
 	if (!st)
 		return -1;
 	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
-		fprintf(out, "%-32s %-6s %s\n", sqlite3_column_text(st, 0),
-			sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+		json_array_append_new(*items, token_json(st));
 	db_done(c, st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE) {
+		json_decref(*items);
+		*items = NULL;
+		return -1;
+	}
+	if (uses) {
+		size_t i;
+		json_t *t;
+
+		pthread_mutex_lock(&uses->lock);
+		json_array_foreach(*items, i, t)
+		{
+			for (size_t k = 0; k < uses->n; k++)
+				if (strcmp(uses->pending[k].name,
+					   util_jstr(t, "name")) == 0)
+					json_object_set_new(
+						t, "last_used_at",
+						json_string(
+							uses->pending[k].at));
+		}
+		pthread_mutex_unlock(&uses->lock);
+	}
+	return 0;
 }
 
-int auth_token_revoke(struct db_conn *c, const char *name, struct npo_err *err)
+int auth_token_revoke(struct db_conn *c, const char *name, const char *actor,
+		      struct npo_err *err)
 {
-	sqlite3_stmt *st =
-		db_prepare(c, "DELETE FROM tokens WHERE name = ?", err);
+	sqlite3_stmt *st;
+	json_t *was = NULL;
+	int64_t id = 0;
 	int rc;
 
-	if (!st)
+	if (db_begin_write(c, err) < 0)
 		return -1;
+	if (!(st = db_prepare(c,
+			      "DELETE FROM tokens WHERE name = ?"
+			      " RETURNING " TOKEN_COLUMNS ", id",
+			      err))) {
+		db_rollback(c);
+		return -1;
+	}
 	db_bind_text(c, st, 1, name, -1);
 	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW) {
+		was = token_json(st);
+		id = sqlite3_column_int64(st, 7);
+		rc = db_step(c, st, err);
+	}
 	db_done(c, st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	if (sqlite3_changes(db_handle(c)) == 0)
-		return err_set(err, NPO_E_NOT_FOUND,
-			       "there is no token called %s", name);
-	return 0;
+	if (rc == SQLITE_DONE && !was)
+		err_set(err, NPO_E_NOT_FOUND, "there is no token called %s",
+			name);
+	else if (rc == SQLITE_DONE &&
+		 store_audit(c, actor, "delete", "token", id, was, NULL, NULL,
+			     err) == 0 &&
+		 db_commit(c, err) == 0)
+		rc = 0;
+	if (rc != 0)
+		db_rollback(c);
+	json_decref(was);
+	return rc == 0 ? 0 : -1;
 }

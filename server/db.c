@@ -24,8 +24,9 @@ struct db_conn {
 	struct db *db;
 	bool writing; /* holds db->write_lock, from BEGIN IMMEDIATE to the end */
 	int nested;   /* savepoints of writes begun inside the write */
-	bool spare;   /* one of the connections set aside by db_reserve */
-	int bind_rc;  /* the first failed bind since the last step */
+	const struct scope *scope; /* of the request using it; NULL: all */
+	bool spare;  /* one of the connections set aside by db_reserve */
+	int bind_rc; /* the first failed bind since the last step */
 	struct stmt_slot cache[STMT_CACHE];
 	unsigned next_evict;
 	struct db_conn *next_free;
@@ -385,6 +386,7 @@ void db_release(struct db *db, struct db_conn *c)
 		c->nested = 0;
 		db_rollback(c);
 	}
+	c->scope = NULL;
 	pthread_mutex_lock(&db->lock);
 	if (c->spare) {
 		c->next_free = db->spare_list;
@@ -395,6 +397,16 @@ void db_release(struct db *db, struct db_conn *c)
 		pthread_cond_signal(&db->freed);
 	}
 	pthread_mutex_unlock(&db->lock);
+}
+
+void db_set_scope(struct db_conn *c, const struct scope *s)
+{
+	c->scope = s;
+}
+
+const struct scope *db_scope(const struct db_conn *c)
+{
+	return c->scope;
 }
 
 sqlite3 *db_handle(struct db_conn *c)

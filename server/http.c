@@ -74,6 +74,7 @@ struct http_request {
 	json_t *json;
 	struct db_conn *db;
 	char actor[AUTH_NAME_MAX + 1];
+	struct scope scope; /* of the token; the store holds the request to it */
 
 	char etag[48];	 /* by revision; sent with a 200 */
 	char *cache_key; /* what a by-revision answer depends on, exactly */
@@ -120,6 +121,10 @@ const char *http_actor(const struct http_request *req)
 struct db_conn *http_db(const struct http_request *req)
 {
 	return req->db;
+}
+struct auth_uses *http_uses(const struct http_request *req)
+{
+	return req->srv->cfg.uses;
 }
 
 const char *http_query(const struct http_request *req, const char *key)
@@ -247,7 +252,12 @@ void http_reply_stream(struct http_request *req, int status,
 
 struct db_conn *http_db_spare(const struct http_request *req)
 {
-	return db_try_acquire(req->srv->cfg.db);
+	struct db_conn *c = db_try_acquire(req->srv->cfg.db);
+
+	/* the scope goes with the request to the connection it streams on */
+	if (c)
+		db_set_scope(c, &req->scope);
+	return c;
 }
 
 struct db *http_db_pool(const struct http_request *req)
@@ -335,6 +345,18 @@ bool http_path_match(const char *pattern, const char *path, int64_t *id)
 			}
 			*id = v;
 			pattern += 4;
+			continue;
+		}
+		if (strncmp(pattern, "{name}", 6) == 0) {
+			/* a token's name: what auth allows in one */
+			size_t n = strspn(path, "abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						"0123456789._-@");
+
+			if (n == 0 || n > AUTH_NAME_MAX)
+				return false;
+			path += n;
+			pattern += 6;
 			continue;
 		}
 		if (*pattern++ != *path++)
@@ -460,7 +482,7 @@ static int authenticate(struct http_request *req)
 	/* one longer than any token, so a longer one stays unknown */
 	char trimmed[AUTH_TOKEN_LEN + 2];
 	struct npo_err err = { 0 };
-	enum role role;
+	struct auth_who who;
 	int rc;
 
 	if (req->route->role == ROLE_NONE) {
@@ -507,7 +529,7 @@ static int authenticate(struct http_request *req)
 				   "<token>");
 		return -1;
 	}
-	rc = auth_lookup(req->db, token, req->actor, &role, &err);
+	rc = auth_lookup(req->db, token, &who, &err);
 	if (rc < 0) {
 		http_reply_err(req, &err);
 		err_clear(&err);
@@ -518,7 +540,17 @@ static int authenticate(struct http_request *req)
 				   "the token is not known");
 		return -1;
 	}
-	if (!authz && role != ROLE_READ) {
+	if (rc == 2) {
+		char detail[128];
+
+		snprintf(detail, sizeof(detail),
+			 "token %s has expired; ask for a new one", who.name);
+		reply_unauthorized(req, NPO_E_TOKEN_EXPIRED, detail);
+		return -1;
+	}
+	snprintf(req->actor, sizeof(req->actor), "%s", who.name);
+	auth_uses_note(req->srv->cfg.uses, who.name);
+	if (!authz && who.role != ROLE_READ) {
 		/* URLs end up in logs and histories: only read tokens there */
 		reply_unauthorized(req, NPO_E_TOKEN_IN_QUERY,
 				   "only a read token may be given as "
@@ -526,13 +558,24 @@ static int authenticate(struct http_request *req)
 				   "Authorization header");
 		return -1;
 	}
-	if (role < req->route->role) {
+	if (who.role < req->route->role) {
 		http_reply_problem(req, NPO_E_FORBIDDEN,
 				   "token %s has role %s; this needs %s",
-				   req->actor, auth_role_name(role),
+				   req->actor, auth_role_name(who.role),
 				   auth_role_name(req->route->role));
 		return -1;
 	}
+	if (who.scope.kind == SCOPE_SCHOOL && !req->route->school) {
+		http_reply_problem(req, NPO_E_OUT_OF_SCOPE,
+				   "token %s is a school's (%s); a school "
+				   "does not %s %s",
+				   req->actor, who.scope.school, req->method,
+				   req->route->path);
+		return -1;
+	}
+	/* from here on every read and write of the request is held to it */
+	req->scope = who.scope;
+	db_set_scope(req->db, &req->scope);
 	return 0;
 }
 
@@ -637,7 +680,7 @@ static int revision_etag(struct http_request *req)
 {
 	const char *inm = http_header(req, "If-None-Match");
 	struct npo_err err = { 0 };
-	char today[21];
+	char today[21], scope[32];
 	size_t len = 0;
 	int64_t rev;
 	FILE *k;
@@ -659,6 +702,8 @@ static int revision_etag(struct http_request *req)
 	http_query_foreach(req, key_arg, k);
 	key_add(k, http_header(req, "Accept"));
 	key_add(k, today);
+	/* what a scoped token sees is its own */
+	key_add(k, scope_describe(&req->scope, scope));
 	if (fclose(k) != 0) {
 		free(req->cache_key);
 		req->cache_key = NULL;

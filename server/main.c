@@ -21,7 +21,9 @@ static const char usage[] =
 	"       npo-budgetd migrate [--db PATH]\n"
 	"       npo-budgetd export --out DIR [--dialect rfc4180|excel-nl] [--db PATH]\n"
 	"       npo-budgetd backup FILE [--db PATH]\n"
-	"       npo-budgetd token add NAME --role read|write|admin [--db PATH]\n"
+	"       npo-budgetd token add NAME --role read|write|admin\n"
+	"                         [--municipality GMnnnn | --school CODE]\n"
+	"                         [--expires DATE|TIME] [--db PATH]\n"
 	"       npo-budgetd token list [--db PATH]\n"
 	"       npo-budgetd token revoke NAME [--db PATH]\n"
 	"       npo-budgetd routes\n"
@@ -47,7 +49,10 @@ enum opt {
 	O_HELP,
 	O_VERSION,
 	O_OUT,
-	O_DIALECT
+	O_DIALECT,
+	O_MUNICIPALITY,
+	O_SCHOOL,
+	O_EXPIRES
 };
 
 static const struct option options[] = {
@@ -64,14 +69,17 @@ static const struct option options[] = {
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "out", required_argument, NULL, O_OUT },
 	{ "dialect", required_argument, NULL, O_DIALECT },
+	{ "municipality", required_argument, NULL, O_MUNICIPALITY },
+	{ "school", required_argument, NULL, O_SCHOOL },
+	{ "expires", required_argument, NULL, O_EXPIRES },
 	{ 0 },
 };
 
 struct cli {
 	struct npo_config cfg;
 	const char *origins[MAX_ORIGINS];
-	char *origins_env; /* owned copy of NPO_CORS_ORIGIN */
-	const char *role;
+	char *origins_env;	 /* owned copy of NPO_CORS_ORIGIN */
+	struct token_spec token; /* token add */
 	const char *out;
 	enum csv_dialect dialect;
 };
@@ -183,7 +191,16 @@ static void parse_flags(struct cli *cli, int argc, char **argv,
 				parse_count("--timeout", optarg, 3600);
 			break;
 		case O_ROLE:
-			cli->role = optarg;
+			cli->token.role = optarg;
+			break;
+		case O_MUNICIPALITY:
+			cli->token.municipality_code = optarg;
+			break;
+		case O_SCHOOL:
+			cli->token.school_code = optarg;
+			break;
+		case O_EXPIRES:
+			cli->token.expires_at = optarg;
 			break;
 		case O_OUT:
 			cli->out = optarg;
@@ -237,43 +254,92 @@ static struct db *open_db(const struct cli *cli)
 	return db;
 }
 
+/* The tokens as a table, with a header. */
+static void print_tokens(const json_t *items)
+{
+	static const char *const na = "-";
+	const json_t *t;
+	size_t i;
+
+	printf("%-24s %-6s %-20s %-20s %-20s %s\n", "NAME", "ROLE", "SCOPE",
+	       "EXPIRES", "LAST USED", "CREATED");
+	json_array_foreach(items, i, t)
+	{
+		const char *m = util_jstr(t, "municipality_code");
+		const char *sc = util_jstr(t, "school_code");
+		char scope[32];
+
+		snprintf(scope, sizeof(scope), "%s%s",
+			 m    ? "municipality "
+			 : sc ? "school "
+			      : "all",
+			 m    ? m
+			 : sc ? sc
+			      : "");
+		printf("%-24s %-6s %-20s %-20s %-20s %s\n",
+		       util_jstr(t, "name"), util_jstr(t, "role"), scope,
+		       util_jstr(t, "expires_at") ? util_jstr(t, "expires_at")
+						  : na,
+		       util_jstr(t, "last_used_at")
+			       ? util_jstr(t, "last_used_at")
+			       : na,
+		       util_jstr(t, "created_at"));
+	}
+}
+
 static int token(struct cli *cli, const char *verb, const char *name)
 {
 	struct npo_err err = { 0 };
 	char secret[AUTH_TOKEN_LEN + 1];
 	struct db_conn *c;
 	struct db *db;
-	enum role role = ROLE_NONE;
+	json_t *items = NULL;
 	int rc;
 
-	if (strcmp(verb, "add") == 0 &&
-	    (!cli->role || auth_role_parse(cli->role, &role) < 0))
+	if (strcmp(verb, "add") == 0 && !cli->token.role)
 		die_usage("token add needs --role read, write or admin%s", "");
 	if (!(db = open_db(cli)))
 		return 1;
 	c = db_acquire(db);
+	cli->token.name = name;
 	if (strcmp(verb, "add") == 0)
-		rc = auth_token_add(c, name, role, secret, &err);
+		rc = auth_token_add(c, &cli->token, "command line", secret,
+				    NULL, &err);
 	else if (strcmp(verb, "revoke") == 0)
-		rc = auth_token_revoke(c, name, &err);
+		rc = auth_token_revoke(c, name, "command line", &err);
 	else
-		rc = auth_token_list(c, stdout, &err);
+		rc = auth_token_list(c, NULL, &items, &err);
 	db_release(db, c);
 	db_close(db);
 	if (rc < 0) {
+		/* what was asked is wrong (a bad scope, name or expiry): 2 */
+		int status = err.status;
+
 		fprintf(stderr, "npo-budgetd: %s\n", err.detail);
 		err_clear(&err);
-		return 1;
+		return status == 400 || status == 422 ? 2 : 1;
 	}
 	if (strcmp(verb, "add") == 0) {
+		char scope[40] = "";
+
+		if (cli->token.municipality_code || cli->token.school_code)
+			snprintf(scope, sizeof(scope), ", %s %s",
+				 cli->token.school_code ? "school"
+							: "municipality",
+				 cli->token.school_code
+					 ? cli->token.school_code
+					 : cli->token.municipality_code);
 		/* the secret alone on stdout, so scripts can capture it */
 		printf("%s\n", secret);
 		fprintf(stderr,
-			"npo-budgetd: token %s (%s) made; it is shown only "
+			"npo-budgetd: token %s (%s%s) made; it is shown only "
 			"this once\n",
-			name, auth_role_name(role));
+			name, cli->token.role, scope);
 	} else if (strcmp(verb, "revoke") == 0) {
 		fprintf(stderr, "npo-budgetd: token %s revoked\n", name);
+	} else {
+		print_tokens(items);
+		json_decref(items);
 	}
 	return 0;
 }
@@ -390,8 +456,12 @@ int main(int argc, char **argv)
 			die_usage("token needs add, list or revoke, not '%s'",
 				  verb);
 		parse_flags(&cli, argc - 2, argv + 2,
-			    db_only | (strcmp(verb, "add") == 0 ? 1u << O_ROLE
-								: 0));
+			    db_only | (strcmp(verb, "add") == 0
+					       ? 1u << O_ROLE |
+							 1u << O_MUNICIPALITY |
+							 1u << O_SCHOOL |
+							 1u << O_EXPIRES
+					       : 0));
 		/* getopt_long moved the operands behind the options */
 		if (argc - 2 - optind != (named ? 1 : 0))
 			die_usage("token %s takes exactly one NAME", verb);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "npo/scope.h"
+
 /* SQL text composed from the static declarations only. */
 struct sql {
 	char buf[2048];
@@ -54,6 +56,50 @@ static int exec_with_id(struct db_conn *c, struct sql *q, int64_t id,
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The scope of c as a condition on the rows of res (resource.h): " AND
+ * (…)" added to q, " AND 0" when the scope sees none of them, nothing for
+ * an unscoped connection. bind_scope binds its :scope.
+ */
+static void add_scope(struct sql *q, struct db_conn *c,
+		      const struct resource *res)
+{
+	const struct scope *s = db_scope(c);
+	const char *cond;
+
+	if (!s || s->kind == SCOPE_ALL)
+		return;
+	cond = s->kind == SCOPE_SCHOOL && res->by_school ? res->by_school
+							 : res->by_municipality;
+	if (cond)
+		sql_add(q, " AND (%s)", cond);
+	else
+		sql_add(q, " AND 0");
+}
+
+static void bind_scope(struct db_conn *c, sqlite3_stmt *st,
+		       const struct resource *res)
+{
+	const struct scope *s = db_scope(c);
+	int i = sqlite3_bind_parameter_index(st, ":scope");
+
+	if (!s || !i)
+		return;
+	if (s->kind == SCOPE_SCHOOL && res->by_school)
+		db_bind_int64(c, st, i, s->school_id);
+	else
+		db_bind_text(c, st, i, s->municipality, -1);
+}
+
+/* The resource kept in table, or NULL. */
+static const struct resource *resource_of(const char *table)
+{
+	for (size_t i = 0; i < nresources; i++)
+		if (strcmp(resources[i]->table, table) == 0)
+			return resources[i];
+	return NULL;
 }
 
 static bool is_integer_type(enum field_type t)
@@ -175,10 +221,12 @@ int store_get(struct db_conn *c, const struct resource *res, int64_t id,
 
 	sql_add(&q, "SELECT ");
 	add_columns(&q, res);
-	sql_add(&q, " FROM %s WHERE id = ?", res->table);
+	sql_add(&q, " FROM %s WHERE id = ?1", res->table);
+	add_scope(&q, c, res);
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;
 	db_bind_int64(c, st, 1, id);
+	bind_scope(c, st, res);
 	rc = db_step(c, st, err);
 	if (rc == SQLITE_ROW)
 		*row = row_to_json(res, st);
@@ -344,11 +392,12 @@ int store_audit(struct db_conn *c, const char *actor, const char *action,
 {
 	static const char sql[] =
 		"INSERT INTO audit (at, actor, action, entity, entity_id,"
-		" before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+		" before, after, note, scope)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st = db_prepare(c, sql, err);
 	char *b = before ? json_dumps(before, JSON_COMPACT) : NULL;
 	char *a = after ? json_dumps(after, JSON_COMPACT) : NULL;
-	char now[21];
+	char now[21], scope[32];
 	int rc = -1;
 
 	if (!st)
@@ -362,6 +411,8 @@ int store_audit(struct db_conn *c, const char *actor, const char *action,
 	db_bind_text(c, st, 6, b, -1);
 	db_bind_text(c, st, 7, a, -1);
 	db_bind_text(c, st, 8, note, -1);
+	/* in which scope the change was made: the token's */
+	db_bind_text(c, st, 9, scope_describe(db_scope(c), scope), -1);
 	rc = db_step(c, st, err) == SQLITE_DONE ? 0 : -1;
 	db_done(c, st);
 out:
@@ -377,10 +428,16 @@ int store_exists(struct db_conn *c, const char *table, int64_t id,
 	sqlite3_stmt *st;
 	int rc;
 
-	sql_add(&q, "SELECT 1 FROM %s WHERE id = ?", table);
+	const struct resource *res = resource_of(table);
+
+	sql_add(&q, "SELECT 1 FROM %s WHERE id = ?1", table);
+	if (res)
+		add_scope(&q, c, res);
 	if (!(st = sql_prepare(c, &q, err)))
 		return -1;
 	db_bind_int64(c, st, 1, id);
+	if (res)
+		bind_scope(c, st, res);
 	rc = db_step(c, st, err);
 	db_done(c, st);
 	return rc < 0 ? -1 : rc == SQLITE_ROW;
@@ -450,14 +507,18 @@ static void bind_filters(struct db_conn *c, sqlite3_stmt *st, int first,
 }
 
 /* " AND f = ?2 …" for the filters, checking their values. */
-static int add_where(struct sql *where, const struct store_filter *filters,
-		     size_t n, struct npo_err *err)
+/* The filters as ?2, ?3, …, then the scope's condition. */
+static int add_where(struct sql *where, struct db_conn *c,
+		     const struct resource *res,
+		     const struct store_filter *filters, size_t n,
+		     struct npo_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (check_filter(&filters[i], err) < 0)
 			return -1;
 		sql_add(where, " AND %s = ?%zu", filters[i].field->name, i + 2);
 	}
+	add_scope(where, c, res);
 	return 0;
 }
 
@@ -470,17 +531,20 @@ int store_open(struct db_conn *c, const struct resource *res,
 	struct sql where = { 0 };
 
 	*cur = (struct store_cursor){ .c = c, .res = res };
-	if (add_where(&where, filters, nfilters, err) < 0)
+	if (add_where(&where, c, res, filters, nfilters, err) < 0)
 		return -1;
 	sql_add(&q, "SELECT ");
 	add_columns(&q, res);
-	sql_add(&q, " FROM %s WHERE id > ?1%s ORDER BY id LIMIT ?%zu",
-		res->table, where.buf, nfilters + 2);
+	/* :limit by name: the scope's :scope takes the next number */
+	sql_add(&q, " FROM %s WHERE id > ?1%s ORDER BY id LIMIT :limit",
+		res->table, where.buf);
 	if (!(cur->st = sql_prepare(c, &q, err)))
 		return -1;
 	db_bind_int64(c, cur->st, 1, after);
 	bind_filters(c, cur->st, 2, filters, nfilters);
-	db_bind_int64(c, cur->st, (int)nfilters + 2, limit);
+	bind_scope(c, cur->st, res);
+	db_bind_int64(c, cur->st,
+		      sqlite3_bind_parameter_index(cur->st, ":limit"), limit);
 	return 0;
 }
 
@@ -538,13 +602,14 @@ int store_list(struct db_conn *c, const struct resource *res,
 		goto fail;
 	if (!total)
 		return 0;
-	add_where(&where, filters, nfilters, err);
+	add_where(&where, c, res, filters, nfilters, err);
 	sql_add(&q, "SELECT count(*) FROM %s WHERE id > ?1%s", res->table,
 		where.buf);
 	if (!(st = sql_prepare(c, &q, err)))
 		goto fail;
 	db_bind_int64(c, st, 1, 0);
 	bind_filters(c, st, 2, filters, nfilters);
+	bind_scope(c, st, res);
 	if ((rc = db_step(c, st, err)) == SQLITE_ROW)
 		*total = sqlite3_column_int64(st, 0);
 	db_done(c, st);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "npo/figures.h"
+#include "npo/scope.h"
 #include "npo/store.h"
 #include "npo/workflow.h"
 
@@ -287,6 +288,77 @@ static const char *action_of(enum write_op op)
 	return actions[op];
 }
 
+/*
+ * What a school may not do (scope.h, resource.h): an operation or a move the
+ * resource does not allow a school, or a change to a row that is no longer
+ * in its first status (a school changes only its drafts): 403.
+ */
+static int school_check(struct db_conn *c, const struct write *w,
+			const json_t *before, struct npo_err *err)
+{
+	static const unsigned ops[] = {
+		[WRITE_CREATE] = OP_CREATE,
+		[WRITE_UPDATE] = OP_PATCH,
+		[WRITE_DELETE] = OP_DELETE,
+		[WRITE_MOVE] = OP_MOVE,
+	};
+	static const char *const verbs[] = {
+		[WRITE_CREATE] = "create",
+		[WRITE_UPDATE] = "change",
+		[WRITE_DELETE] = "delete",
+		[WRITE_MOVE] = "move",
+	};
+	const struct scope *s = db_scope(c);
+	const struct resource *res = w->res;
+	const char *to = util_jstr(w->body, "status");
+	bool allowed = false;
+
+	if (!s || s->kind != SCOPE_SCHOOL)
+		return 0;
+	if (!(res->school_ops & ops[w->op]))
+		return err_set(err, NPO_E_OUT_OF_SCOPE,
+			       "a school does not %s a %s; the municipality "
+			       "does",
+			       verbs[w->op], res->name);
+	if (w->op == WRITE_MOVE) {
+		for (const char *const *m = res->school_moves; m && *m; m++)
+			allowed |= strcmp(*m, to) == 0;
+		if (!allowed)
+			return err_set(err, NPO_E_OUT_OF_SCOPE,
+				       "a school does not move a %s to %s; "
+				       "the municipality does",
+				       res->name, to);
+	}
+	if ((w->op == WRITE_UPDATE || w->op == WRITE_DELETE) && res->workflow &&
+	    before &&
+	    strcmp(util_jstr(before, "status"), res->workflow->states[0]) != 0)
+		return err_set(err, NPO_E_OUT_OF_SCOPE,
+			       "%s %lld is %s; a school changes only its %ss "
+			       "while they are %s",
+			       res->name, (long long)util_jint(before, "id"),
+			       util_jstr(before, "status"), res->name,
+			       res->workflow->states[0]);
+	return 0;
+}
+
+/* The row as stored after the write, which must lie in the scope of the
+ * writer: a write may not take a row out of it (403). */
+static int stored_in_scope(struct db_conn *c, const struct resource *res,
+			   int64_t id, json_t **row, struct npo_err *err)
+{
+	char scope[32];
+	const char *which;
+
+	if (store_get(c, res, id, row, err) == 0)
+		return 0;
+	if (err->e != NPO_E_NOT_FOUND)
+		return -1;
+	which = scope_describe(db_scope(c), scope);
+	return err_set(err, NPO_E_OUT_OF_SCOPE,
+		       "the %s would lie outside the token's scope (%s)",
+		       res->name, which ? which : "all");
+}
+
 int write_store(struct db_conn *c, const struct resource *res, int64_t *id,
 		const json_t *before, const json_t *row, const char *actor,
 		const char *action, const char *note, json_t **after,
@@ -329,6 +401,8 @@ int write_apply(struct db_conn *c, const struct write *w,
 		return -1;
 	if (id && store_get(c, res, id, &before, err) < 0)
 		goto fail;
+	if (school_check(c, w, before, err) < 0)
+		goto fail;
 	if (before && w->expects &&
 	    !w->expects(version_of(before), w->expects_arg)) {
 		err_set_new(err,
@@ -370,7 +444,7 @@ int write_apply(struct db_conn *c, const struct write *w,
 	for (size_t i = 0; i < nlevels; i++)
 		if (check_overrun(c, &levels[i], &pre[i], err) < 0)
 			goto fail;
-	if ((row && store_get(c, res, id, &out->row, err) < 0) ||
+	if ((row && stored_in_scope(c, res, id, &out->row, err) < 0) ||
 	    store_audit(c, w->actor, action_of(w->op), res->name, id, before,
 			out->row, note ? note : w->note, err) < 0 ||
 	    store_bump_revision(c, err) < 0 || db_commit(c, err) < 0)

@@ -75,6 +75,12 @@ void closings_list(struct http_request *req);
 /* The bestedingsoverzicht as an XLSX workbook (overview.c). */
 void overview_xlsx(struct http_request *req);
 
+/* Tokens over HTTP for an admin (tokens.c): POST and GET /api/v1/tokens,
+ * DELETE /api/v1/tokens/{name}. */
+void tokens_create(struct http_request *req);
+void tokens_list(struct http_request *req);
+void tokens_delete(struct http_request *req);
+
 /* Service endpoints (meta.c). */
 void meta_healthz(struct http_request *req);
 void meta_readyz(struct http_request *req);

@@ -40,6 +40,13 @@ void db_reserve(struct db *db, unsigned n);
  * use. Give it back with db_release. */
 struct db_conn *db_try_acquire(struct db *db);
 
+struct scope;
+/* The scope of the token whose request uses c (scope.h): the store limits
+ * every read and write on c to it. NULL (as every connection starts and is
+ * released): all rows. s must outlive its use on c. */
+void db_set_scope(struct db_conn *c, const struct scope *s);
+const struct scope *db_scope(const struct db_conn *c);
+
 /* The raw handle, for code that needs one call SQLite has and we do not. */
 sqlite3 *db_handle(struct db_conn *c);
 

@@ -34,7 +34,11 @@ struct route {
 	 * request (lists, status): the dispatcher gives it an ETag and
 	 * answers If-None-Match with 304 before the handler runs */
 	bool by_revision;
+	/* a school-scoped token may use it (scope.h); else 403 out_of_scope */
+	bool school;
 };
+
+struct auth_uses;
 
 struct http_config {
 	const char *listen; /* ADDR:PORT; port 0 picks a free one */
@@ -47,6 +51,7 @@ struct http_config {
 	const struct route *routes;
 	size_t nroutes;
 	struct db *db;
+	struct auth_uses *uses; /* where the last uses of tokens go */
 };
 
 struct http_server;
@@ -64,7 +69,9 @@ void http_stop(struct http_server *srv);
 
 /*
  * Matches path against a route pattern; on a match with an {id} segment
- * sets *id (0 when the pattern has none). Exposed for the unit tests.
+ * sets *id (0 when the pattern has none). A {name} segment matches a
+ * token's name (the handler reads it from the path). Exposed for the unit
+ * tests.
  */
 bool http_path_match(const char *pattern, const char *path, int64_t *id);
 
@@ -88,6 +95,8 @@ int http_query_foreach(const struct http_request *req, http_query_fn fn,
 		       void *arg);
 const json_t *http_body(const struct http_request *req); /* an object */
 const char *http_actor(const struct http_request *req);	 /* token name */
+/* Where the daemon keeps when its tokens were last used (auth.h). */
+struct auth_uses *http_uses(const struct http_request *req);
 struct db_conn *http_db(const struct http_request *req);
 
 /* The reply: one per request, sent when the handler returns. */

@@ -72,7 +72,29 @@ struct resource {
 	 * its list and items need (ROLE_READ unless set). */
 	unsigned ops;
 	enum role read_role;
+	/*
+	 * The rows a scoped token sees, and so may change (scope.h): an SQL
+	 * condition over the table in which :scope stands for the
+	 * municipality's code (by_municipality) or the school's id (by_school;
+	 * NULL: a school sees what its municipality sees). Without
+	 * by_municipality a scoped token sees none of them.
+	 */
+	const char *by_municipality, *by_school;
+	/* What a school may do with them (a set of enum resource_op; every
+	 * other route of the resource is 403 out_of_scope), and the statuses it
+	 * may move one to (NULL-ended; NULL: none). A school changes and
+	 * deletes only rows in the workflow's first status (its drafts). */
+	unsigned school_ops;
+	const char *const *school_moves;
 };
+
+/* The conditions of the resources that hang under a budget, by the column
+ * that names it, and of those that hang under a programme. */
+#define IN_MUNICIPALITY_BUDGET(column) \
+	column " IN (SELECT id FROM budgets WHERE municipality_code = :scope)"
+#define IN_MUNICIPALITY_PROGRAMME                                       \
+	"programme_id IN (SELECT p.id FROM programmes p JOIN budgets b" \
+	" ON b.id = p.budget_id WHERE b.municipality_code = :scope)"
 
 /*
  * Names next to ids (a computed field): the name of the programme of a row of

@@ -64,6 +64,8 @@ const struct resource budget_resource = {
 	.check = budget_check,
 	.levels = budget_levels,
 	.ops = OPS_CRUD,
+	.by_municipality = "municipality_code = :scope",
+	.school_ops = OP_LIST | OP_GET,
 };
 
 /* The audit trail: read-only, stored before/after shown as JSON values. */
@@ -79,6 +81,8 @@ static const struct field audit_fields[] = {
 	{ .name = "before", .type = FIELD_TEXT, .flags = F_NULLABLE },
 	{ .name = "after", .type = FIELD_TEXT, .flags = F_NULLABLE },
 	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE },
+	{ .name = "scope", .type = FIELD_TEXT, .flags = F_NULLABLE | F_FILTER,
+	  .max = 32 },
 };
 /* clang-format on */
 

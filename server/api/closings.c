@@ -118,6 +118,7 @@ const struct resource closing_resource = {
 	.present = closing_present,
 	/* its routes are under its budget, below */
 	.ops = 0,
+	.by_municipality = IN_MUNICIPALITY_BUDGET("budget_id"),
 };
 
 /* The budget of the path exists; else 404 in err and -1. */

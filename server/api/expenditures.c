@@ -309,4 +309,9 @@ const struct resource expenditure_resource = {
 	.after_write = expenditure_after_write,
 	.workflow = &expenditure_workflow,
 	.ops = OPS_CRUD | OP_MOVE,
+	.by_municipality = IN_MUNICIPALITY_PROGRAMME,
+	.by_school =
+		"plan_id IN (SELECT id FROM plans WHERE school_id = :scope)",
+	/* a school declares costs against its approved plans */
+	.school_ops = OP_LIST | OP_GET | OP_CREATE,
 };

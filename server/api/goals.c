@@ -40,4 +40,6 @@ const struct resource goal_resource = {
 	.nfields = ARRAY_SIZE(goal_fields),
 	.levels = goal_levels,
 	.ops = OPS_CRUD,
+	.by_municipality = IN_MUNICIPALITY_BUDGET("budget_id"),
+	.school_ops = OP_LIST | OP_GET,
 };

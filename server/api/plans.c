@@ -160,6 +160,9 @@ static size_t plan_levels(const json_t *row, struct level *out, size_t max)
 	return n;
 }
 
+static const char *const plan_school_moves[] = { "submitted", "withdrawn",
+						 NULL };
+
 const struct resource plan_resource = {
 	.name = "plan",
 	.table = "plans",
@@ -173,4 +176,9 @@ const struct resource plan_resource = {
 	.move_fields = plan_move_fields,
 	.nmove_fields = ARRAY_SIZE(plan_move_fields),
 	.ops = OPS_CRUD | OP_MOVE,
+	.by_municipality = IN_MUNICIPALITY_PROGRAMME,
+	.by_school = "school_id = :scope",
+	/* a school drafts its plans, submits or withdraws them */
+	.school_ops = OPS_CRUD | OP_MOVE,
+	.school_moves = plan_school_moves,
 };

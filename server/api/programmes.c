@@ -99,4 +99,6 @@ const struct resource programme_resource = {
 	.levels = programme_levels,
 	.workflow = &programme_workflow,
 	.ops = OPS_CRUD | OP_MOVE,
+	.by_municipality = IN_MUNICIPALITY_BUDGET("budget_id"),
+	.school_ops = OP_LIST | OP_GET,
 };

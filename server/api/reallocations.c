@@ -203,4 +203,5 @@ const struct resource reallocation_resource = {
 	.levels = reallocation_levels,
 	.after_write = reallocation_apply,
 	.ops = OP_LIST | OP_CREATE | OP_GET,
+	.by_municipality = IN_MUNICIPALITY_BUDGET("budget_id"),
 };

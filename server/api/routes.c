@@ -30,6 +30,9 @@ static const struct route figures[] = {
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/closings", .handler = closings_list, .role = ROLE_READ, .by_revision = true },
 	{ .method = "POST", .path = "/api/v1/budgets/{id}/closings", .handler = closings_create, .role = ROLE_ADMIN },
 	{ .method = "GET", .path = "/api/v1/status", .handler = status_all, .role = ROLE_READ, .by_revision = true },
+	{ .method = "POST", .path = "/api/v1/tokens", .handler = tokens_create, .role = ROLE_ADMIN },
+	{ .method = "GET", .path = "/api/v1/tokens", .handler = tokens_list, .role = ROLE_ADMIN },
+	{ .method = "DELETE", .path = "/api/v1/tokens/{name}", .handler = tokens_delete, .role = ROLE_ADMIN },
 };
 /* clang-format on */
 
@@ -98,6 +101,8 @@ __attribute__((constructor)) static void routes_build(void)
 							     : read,
 				.ctx = res,
 				.by_revision = operations[k].by_revision,
+				.school = (res->school_ops &
+					   operations[k].op) != 0,
 			});
 		}
 	}

@@ -60,4 +60,7 @@ const struct resource school_resource = {
 	.nfields = ARRAY_SIZE(school_fields),
 	.after_write = school_after_write,
 	.ops = OPS_CRUD,
+	.by_municipality = "municipality_code = :scope",
+	.by_school = "id = :scope",
+	.school_ops = OP_LIST | OP_GET,
 };

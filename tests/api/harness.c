@@ -13,9 +13,26 @@
 #include "npo/db.h"
 #include "../curlbuf.h"
 
+/* A token called name with role, its secret in token. */
+static void add_token(struct db_conn *c, const char *name, const char *role,
+		      char token[AUTH_TOKEN_LEN + 1])
+{
+	static unsigned n;
+	char hash[65], sql[320];
+
+	snprintf(token, AUTH_TOKEN_LEN + 1, "npo_%032x%032x",
+		 (unsigned)getpid(), ++n);
+	auth_sha256_hex(token, strlen(token), hash);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO tokens (name, role, hash, created_at)"
+		 " VALUES ('%s', '%s', '%s', '2026-01-01T00:00:00Z')",
+		 name, role, hash);
+	ck_assert_int_eq(sqlite3_exec(db_handle(c), sql, NULL, NULL, NULL),
+			 SQLITE_OK);
+}
+
 void api_init(struct api *a)
 {
-	struct npo_err err = { 0 };
 	struct db_conn *c;
 	struct db *db;
 	char msg[512];
@@ -27,12 +44,11 @@ void api_init(struct api *a)
 	ck_assert_msg(db_open(a->db_path, 1, &db, msg, sizeof(msg)) == 0, "%s",
 		      msg);
 	c = db_acquire(db);
-	ck_assert_int_eq(auth_token_add(c, "reader", ROLE_READ, a->read, &err),
-			 0);
-	ck_assert_int_eq(
-		auth_token_add(c, "writer", ROLE_WRITE, a->write, &err), 0);
-	ck_assert_int_eq(auth_token_add(c, "admin", ROLE_ADMIN, a->admin, &err),
-			 0);
+	/* the three tokens go straight into the table: set-up is no change
+	 * the audit trail of a test should count */
+	add_token(c, "reader", "read", a->read);
+	add_token(c, "writer", "write", a->write);
+	add_token(c, "admin", "admin", a->admin);
 	db_release(db, c);
 	db_close(db);
 	server_config_defaults(&a->cfg);

@@ -1716,13 +1716,18 @@ END_TEST
 
 /* --- roles and tokens -------------------------------------------------- */
 
+/* The route's path for row 1, or the token called writer. */
 static void route_path(const struct route *rt, char *out, size_t len)
 {
 	const char *id = strstr(rt->path, "{id}");
+	const char *name = strstr(rt->path, "{name}");
 
 	if (id)
 		snprintf(out, len, "%.*s1%s", (int)(id - rt->path), rt->path,
 			 id + 4);
+	else if (name)
+		snprintf(out, len, "%.*swriter%s", (int)(name - rt->path),
+			 rt->path, name + 6);
 	else
 		snprintf(out, len, "%s", rt->path);
 }

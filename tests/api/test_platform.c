@@ -334,7 +334,7 @@ START_TEST(revoked_token_is_401)
 	/* a second process-level connection, as `token revoke` would use */
 	ck_assert_int_eq(db_open(a.db_path, 1, &db, msg, sizeof(msg)), 0);
 	c = db_acquire(db);
-	ck_assert_int_eq(auth_token_revoke(c, "reader", &err), 0);
+	ck_assert_int_eq(auth_token_revoke(c, "reader", "test", &err), 0);
 	db_release(db, c);
 	db_close(db);
 	assert_problem(api_req(&a, "GET", "/api/v1/budgets", a.read, NULL,

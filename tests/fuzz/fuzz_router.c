@@ -3,9 +3,9 @@
  * libmicrohttpd hands it over), matched with http_path_match against every
  * pattern of the real route table. A reference matcher says what a pattern
  * means (its text with "{id}" standing for a positive decimal int64 without
- * leading zeros) and the two must agree on the match and the id; no two
- * routes of one method may match the same path. The path is also tried as
- * an If-None-Match list.
+ * leading zeros, "{name}" for a token name) and the two must agree on the
+ * match and the id; no two routes of one method may match the same path.
+ * The path is also tried as an If-None-Match list.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -27,6 +27,24 @@ static bool reference_match(const char *pattern, const char *path, int64_t *id)
 	uint64_t v = 0;
 
 	*id = 0;
+	if (!hole && (hole = strstr(pattern, "{name}"))) {
+		/* a token's name: 1 to 64 of letters, digits and ._-@ */
+		size_t n;
+
+		pre = (size_t)(hole - pattern);
+		suf = strlen(hole + 6);
+		if (len < pre + suf + 1 || strncmp(path, pattern, pre) != 0 ||
+		    strcmp(path + len - suf, hole + 6) != 0)
+			return false;
+		n = len - pre - suf;
+		for (size_t i = pre; i < pre + n; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@",
+				    path[i]) ||
+			    !path[i])
+				return false;
+		return n <= 64;
+	}
 	if (!hole)
 		return strcmp(pattern, path) == 0;
 	pre = (size_t)(hole - pattern);

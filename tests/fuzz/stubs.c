@@ -50,6 +50,9 @@ HANDLER(status_all)
 HANDLER(overview_xlsx)
 HANDLER(accountability_report)
 HANDLER(accountability_xlsx)
+HANDLER(tokens_create)
+HANDLER(tokens_list)
+HANDLER(tokens_delete)
 HANDLER(closings_create)
 HANDLER(closings_list)
 HANDLER(meta_healthz)
@@ -151,10 +154,33 @@ WEAK const char *auth_role_name(enum role role)
 	stub(__func__);
 }
 
-WEAK int auth_lookup(struct db_conn *c, const char *token,
-		     char name[AUTH_NAME_MAX + 1], enum role *role,
+WEAK int auth_lookup(struct db_conn *c, const char *token, struct auth_who *who,
 		     struct npo_err *err)
 {
-	(void)c, (void)token, (void)name, (void)role, (void)err;
+	(void)c, (void)token, (void)who, (void)err;
+	stub(__func__);
+}
+
+WEAK void auth_uses_note(struct auth_uses *u, const char *name)
+{
+	(void)u, (void)name;
+	stub(__func__);
+}
+
+WEAK const char *scope_describe(const struct scope *s, char out[32])
+{
+	(void)s, (void)out;
+	stub(__func__);
+}
+
+WEAK void db_set_scope(struct db_conn *c, const struct scope *s)
+{
+	(void)c, (void)s;
+	stub(__func__);
+}
+
+WEAK const struct scope *db_scope(const struct db_conn *c)
+{
+	(void)c;
 	stub(__func__);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "npo/auth.h"
+#include "npo/util.h"
 
 /*
  * Every test makes its own database directory under base and removes it at
@@ -65,11 +66,43 @@ static void fixture_close(struct fixture *f)
 	ck_assert_msg(rmdir(f->dir) == 0, "%s is not empty", f->dir);
 }
 
+/* The token store as the tests of roles and names ask it. */
+static int add(struct db_conn *c, const char *name, enum role role,
+	       char token[AUTH_TOKEN_LEN + 1], struct npo_err *err)
+{
+	struct token_spec t = { .name = name, .role = auth_role_name(role) };
+
+	return auth_token_add(c, &t, "test", token, NULL, err);
+}
+
+static int lookup(struct db_conn *c, const char *token,
+		  char name[AUTH_NAME_MAX + 1], enum role *role,
+		  struct npo_err *err)
+{
+	struct auth_who who;
+	int rc = auth_lookup(c, token, &who, err);
+
+	if (rc == 0) {
+		memcpy(name, who.name, sizeof(who.name));
+		*role = who.role;
+	}
+	return rc;
+}
+
 static void add_ok(struct fixture *f, const char *name, enum role role,
 		   char token[AUTH_TOKEN_LEN + 1])
 {
-	ck_assert_msg(auth_token_add(f->c, name, role, token, &f->err) == 0,
+	ck_assert_msg(add(f->c, name, role, token, &f->err) == 0,
 		      "add %s: %d %s", name, f->err.status, f->err.detail);
+}
+
+static void exec_ok(struct fixture *f, const char *sql)
+{
+	char *msg = NULL;
+
+	ck_assert_msg(sqlite3_exec(db_handle(f->c), sql, NULL, NULL, &msg) ==
+			      SQLITE_OK,
+		      "%s: %s", sql, msg ? msg : "");
 }
 
 static int count_tokens(struct fixture *f)
@@ -199,7 +232,7 @@ START_TEST(token_add_and_lookup)
 	ck_assert_int_eq(strncmp(token, "npo_", 4), 0);
 	ck_assert_uint_eq(strspn(token + 4, "0123456789abcdef"),
 			  AUTH_TOKEN_LEN - 4);
-	ck_assert_int_eq(auth_lookup(f.c, token, name, &role, &f.err), 0);
+	ck_assert_int_eq(lookup(f.c, token, name, &role, &f.err), 0);
 	ck_assert_str_eq(name, "ci-deploy");
 	ck_assert_int_eq(role, ROLE_WRITE);
 	fixture_close(&f);
@@ -215,21 +248,20 @@ START_TEST(token_lookup_unknown)
 	enum role role = ROLE_NONE;
 
 	fixture_open(&f);
-	ck_assert_int_eq(auth_lookup(f.c, "npo_nothing", name, &role, &f.err),
-			 1);
+	ck_assert_int_eq(lookup(f.c, "npo_nothing", name, &role, &f.err), 1);
 	add_ok(&f, "reader", ROLE_READ, token);
 	/* one changed digit is another token */
 	memcpy(other, token, sizeof(other));
 	other[AUTH_TOKEN_LEN - 1] = other[AUTH_TOKEN_LEN - 1] == '0' ? '1'
 								     : '0';
-	ck_assert_int_eq(auth_lookup(f.c, other, name, &role, &f.err), 1);
-	ck_assert_int_eq(auth_lookup(f.c, "", name, &role, &f.err), 1);
+	ck_assert_int_eq(lookup(f.c, other, name, &role, &f.err), 1);
+	ck_assert_int_eq(lookup(f.c, "", name, &role, &f.err), 1);
 	/* nor is the token without its prefix, or a prefix of it */
-	ck_assert_int_eq(auth_lookup(f.c, token + 4, name, &role, &f.err), 1);
+	ck_assert_int_eq(lookup(f.c, token + 4, name, &role, &f.err), 1);
 	memcpy(other, token, sizeof(other));
 	other[AUTH_TOKEN_LEN - 1] = '\0';
-	ck_assert_int_eq(auth_lookup(f.c, other, name, &role, &f.err), 1);
-	ck_assert_int_eq(auth_lookup(f.c, token, name, &role, &f.err), 0);
+	ck_assert_int_eq(lookup(f.c, other, name, &role, &f.err), 1);
+	ck_assert_int_eq(lookup(f.c, token, name, &role, &f.err), 0);
 	ck_assert_str_eq(name, "reader");
 	ck_assert_int_eq(role, ROLE_READ);
 	fixture_close(&f);
@@ -247,10 +279,10 @@ START_TEST(tokens_are_distinct)
 	add_ok(&f, "one", ROLE_ADMIN, a);
 	add_ok(&f, "two", ROLE_READ, b);
 	ck_assert_str_ne(a, b);
-	ck_assert_int_eq(auth_lookup(f.c, a, name, &role, &f.err), 0);
+	ck_assert_int_eq(lookup(f.c, a, name, &role, &f.err), 0);
 	ck_assert_str_eq(name, "one");
 	ck_assert_int_eq(role, ROLE_ADMIN);
-	ck_assert_int_eq(auth_lookup(f.c, b, name, &role, &f.err), 0);
+	ck_assert_int_eq(lookup(f.c, b, name, &role, &f.err), 0);
 	ck_assert_str_eq(name, "two");
 	ck_assert_int_eq(role, ROLE_READ);
 	fixture_close(&f);
@@ -267,13 +299,12 @@ START_TEST(token_name_taken)
 
 	fixture_open(&f);
 	add_ok(&f, "alice", ROLE_READ, token);
-	ck_assert_int_eq(
-		auth_token_add(f.c, "alice", ROLE_ADMIN, again, &f.err), -1);
+	ck_assert_int_eq(add(f.c, "alice", ROLE_ADMIN, again, &f.err), -1);
 	ck_assert_int_eq(f.err.status, 409);
 	ck_assert_str_eq(f.err.code, "name_taken");
 	ck_assert_ptr_nonnull(strstr(f.err.detail, "alice"));
 	/* the first token is untouched */
-	ck_assert_int_eq(auth_lookup(f.c, token, name, &role, &f.err), 0);
+	ck_assert_int_eq(lookup(f.c, token, name, &role, &f.err), 0);
 	ck_assert_int_eq(role, ROLE_READ);
 	fixture_close(&f);
 }
@@ -289,16 +320,14 @@ START_TEST(token_bad_names)
 
 	fixture_open(&f);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(auth_token_add(f.c, bad[i], ROLE_READ, token,
-					     &f.err) == -1,
+		ck_assert_msg(add(f.c, bad[i], ROLE_READ, token, &f.err) == -1,
 			      "\"%s\" accepted", bad[i]);
 		ck_assert_int_eq(f.err.status, 422);
 		err_clear(&f.err);
 	}
 	memset(name, 'n', AUTH_NAME_MAX + 1);
 	name[AUTH_NAME_MAX + 1] = '\0';
-	ck_assert_int_eq(auth_token_add(f.c, name, ROLE_READ, token, &f.err),
-			 -1);
+	ck_assert_int_eq(add(f.c, name, ROLE_READ, token, &f.err), -1);
 	ck_assert_int_eq(f.err.status, 422);
 	/* nothing was stored */
 	ck_assert_int_eq(count_tokens(&f), 0);
@@ -361,77 +390,168 @@ START_TEST(token_revoke)
 	fixture_open(&f);
 	add_ok(&f, "gone", ROLE_WRITE, a);
 	add_ok(&f, "stays", ROLE_READ, b);
-	ck_assert_int_eq(auth_token_revoke(f.c, "gone", &f.err), 0);
-	ck_assert_int_eq(auth_lookup(f.c, a, name, &role, &f.err), 1);
-	ck_assert_int_eq(auth_lookup(f.c, b, name, &role, &f.err), 0);
+	ck_assert_int_eq(auth_token_revoke(f.c, "gone", "test", &f.err), 0);
+	ck_assert_int_eq(lookup(f.c, a, name, &role, &f.err), 1);
+	ck_assert_int_eq(lookup(f.c, b, name, &role, &f.err), 0);
 	ck_assert_str_eq(name, "stays");
 	/* twice, or a name never made, is 404 */
-	ck_assert_int_eq(auth_token_revoke(f.c, "gone", &f.err), -1);
+	ck_assert_int_eq(auth_token_revoke(f.c, "gone", "test", &f.err), -1);
 	ck_assert_int_eq(f.err.status, 404);
 	err_clear(&f.err);
-	ck_assert_int_eq(auth_token_revoke(f.c, "nobody", &f.err), -1);
+	ck_assert_int_eq(auth_token_revoke(f.c, "nobody", "test", &f.err), -1);
 	ck_assert_int_eq(f.err.status, 404);
 	/* the name is free again */
 	add_ok(&f, "gone", ROLE_ADMIN, a);
-	ck_assert_int_eq(auth_lookup(f.c, a, name, &role, &f.err), 0);
+	ck_assert_int_eq(lookup(f.c, a, name, &role, &f.err), 0);
 	ck_assert_int_eq(role, ROLE_ADMIN);
 	fixture_close(&f);
 }
 END_TEST
 
-/* Number of lines of text. */
-static size_t count_lines(const char *text)
-{
-	size_t n = 0;
-
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
-}
-
 START_TEST(token_list)
 {
 	static const char *const names[] = { "carol", "alice", "bob" };
+	static const char *const roles[] = { "read", "write", "admin" };
 	struct fixture f;
 	char token[AUTH_TOKEN_LEN + 1];
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out;
-	const char *line;
+	json_t *items;
+	char *text;
 
 	fixture_open(&f);
 
 	/* empty at first */
-	out = open_memstream(&buf, &len);
-	ck_assert_ptr_nonnull(out);
-	ck_assert_int_eq(auth_token_list(f.c, out, &f.err), 0);
-	ck_assert_int_eq(fclose(out), 0);
-	ck_assert_uint_eq(len, 0);
-	free(buf);
-	buf = NULL;
+	ck_assert_int_eq(auth_token_list(f.c, NULL, &items, &f.err), 0);
+	ck_assert_uint_eq(json_array_size(items), 0);
+	json_decref(items);
 
 	add_ok(&f, names[0], ROLE_ADMIN, token);
 	add_ok(&f, names[1], ROLE_READ, token);
 	add_ok(&f, names[2], ROLE_WRITE, token);
-	out = open_memstream(&buf, &len);
-	ck_assert_ptr_nonnull(out);
-	ck_assert_int_eq(auth_token_list(f.c, out, &f.err), 0);
-	ck_assert_int_eq(fclose(out), 0);
-	ck_assert_uint_eq(count_lines(buf), 3);
-	ck_assert_uint_eq(buf[len - 1], '\n');
+	ck_assert_int_eq(auth_token_list(f.c, NULL, &items, &f.err), 0);
+	ck_assert_uint_eq(json_array_size(items), 3);
 	/* in name order, each with its role, never the secret */
-	line = buf;
-	ck_assert_int_eq(strncmp(line, "alice ", 6), 0);
-	ck_assert_ptr_nonnull(strstr(line, " read "));
-	line = strchr(line, '\n') + 1;
-	ck_assert_int_eq(strncmp(line, "bob ", 4), 0);
-	ck_assert_ptr_nonnull(strstr(line, " write "));
-	line = strchr(line, '\n') + 1;
-	ck_assert_int_eq(strncmp(line, "carol ", 6), 0);
-	ck_assert_ptr_nonnull(strstr(line, " admin "));
-	ck_assert_ptr_null(strstr(buf, token));
-	ck_assert_ptr_null(strstr(buf, "npo_"));
-	free(buf);
+	for (size_t i = 0; i < 3; i++) {
+		const json_t *t = json_array_get(items, i);
+
+		ck_assert_str_eq(util_jstr(t, "name"), i == 0	? "alice"
+						       : i == 1 ? "bob"
+								: "carol");
+		ck_assert_str_eq(util_jstr(t, "role"), roles[i]);
+		ck_assert(json_is_null(json_object_get(t, "expires_at")));
+		ck_assert(json_is_null(json_object_get(t, "last_used_at")));
+	}
+	text = json_dumps(items, 0);
+	ck_assert_ptr_null(strstr(text, token));
+	ck_assert_ptr_null(strstr(text, "npo_"));
+	free(text);
+	json_decref(items);
+	fixture_close(&f);
+}
+END_TEST
+
+/* Scopes and expiry: checked in one place, for the command line and the
+ * API alike; a scope comes back with the token. */
+START_TEST(token_scopes_and_expiry)
+{
+	static const struct {
+		struct token_spec t;
+		const char *field;
+	} bad[] = {
+		{ { "a1", "admin", "GM0406", NULL, NULL },
+		  "municipality_code" },
+		{ { "a2", "admin", NULL, "10HZ00", NULL }, "school_code" },
+		{ { "b", "read", "GM0406", "10HZ00", NULL }, "school_code" },
+		{ { "c", "read", "Huizen", NULL, NULL }, "municipality_code" },
+		{ { "d", "write", NULL, "99XX00", NULL }, "school_code" },
+		{ { "e", "read", NULL, NULL, "2020-01-01" }, "expires_at" },
+		{ { "f", "read", NULL, NULL, "next week" }, "expires_at" },
+		{ { "g", "owner", NULL, NULL, NULL }, "role" },
+	};
+	struct fixture f;
+	char token[AUTH_TOKEN_LEN + 1];
+	struct auth_who who;
+	json_t *row;
+
+	fixture_open(&f);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(auth_token_add(f.c, &bad[i].t, "test", token,
+						NULL, &f.err),
+				 -1);
+		ck_assert_int_eq(f.err.status, 422);
+		ck_assert_msg(strncmp(f.err.detail, bad[i].field,
+				      strlen(bad[i].field)) == 0,
+			      "%s: %s", bad[i].t.name, f.err.detail);
+		err_clear(&f.err);
+	}
+	ck_assert_int_eq(auth_token_add(f.c,
+					&(struct token_spec){
+						.name = "huizen",
+						.role = "write",
+						.municipality_code = "GM0406",
+						.expires_at = "2999-12-31" },
+					"test", token, &row, &f.err),
+			 0);
+	ck_assert_str_eq(util_jstr(row, "municipality_code"), "GM0406");
+	ck_assert_str_eq(util_jstr(row, "expires_at"), "2999-12-31T00:00:00Z");
+	json_decref(row);
+	ck_assert_int_eq(auth_lookup(f.c, token, &who, &f.err), 0);
+	ck_assert_int_eq(who.scope.kind, SCOPE_MUNICIPALITY);
+	ck_assert_str_eq(who.scope.municipality, "GM0406");
+	/* an expired one is 2 (401 token_expired) */
+	exec_ok(&f, "UPDATE tokens SET expires_at = '2020-01-01T00:00:00Z'"
+		    " WHERE name = 'huizen'");
+	ck_assert_int_eq(auth_lookup(f.c, token, &who, &f.err), 2);
+	/* a school's token knows its school and municipality */
+	exec_ok(&f,
+		"INSERT INTO schools (version, created_at, updated_at, code,"
+		" name, sector, municipality_code) VALUES (1, 't', 't',"
+		" '10HZ00', 'OBS', 'po', 'GM0406')");
+	ck_assert_int_eq(
+		auth_token_add(f.c,
+			       &(struct token_spec){ .name = "regenboog",
+						     .role = "write",
+						     .school_code = "10HZ00" },
+			       "test", token, NULL, &f.err),
+		0);
+	ck_assert_int_eq(auth_lookup(f.c, token, &who, &f.err), 0);
+	ck_assert_int_eq(who.scope.kind, SCOPE_SCHOOL);
+	ck_assert_str_eq(who.scope.school, "10HZ00");
+	ck_assert_str_eq(who.scope.municipality, "GM0406");
+	ck_assert_int_eq(who.scope.school_id, 1);
+	fixture_close(&f);
+}
+END_TEST
+
+/* Last uses are kept in memory and written in one go; the list shows
+ * them before they are written. */
+START_TEST(last_uses_are_written_at_once)
+{
+	struct fixture f;
+	char token[AUTH_TOKEN_LEN + 1];
+	struct auth_uses *u = auth_uses_new();
+	json_t *items;
+
+	fixture_open(&f);
+	add_ok(&f, "dashboard", ROLE_READ, token);
+	auth_uses_note(u, "dashboard");
+	auth_uses_note(u, "dashboard");
+	ck_assert_int_eq(auth_token_list(f.c, u, &items, &f.err), 0);
+	ck_assert(json_is_string(
+		json_object_get(json_array_get(items, 0), "last_used_at")));
+	json_decref(items);
+	/* not yet in the database */
+	ck_assert_int_eq(auth_token_list(f.c, NULL, &items, &f.err), 0);
+	ck_assert(json_is_null(
+		json_object_get(json_array_get(items, 0), "last_used_at")));
+	json_decref(items);
+	ck_assert_int_eq(auth_uses_flush(u, f.c, &f.err), 0);
+	ck_assert_int_eq(auth_token_list(f.c, NULL, &items, &f.err), 0);
+	ck_assert(json_is_string(
+		json_object_get(json_array_get(items, 0), "last_used_at")));
+	json_decref(items);
+	/* nothing pending: nothing written */
+	ck_assert_int_eq(auth_uses_flush(u, f.c, &f.err), 0);
+	auth_uses_free(u);
 	fixture_close(&f);
 }
 END_TEST
@@ -452,6 +572,8 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, secret_not_stored);
 	tcase_add_test(tc, token_revoke);
 	tcase_add_test(tc, token_list);
+	tcase_add_test(tc, token_scopes_and_expiry);
+	tcase_add_test(tc, last_uses_are_written_at_once);
 }
 
 CHECK_MAIN("auth")
