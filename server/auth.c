@@ -192,32 +192,6 @@ static bool name_ok(const char *name)
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") == n;
 }
 
-/* An expiry as a UTC time: "2027-06-30" (its start) or
- * "2027-06-30T12:00:00Z". */
-static bool expiry_parse(const char *s, char out[21])
-{
-	char date[11];
-	int h, m, sec;
-	size_t n = strlen(s);
-
-	if (n < 10)
-		return false;
-	snprintf(date, sizeof(date), "%.10s", s);
-	if (!validate_date(date))
-		return false;
-	if (n == 10) {
-		snprintf(out, 21, "%sT00:00:00Z", date);
-		return true;
-	}
-	if (n != 20 || s[10] != 'T' || s[19] != 'Z' ||
-	    sscanf(s + 11, "%2d:%2d:%2d", &h, &m, &sec) != 3 || h > 23 ||
-	    m > 59 || sec > 59 || s[13] != ':' || s[16] != ':' ||
-	    strspn(s + 11, "0123456789:") != 8)
-		return false;
-	snprintf(out, 21, "%s", s);
-	return true;
-}
-
 /* The rules of a new token; 0 or -1 with err. */
 static int token_check(struct db_conn *c, const struct token_spec *t,
 		       enum role *role, char expires[21], struct npo_err *err)
@@ -269,7 +243,7 @@ static int token_check(struct db_conn *c, const struct token_spec *t,
 	if (!t->expires_at)
 		return 0;
 	util_now_iso(now);
-	if (!expiry_parse(t->expires_at, expires))
+	if (!validate_expiry(t->expires_at, expires))
 		return validate_fail(err, "expires_at", "format",
 				     "must be a date YYYY-MM-DD or a UTC time "
 				     "YYYY-MM-DDTHH:MM:SSZ");

@@ -244,3 +244,27 @@ json_t *validate_body(const struct field *fields, size_t nfields,
 	}
 	return errors;
 }
+
+bool validate_expiry(const char *s, char out[21])
+{
+	char date[11];
+	int h, m, sec;
+	size_t n = strlen(s);
+
+	if (n < 10)
+		return false;
+	snprintf(date, sizeof(date), "%.10s", s);
+	if (!validate_date(date))
+		return false;
+	if (n == 10) {
+		snprintf(out, 21, "%sT00:00:00Z", date);
+		return true;
+	}
+	if (n != 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != 'Z' || strspn(s + 11, "0123456789:") != 8 ||
+	    sscanf(s + 11, "%2d:%2d:%2d", &h, &m, &sec) != 3 || h > 23 ||
+	    m > 59 || sec > 59)
+		return false;
+	memcpy(out, s, 21);
+	return true;
+}

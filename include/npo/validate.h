@@ -79,6 +79,10 @@ bool validate_date(const char *s);
 /* A school year such as "2024-2025" (two consecutive years from 1900). */
 bool validate_school_year(const char *s);
 
+/* A moment as a token's expiry: "2027-06-30" (the start of that day, UTC)
+ * or "2027-06-30T12:00:00Z"; true with it written as the latter in out. */
+bool validate_expiry(const char *s, char out[21]);
+
 /* A CBS municipality code: GM and four digits, e.g. GM0402 (Hilversum). */
 bool validate_cbs_code(const char *s);
 

@@ -1537,6 +1537,89 @@ START_TEST(accountability_xlsx_is_shaped_like_sisa)
 }
 END_TEST
 
+/* `token add` with a scope and an expiry, `token list` with its header,
+ * and the refusals: one line and exit 2. */
+START_TEST(token_commands_scope_and_refuse)
+{
+	static const struct {
+		const char *args[4];
+		const char *says;
+	} refused[] = {
+		{ { "--role", "read", "--school", "99XX00" },
+		  "no school 99XX00" },
+		{ { "--role", "admin", "--municipality", "GM0406" },
+		  "admin token is never limited" },
+		{ { "--role", "read", "--municipality", "Huizen" },
+		  "CBS municipality code" },
+		{ { "--role", "read", "--expires", "2020-01-01" }, "future" },
+	};
+	struct run r;
+
+	start_demo();
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char *argv[] = { (char *)daemon_exe,
+				 "token",
+				 "add",
+				 "x",
+				 (char *)refused[i].args[0],
+				 (char *)refused[i].args[1],
+				 (char *)refused[i].args[2],
+				 (char *)refused[i].args[3],
+				 "--db",
+				 a.db_path,
+				 NULL };
+
+		r = run(argv);
+		ck_assert_msg(r.code == 2, "%s %s: exit %d: %s",
+			      refused[i].args[2], refused[i].args[3], r.code,
+			      r.err);
+		ck_assert_msg(strstr(r.err, refused[i].says) &&
+				      !strchr(r.err, '\n'),
+			      "%s", r.err);
+		ck_assert_str_eq(r.out, "");
+		run_free(&r);
+	}
+	{
+		char *argv[] = { (char *)daemon_exe,
+				 "token",
+				 "add",
+				 "regenboog",
+				 "--role",
+				 "write",
+				 "--school",
+				 "10HZ00",
+				 "--expires",
+				 "2999-06-30",
+				 "--db",
+				 a.db_path,
+				 NULL };
+
+		r = run(argv);
+		ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+		ck_assert_uint_eq(strlen(r.out), AUTH_TOKEN_LEN + 1);
+		ck_assert_msg(strstr(r.err, "school 10HZ00"), "%s", r.err);
+		run_free(&r);
+	}
+	{
+		char *argv[] = { (char *)daemon_exe, "token", "list", "--db",
+				 a.db_path,	     NULL };
+
+		r = run(argv);
+		ck_assert_int_eq(r.code, 0);
+		ck_assert_msg(strncmp(r.out, "NAME ", 5) == 0 &&
+				      strstr(r.out, "SCOPE") &&
+				      strstr(r.out, "EXPIRES") &&
+				      strstr(r.out, "LAST USED"),
+			      "%s", r.out);
+		ck_assert_msg(strstr(r.out, "school 10HZ00") &&
+				      strstr(r.out, "2999-06-30T00:00:00Z"),
+			      "%s", r.out);
+		ck_assert_ptr_null(strstr(r.out, "npo_"));
+		run_free(&r);
+	}
+}
+END_TEST
+
 /* Text that would be a formula, or that holds _xHHHH_ (which Excel and
  * LibreOffice read as an escaped character), in the export and the workbook
  * alike. */
@@ -1655,6 +1738,7 @@ static void add_tests(TCase *tc)
 	tcase_set_timeout(tc, 150);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, export_of_the_demo_while_serving);
+	tcase_add_test(tc, token_commands_scope_and_refuse);
 	tcase_add_test(tc, export_in_the_dutch_excel_dialect);
 	tcase_add_test(tc, export_is_one_moment_while_writes_go_on);
 	tcase_add_test(tc, export_into_an_existing_directory_is_refused);

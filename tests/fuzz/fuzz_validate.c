@@ -107,8 +107,19 @@ static void check_strings(const json_t *v)
 		const char *s = json_string_value(v);
 
 		CHECK(validate_date(s) == calendar_date(s));
+		char at[21];
+
 		(void)validate_school_year(s);
 		(void)validate_cbs_code(s);
+		/* an expiry reads as a date and a time of day, in UTC */
+		if (validate_expiry(s, at)) {
+			char day[11];
+
+			snprintf(day, sizeof(day), "%.10s", at);
+			CHECK(strlen(at) == 20 && at[10] == 'T' &&
+			      at[19] == 'Z' && validate_date(day) &&
+			      strncmp(s, at, 10) == 0);
+		}
 	} else if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, key, e) check_strings(e);
 	} else if (json_is_array(v)) {

@@ -266,6 +266,22 @@ START_TEST(text_length_and_format)
 }
 END_TEST
 
+START_TEST(expiries_are_dates_or_utc_times)
+{
+	char at[21];
+
+	ck_assert(validate_expiry("2027-06-30", at));
+	ck_assert_str_eq(at, "2027-06-30T00:00:00Z");
+	ck_assert(validate_expiry("2027-06-30T23:59:59Z", at));
+	ck_assert_str_eq(at, "2027-06-30T23:59:59Z");
+	ck_assert(!validate_expiry("2027-02-30", at));
+	ck_assert(!validate_expiry("2027-06-30T24:00:00Z", at));
+	ck_assert(!validate_expiry("2027-06-30T12:00:00+01:00", at));
+	ck_assert(!validate_expiry("2027-06-30 12:00:00Z", at));
+	ck_assert(!validate_expiry("next week", at));
+}
+END_TEST
+
 START_TEST(format_hint_is_the_message)
 {
 	json_t *b = body("{\"code\": \"x1\"}");
@@ -415,6 +431,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, enum_choices);
 	tcase_add_test(tc, text_length_and_format);
 	tcase_add_test(tc, format_hint_is_the_message);
+	tcase_add_test(tc, expiries_are_dates_or_utc_times);
 	tcase_add_test(tc, nul_in_text);
 	tcase_add_test(tc, several_errors_together);
 	tcase_add_test(tc, finds_fields);
