@@ -53,6 +53,8 @@ void tokens_create(struct http_request *req)
 	json_object_set_new(row, "token", json_string(secret));
 	snprintf(location, sizeof(location), "/api/v1/tokens/%s", t.name);
 	http_set_header(req, "Location", location);
+	/* a token never changes: it is at its first version for good */
+	http_set_header(req, "ETag", "\"1\"");
 	/* the secret: never kept by a cache on the way */
 	http_set_header(req, "Cache-Control", "no-store");
 	http_reply_json(req, 201, row);

@@ -512,6 +512,24 @@ def tour(t):
     t("the closed years", "GET", "/api/v1/budgets/2/closings", 200,
       role="read")
 
+    # --- tokens and scopes ---------------------------------------------
+    t("make a school's token", "POST", "/api/v1/tokens", 201, role="admin",
+      body={"name": "regenboog", "role": "write", "school_code": "10HZ00",
+            "expires_at": "2999-07-31"})
+    t("a token name in use", "POST", "/api/v1/tokens", 409, role="admin",
+      body={"name": "regenboog", "role": "read"},
+      check=code_is("name_taken"))
+    t("a scoped admin", "POST", "/api/v1/tokens", 422, role="admin",
+      body={"name": "beheer2", "role": "admin",
+            "municipality_code": "GM0406"},
+      check=code_is("validation_failed"))
+    t("the tokens", "GET", "/api/v1/tokens", 200, role="admin")
+    t("revoke it", "DELETE", "/api/v1/tokens/regenboog", 204, role="admin")
+    t("revoke it again", "DELETE", "/api/v1/tokens/regenboog", 404,
+      role="admin", check=code_is("not_found"))
+    t("the tokens need an admin", "GET", "/api/v1/tokens", 403,
+      role="write", check=code_is("forbidden"))
+
     # --- goals -----------------------------------------------------------
     a = t("a budget's goals, two a page", "GET",
           "/api/v1/goals?budget_id=2&limit=2&count=true", 200, role="read",
