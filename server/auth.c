@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "npo/store.h"
 #include "npo/validate.h"
@@ -349,7 +350,7 @@ struct auth_uses {
 	pthread_mutex_t lock;
 	struct use {
 		char name[AUTH_NAME_MAX + 1];
-		char at[21];
+		time_t at;
 	} * pending;
 	size_t n, cap;
 };
@@ -372,14 +373,24 @@ void auth_uses_free(struct auth_uses *u)
 	free(u);
 }
 
+/* A use's time as the API writes it. */
+static void use_time(time_t t, char out[21])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* On every request: a few comparisons under a lock, no formatting and no
+ * write. */
 void auth_uses_note(struct auth_uses *u, const char *name)
 {
-	char now[21];
+	time_t now = time(NULL);
 	size_t i;
 
 	if (!u)
 		return;
-	util_now_iso(now);
 	pthread_mutex_lock(&u->lock);
 	for (i = 0; i < u->n && strcmp(u->pending[i].name, name) != 0; i++)
 		;
@@ -397,7 +408,7 @@ void auth_uses_note(struct auth_uses *u, const char *name)
 	if (i == u->n)
 		snprintf(u->pending[u->n++].name, AUTH_NAME_MAX + 1, "%s",
 			 name);
-	memcpy(u->pending[i].at, now, sizeof(now));
+	u->pending[i].at = now;
 	pthread_mutex_unlock(&u->lock);
 }
 
@@ -426,6 +437,8 @@ int auth_uses_flush(struct auth_uses *u, struct db_conn *c, struct npo_err *err)
 		goto out;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
+		char at[21];
+
 		if (!(st = db_prepare(c,
 				      "UPDATE tokens SET last_used_at = ?"
 				      " WHERE name = ?",
@@ -433,7 +446,8 @@ int auth_uses_flush(struct auth_uses *u, struct db_conn *c, struct npo_err *err)
 			rc = -1;
 			break;
 		}
-		db_bind_text(c, st, 1, taken[i].at, -1);
+		use_time(taken[i].at, at);
+		db_bind_text(c, st, 1, at, -1);
 		db_bind_text(c, st, 2, taken[i].name, -1);
 		rc = db_step(c, st, err) == SQLITE_DONE ? 0 : -1;
 		db_done(c, st);
@@ -472,13 +486,16 @@ int auth_token_list(struct db_conn *c, struct auth_uses *uses, json_t **items,
 		pthread_mutex_lock(&uses->lock);
 		json_array_foreach(*items, i, t)
 		{
-			for (size_t k = 0; k < uses->n; k++)
+			for (size_t k = 0; k < uses->n; k++) {
+				char at[21];
+
 				if (strcmp(uses->pending[k].name,
-					   util_jstr(t, "name")) == 0)
-					json_object_set_new(
-						t, "last_used_at",
-						json_string(
-							uses->pending[k].at));
+					   util_jstr(t, "name")) != 0)
+					continue;
+				use_time(uses->pending[k].at, at);
+				json_object_set_new(t, "last_used_at",
+						    json_string(at));
+			}
 		}
 		pthread_mutex_unlock(&uses->lock);
 	}
