@@ -33,6 +33,28 @@ long long fx_create(struct api *a, const char *path, json_t *body_new)
 	return create_in(a, path, body_new, NULL);
 }
 
+void fx_move(struct api *a, const char *kind, long long id, const char *body)
+{
+	char path[96];
+	struct resp *r;
+
+	snprintf(path, sizeof(path), "/api/v1/%s/%lld/status", kind, id);
+	r = api_req(a, "POST", path, a->write, body, NULL);
+	ck_assert_msg(r->status == 200, "%s %s: %ld %s", path, body, r->status,
+		      r->body);
+	resp_free(r);
+}
+
+void fx_approve_plan(struct api *a, long long id, long long cents)
+{
+	char body[96];
+
+	fx_move(a, "plans", id, "{\"status\":\"submitted\"}");
+	snprintf(body, sizeof(body),
+		 "{\"status\":\"approved\",\"approved_cents\":%lld}", cents);
+	fx_move(a, "plans", id, body);
+}
+
 long long fx_budget(struct api *a, struct fx_budget b)
 {
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}",

@@ -19,6 +19,11 @@
 /* POSTs body_new (taken over) to path as the writer; asserts 201. */
 long long fx_create(struct api *a, const char *path, json_t *body_new);
 
+/* POST /api/v1/{kind}/{id}/status with body as the writer; asserts 200. */
+void fx_move(struct api *a, const char *kind, long long id, const char *body);
+/* Moves plan id from draft through submitted to approved for cents. */
+void fx_approve_plan(struct api *a, long long id, long long cents);
+
 struct fx_budget {
 	const char *gm;	    /* "GM0402" */
 	const char *name;   /* "NPO" */

@@ -51,30 +51,6 @@ static struct resp *call(const char *method, const char *path,
 	return r;
 }
 
-/* POST /api/v1/{kind}/{id}/status with body; asserts 200. */
-static void move(const char *kind, long long id, const char *body)
-{
-	char path[96];
-	struct resp *r;
-
-	snprintf(path, sizeof(path), "/api/v1/%s/%lld/status", kind, id);
-	r = api_req(&a, "POST", path, a.write, body, NULL);
-	ck_assert_msg(r->status == 200, "%s %s: %ld %s", path, body, r->status,
-		      r->body);
-	resp_free(r);
-}
-
-/* Moves a plan from draft through submitted to approved. */
-static void approve_plan(long long id, long long cents)
-{
-	char body[96];
-
-	move("plans", id, "{\"status\":\"submitted\"}");
-	snprintf(body, sizeof(body),
-		 "{\"status\":\"approved\",\"approved_cents\":%lld}", cents);
-	move("plans", id, body);
-}
-
 /* The field names in the errors of a 422, comma-separated. */
 static const char *error_fields(const struct resp *r)
 {
@@ -521,7 +497,7 @@ START_TEST(programme_filters_by_budget_goal_and_status)
 	fx_programme(&a, (struct fx_programme){ .goal = 2, .budget = 100000 });
 	fx_programme(&a, (struct fx_programme){ .goal = 3, .budget = 100000 });
 	fx_programme(&a, (struct fx_programme){ .goal = 1, .budget = 100000 });
-	move("programmes", 2, "{\"status\":\"active\"}");
+	fx_move(&a, "programmes", 2, "{\"status\":\"active\"}");
 	ASSERT_IDS("/api/v1/programmes?budget_id=1", "1,2,4");
 	ASSERT_IDS("/api/v1/programmes?budget_id=2", "3");
 	ASSERT_IDS("/api/v1/programmes?goal_id=1", "1,4");
@@ -821,7 +797,7 @@ START_TEST(plan_is_unique_per_programme_school_and_year)
 	ck_assert(json_is_null(json_object_get(r->json, "approved_cents")));
 	resp_free(r);
 
-	move("plans", 3, "{\"status\":\"submitted\"}");
+	fx_move(&a, "plans", 3, "{\"status\":\"submitted\"}");
 	ASSERT_IDS("/api/v1/plans", "1,2,3,4");
 	ASSERT_IDS("/api/v1/plans?programme_id=1", "1,2,3");
 	ASSERT_IDS("/api/v1/plans?programme_id=2", "4");
@@ -950,7 +926,7 @@ START_TEST(expenditure_against_a_plan_needs_its_programme_and_approval)
 		       "\"spent_on\":\"2024-03-01\",\"description\":\"F\"}",
 		       NULL),
 	       409, "plan_not_approved", "against a draft plan");
-	move("plans", 1, "{\"status\":\"submitted\"}");
+	fx_move(&a, "plans", 1, "{\"status\":\"submitted\"}");
 	expect(api_req(&a, "POST", "/api/v1/expenditures", a.write,
 		       "{\"programme_id\":1,\"plan_id\":1,\"amount_cents\":100,"
 		       "\"spent_on\":\"2024-03-01\",\"description\":\"F\"}",
@@ -1002,14 +978,14 @@ START_TEST(expenditure_filters_and_programmes_with_costs_stay)
 				      .year = "2024-2025",
 				      .title = "Leesinterventie",
 				      .requested = 5000 });
-	approve_plan(1, 5000);
+	fx_approve_plan(&a, 1, 5000);
 	fx_expenditure(&a,
 		       (struct fx_expenditure){ .programme = 1, .plan = 1 });
 	fx_expenditure(&a,
 		       (struct fx_expenditure){ .programme = 1, .plan = 0 });
 	fx_expenditure(&a,
 		       (struct fx_expenditure){ .programme = 2, .plan = 0 });
-	move("expenditures", 2, "{\"status\":\"approved\"}");
+	fx_move(&a, "expenditures", 2, "{\"status\":\"approved\"}");
 	ASSERT_IDS("/api/v1/expenditures", "1,2,3");
 	ASSERT_IDS("/api/v1/expenditures?programme_id=1", "1,2");
 	ASSERT_IDS("/api/v1/expenditures?programme_id=2", "3");
@@ -1109,7 +1085,7 @@ START_TEST(names_stand_next_to_ids_and_follow_a_rename)
 	char path[96], etag[32];
 	struct resp *r;
 
-	approve_plan(plan, 5000);
+	fx_approve_plan(&a, plan, 5000);
 	with = fx_expenditure(
 		&a, (struct fx_expenditure){ .programme = t.programme[0],
 					     .plan = plan });
@@ -1214,7 +1190,7 @@ START_TEST(every_collection_pages_and_chooses_fields)
 				      .year = "2024-2025",
 				      .title = "Leesinterventie",
 				      .requested = 5000 });
-	approve_plan(1, 3000);
+	fx_approve_plan(&a, 1, 3000);
 	fx_expenditure(&a,
 		       (struct fx_expenditure){ .programme = 1, .plan = 1 });
 	fx_expenditure(&a,
@@ -1532,7 +1508,8 @@ START_TEST(audit_rows_for_every_kind_of_change)
 	/* a status move is audited as such */
 	p = fx_programme(&a,
 			 (struct fx_programme){ .goal = 1, .budget = 100000 });
-	move("programmes", p, "{\"status\":\"active\",\"note\":\"gestart\"}");
+	fx_move(&a, "programmes", p,
+		"{\"status\":\"active\",\"note\":\"gestart\"}");
 	r = audit_of("programme", p, "create,status", "writer");
 	ck_assert_str_eq(json_string_value(audit_val(r, 1, "after", "status")),
 			 "active");

@@ -57,18 +57,6 @@ static void teardown(void)
 
 /* --- the world ------------------------------------------------------------ */
 
-static void move(const char *kind, long long id, const char *body)
-{
-	char path[96];
-	struct resp *r;
-
-	snprintf(path, sizeof(path), "/api/v1/%s/%lld/status", kind, id);
-	r = api_req(&a, "POST", path, a.write, body, NULL);
-	ck_assert_msg(r->status == 200, "%s %s: %ld %s", path, body, r->status,
-		      r->body);
-	resp_free(r);
-}
-
 static long long approved_plan(long long programme, long long school,
 			       const char *title)
 {
@@ -77,8 +65,7 @@ static long long approved_plan(long long programme, long long school,
 						    .title = title,
 						    .requested = 100000 });
 
-	move("plans", p, "{\"status\":\"submitted\"}");
-	move("plans", p, "{\"status\":\"approved\",\"approved_cents\":100000}");
+	fx_approve_plan(&a, p, 100000);
 	return p;
 }
 

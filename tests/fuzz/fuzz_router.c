@@ -19,43 +19,46 @@
 
 #include "fuzz.h"
 
+/* Whether path is pattern with its hole (of hole_len characters) filled by
+ * at least one character; *start and *n get the filling. */
+static bool around(const char *pattern, const char *hole, size_t hole_len,
+		   const char *path, size_t *start, size_t *n)
+{
+	size_t pre = (size_t)(hole - pattern), suf = strlen(hole + hole_len);
+	size_t len = strlen(path);
+
+	if (len < pre + suf + 1 || strncmp(path, pattern, pre) != 0 ||
+	    strcmp(path + len - suf, hole + hole_len) != 0)
+		return false;
+	*start = pre;
+	*n = len - pre - suf;
+	return true;
+}
+
 /* The meaning of a pattern, written independently of http.c. */
 static bool reference_match(const char *pattern, const char *path, int64_t *id)
 {
 	const char *hole = strstr(pattern, "{id}");
-	size_t pre, suf, len = strlen(path), digits;
+	const char *name = strstr(pattern, "{name}");
+	size_t pre, n;
 	uint64_t v = 0;
 
 	*id = 0;
-	if (!hole && (hole = strstr(pattern, "{name}"))) {
+	if (name) {
 		/* a token's name: 1 to 64 of letters, digits and ._-@ */
-		size_t n;
-
-		pre = (size_t)(hole - pattern);
-		suf = strlen(hole + 6);
-		if (len < pre + suf + 1 || strncmp(path, pattern, pre) != 0 ||
-		    strcmp(path + len - suf, hole + 6) != 0)
+		if (!around(pattern, name, 6, path, &pre, &n))
 			return false;
-		n = len - pre - suf;
-		for (size_t i = pre; i < pre + n; i++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyz"
-				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@",
-				    path[i]) ||
-			    !path[i])
-				return false;
-		return n <= 64;
+		return n <= 64 &&
+		       strspn(path + pre, "abcdefghijklmnopqrstuvwxyz"
+					  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					  "0123456789._-@") >= n;
 	}
 	if (!hole)
 		return strcmp(pattern, path) == 0;
-	pre = (size_t)(hole - pattern);
-	suf = strlen(hole + 4);
-	if (len < pre + suf + 1 || strncmp(path, pattern, pre) != 0 ||
-	    strcmp(path + len - suf, hole + 4) != 0)
+	if (!around(pattern, hole, 4, path, &pre, &n) || n > 19 ||
+	    path[pre] == '0')
 		return false;
-	digits = len - pre - suf;
-	if (digits > 19 || path[pre] == '0')
-		return false;
-	for (size_t i = pre; i < pre + digits; i++) {
+	for (size_t i = pre; i < pre + n; i++) {
 		if (path[i] < '0' || path[i] > '9')
 			return false;
 		v = v * 10 + (uint64_t)(path[i] - '0');
