@@ -200,3 +200,101 @@ void csv_row(enum csv_dialect d, struct csv_buf *b, const json_t *template,
 	}
 	end_row(b);
 }
+
+/* --- the reader ------------------------------------------------------------ */
+
+/* The separator of the first line: ';' when it has more of those than of
+ * ',' outside quotes (as Dutch Excel writes), else ','. */
+static char detect_sep(const char *p, const char *end)
+{
+	size_t commas = 0, semis = 0;
+	bool quoted = false;
+
+	for (; p < end && (quoted || (*p != '\n' && *p != '\r')); p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted)
+			commas += *p == ',', semis += *p == ';';
+	}
+	return semis > commas ? ';' : ',';
+}
+
+void csv_reader_init(struct csv_reader *r, const char *text, size_t len)
+{
+	*r = (struct csv_reader){ .p = text, .end = text + len };
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		r->p += 3;
+	r->sep = detect_sep(r->p, r->end);
+}
+
+void csv_reader_free(struct csv_reader *r)
+{
+	csv_buf_free(&r->cells);
+	free(r->starts);
+	free(r->fields);
+	*r = (struct csv_reader){ 0 };
+}
+
+/* Room for one more cell start (and field) than there are cells. */
+static void grow(struct csv_reader *r)
+{
+	size_t cap = r->cap ? 2 * r->cap : 16;
+
+	if (r->ncells + 1 < r->cap)
+		return;
+	if (!(r->starts = realloc(r->starts, cap * sizeof(*r->starts))) ||
+	    !(r->fields = realloc(r->fields, cap * sizeof(*r->fields))))
+		abort(); /* out of memory: nothing sensible is left */
+	r->cap = cap;
+}
+
+/* Ends the cell being read: its NUL in cells, and where the next begins. */
+static void cell_end(struct csv_reader *r)
+{
+	put(&r->cells, "", 1);
+	grow(r);
+	r->starts[++r->ncells] = r->cells.len;
+}
+
+int csv_read(struct csv_reader *r, const char *const **fields, size_t *n)
+{
+	bool quoted = false;
+
+	if (r->p >= r->end)
+		return 0;
+	r->cells.len = 0;
+	r->ncells = 0;
+	grow(r);
+	r->starts[0] = 0;
+	while (r->p < r->end) {
+		char ch = *r->p++;
+
+		if (quoted) {
+			if (ch != '"')
+				put(&r->cells, &ch, 1);
+			else if (r->p < r->end && *r->p == '"')
+				put(&r->cells, r->p++, 1);
+			else
+				quoted = false;
+		} else if (ch == '"') {
+			quoted = true;
+		} else if (ch == r->sep) {
+			cell_end(r);
+		} else if (ch == '\n' || ch == '\r') {
+			if (ch == '\r' && r->p < r->end && *r->p == '\n')
+				r->p++;
+			break;
+		} else {
+			put(&r->cells, &ch, 1);
+		}
+	}
+	if (quoted)
+		return -1;
+	cell_end(r);
+	for (size_t i = 0; i < r->ncells; i++)
+		r->fields[i] = r->cells.p + r->starts[i];
+	r->record++;
+	*fields = r->fields;
+	*n = r->ncells;
+	return 1;
+}

@@ -67,6 +67,7 @@ struct http_request {
 	char *body;
 	size_t body_len, body_cap;
 	bool too_large;
+	size_t limit; /* the body's limit: an import's or any other's */
 
 	/* what the dispatcher found */
 	const struct route *route;
@@ -121,6 +122,11 @@ const char *http_actor(const struct http_request *req)
 struct db_conn *http_db(const struct http_request *req)
 {
 	return req->db;
+}
+const char *http_body_text(const struct http_request *req, size_t *len)
+{
+	*len = req->body_len;
+	return req->body;
 }
 struct auth_uses *http_uses(const struct http_request *req)
 {
@@ -591,7 +597,25 @@ static bool is_json_type(const char *ct)
 		strncasecmp(ct + n - 5, "+json", 5) == 0);
 }
 
-/* Parses the body of POST/PUT/PATCH into req->json, or answers. */
+/* The body limit of a request to path with method: an import's, or any
+ * other's. */
+static size_t body_limit(const struct http_server *srv, const char *method,
+			 const char *path)
+{
+	int64_t id;
+
+	for (size_t i = 0; i < srv->cfg.nroutes; i++) {
+		const struct route *r = &srv->cfg.routes[i];
+
+		if (r->csv_body && strcmp(r->method, method) == 0 &&
+		    http_path_match(r->path, path, &id))
+			return srv->cfg.max_import;
+	}
+	return srv->cfg.max_body;
+}
+
+/* Parses the body of POST/PUT/PATCH into req->json (a CSV body stays as it
+ * came), or answers. */
 static int parse_body(struct http_request *req)
 {
 	json_error_t e;
@@ -599,7 +623,18 @@ static int parse_body(struct http_request *req)
 	if (req->too_large) {
 		http_reply_problem(req, NPO_E_TOO_LARGE,
 				   "the body is larger than %zu bytes",
-				   req->srv->cfg.max_body);
+				   req->limit);
+		return -1;
+	}
+	if (req->route->csv_body) {
+		const char *ct = http_header(req, "Content-Type");
+
+		if (ct && strncasecmp(ct, "text/csv", 8) == 0 &&
+		    (!ct[8] || ct[8] == ';' || ct[8] == ' '))
+			return 0;
+		http_reply_problem(req, NPO_E_NOT_CSV,
+				   "the body must be CSV, sent with "
+				   "Content-Type: text/csv");
 		return -1;
 	}
 	if (!is_json_type(http_header(req, "Content-Type"))) {
@@ -1131,17 +1166,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				HEADERS_MAX);
 			return queue(req);
 		}
+		req->limit = body_limit(srv, method, url);
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Length");
 		/* digits too many for int64 are too large too (libmicrohttpd
 		 * takes any that fit in 64 bits, up to 2^64 - 1, and waits) */
 		if (cl && *cl && strspn(cl, "0123456789") == strlen(cl) &&
 		    (util_parse_int64(cl, &len) < 0 ||
-		     (uint64_t)len > srv->cfg.max_body)) {
+		     (uint64_t)len > req->limit)) {
 			req->too_large = true;
 			http_reply_problem(req, NPO_E_TOO_LARGE,
 					   "the body is larger than %zu bytes",
-					   srv->cfg.max_body);
+					   req->limit);
 			return queue(req);
 		}
 		return MHD_YES;
@@ -1161,7 +1197,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		}
 		/* past the limit (a chunked body): discard, answer at the end */
 		if (!req->too_large &&
-		    req->body_len + *upload_size > srv->cfg.max_body) {
+		    req->body_len + *upload_size > req->limit) {
 			req->too_large = true;
 			free(req->body);
 			req->body = NULL;

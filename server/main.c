@@ -17,7 +17,8 @@
 static const char usage[] =
 	"usage: npo-budgetd serve [--db PATH] [--listen ADDR:PORT] [--threads N]\n"
 	"                         [--cors-origin ORIGIN]... [--public-read] [--demo]\n"
-	"                         [--max-body BYTES] [--timeout SECONDS]\n"
+	"                         [--max-body BYTES] [--max-import BYTES]\n"
+	"                         [--timeout SECONDS]\n"
 	"       npo-budgetd migrate [--db PATH]\n"
 	"       npo-budgetd export --out DIR [--dialect rfc4180|excel-nl] [--db PATH]\n"
 	"       npo-budgetd backup FILE [--db PATH]\n"
@@ -26,14 +27,17 @@ static const char usage[] =
 	"                         [--expires DATE|TIME] [--db PATH]\n"
 	"       npo-budgetd token list [--db PATH]\n"
 	"       npo-budgetd token revoke NAME [--db PATH]\n"
+	"       npo-budgetd import expenditures|schools FILE [--dry-run]\n"
+	"                         [--sector S] [--municipality GMnnnn] [--db PATH]\n"
 	"       npo-budgetd routes\n"
 	"       npo-budgetd --help | --version\n"
 	"\n"
 	"Keeps the money of a national education grant (NPO) in SQLite and serves\n"
 	"it as a JSON API. Defaults: --db ./npo.db, --listen 127.0.0.1:8080,\n"
-	"--threads 4, --max-body 1048576, --timeout 30. Environment variables\n"
-	"NPO_DB, NPO_LISTEN, NPO_THREADS, NPO_CORS_ORIGIN (comma-separated),\n"
-	"NPO_PUBLIC_READ=1, NPO_DEMO=1, NPO_MAX_BODY and NPO_TIMEOUT set the same;\n"
+	"--threads 4, --max-body 1048576, --max-import 16777216 (an import's CSV),\n"
+	"--timeout 30. Environment variables NPO_DB, NPO_LISTEN, NPO_THREADS,\n"
+	"NPO_CORS_ORIGIN (comma-separated), NPO_PUBLIC_READ=1, NPO_DEMO=1,\n"
+	"NPO_MAX_BODY, NPO_MAX_IMPORT and NPO_TIMEOUT set the same;\n"
 	"flags win over them.\n";
 
 enum opt {
@@ -52,7 +56,10 @@ enum opt {
 	O_DIALECT,
 	O_MUNICIPALITY,
 	O_SCHOOL,
-	O_EXPIRES
+	O_EXPIRES,
+	O_DRY_RUN,
+	O_SECTOR,
+	O_MAX_IMPORT
 };
 
 static const struct option options[] = {
@@ -72,6 +79,9 @@ static const struct option options[] = {
 	{ "municipality", required_argument, NULL, O_MUNICIPALITY },
 	{ "school", required_argument, NULL, O_SCHOOL },
 	{ "expires", required_argument, NULL, O_EXPIRES },
+	{ "dry-run", no_argument, NULL, O_DRY_RUN },
+	{ "sector", required_argument, NULL, O_SECTOR },
+	{ "max-import", required_argument, NULL, O_MAX_IMPORT },
 	{ 0 },
 };
 
@@ -80,6 +90,7 @@ struct cli {
 	const char *origins[MAX_ORIGINS];
 	char *origins_env;	 /* owned copy of NPO_CORS_ORIGIN */
 	struct token_spec token; /* token add */
+	struct import_opts import;
 	const char *out;
 	enum csv_dialect dialect;
 };
@@ -134,6 +145,8 @@ static void from_env(struct cli *cli)
 		cli->cfg.threads = parse_count("NPO_THREADS", v, 64);
 	if ((v = getenv("NPO_MAX_BODY")) && *v)
 		cli->cfg.max_body = parse_count("NPO_MAX_BODY", v, 1 << 30);
+	if ((v = getenv("NPO_MAX_IMPORT")) && *v)
+		cli->cfg.max_import = parse_count("NPO_MAX_IMPORT", v, 1 << 30);
 	if ((v = getenv("NPO_TIMEOUT")) && *v)
 		cli->cfg.timeout_s = parse_count("NPO_TIMEOUT", v, 3600);
 	cli->cfg.public_read = truthy(getenv("NPO_PUBLIC_READ"));
@@ -195,12 +208,23 @@ static void parse_flags(struct cli *cli, int argc, char **argv,
 			break;
 		case O_MUNICIPALITY:
 			cli->token.municipality_code = optarg;
+			cli->import.municipality = optarg;
 			break;
 		case O_SCHOOL:
 			cli->token.school_code = optarg;
 			break;
 		case O_EXPIRES:
 			cli->token.expires_at = optarg;
+			break;
+		case O_DRY_RUN:
+			cli->import.dry_run = true;
+			break;
+		case O_SECTOR:
+			cli->import.sector = optarg;
+			break;
+		case O_MAX_IMPORT:
+			cli->cfg.max_import =
+				parse_count("--max-import", optarg, 1 << 30);
 			break;
 		case O_OUT:
 			cli->out = optarg;
@@ -344,6 +368,83 @@ static int token(struct cli *cli, const char *verb, const char *name)
 	return 0;
 }
 
+/* Reads the whole file at path into a new buffer (one copy, NUL after). */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
+	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		buf[n] = '\0';
+		*len = (size_t)n;
+	} else {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* `import expenditures|schools FILE`: the same import as over HTTP, with
+ * the counts on stdout as JSON and each row error on a line of stderr. */
+static int import(struct cli *cli, const char *what, const char *file)
+{
+	struct npo_err err = { 0 };
+	struct import_counts n;
+	struct db_conn *c;
+	struct db *db;
+	char *text;
+	size_t len = 0;
+	int rc;
+
+	cli->import.kind = strcmp(what, "schools") == 0 ? IMPORT_SCHOOLS
+							: IMPORT_EXPENDITURES;
+	cli->import.actor = "command line";
+	if (!(text = read_file(file, &len))) {
+		fprintf(stderr, "npo-budgetd: cannot read %s\n", file);
+		return 1;
+	}
+	if (access(cli->cfg.db_path, F_OK) != 0) {
+		fprintf(stderr, "npo-budgetd: database %s does not exist\n",
+			cli->cfg.db_path);
+		free(text);
+		return 1;
+	}
+	if (!(db = open_db(cli))) {
+		free(text);
+		return 1;
+	}
+	c = db_acquire(db);
+	rc = import_run(c, &cli->import, text, len, &n, &err);
+	db_release(db, c);
+	db_close(db);
+	free(text);
+	if (rc < 0) {
+		const json_t *errors = json_object_get(err.extra, "errors");
+		const json_t *e;
+		size_t i;
+
+		fprintf(stderr, "npo-budgetd: %s\n", err.detail);
+		json_array_foreach(errors, i, e)
+			fprintf(stderr, "row %lld, %s: %s\n",
+				(long long)util_jint(e, "row"),
+				util_jstr(e, "field"), util_jstr(e, "message"));
+		rc = err.status == 400 || err.status == 422 ? 2 : 1;
+		err_clear(&err);
+		return rc;
+	}
+	printf("{\"created\": %ld, \"updated\": %ld, \"unchanged\": %ld, "
+	       "\"skipped\": %ld, \"dry_run\": %s}\n",
+	       n.created, n.updated, n.unchanged, n.skipped,
+	       cli->import.dry_run ? "true" : "false");
+	return 0;
+}
+
 /* export (file NULL) or backup to file, each from a consistent snapshot. */
 static int snapshot(const struct cli *cli, const char *file)
 {
@@ -399,7 +500,7 @@ int main(int argc, char **argv)
 			    db_only | 1u << O_LISTEN | 1u << O_THREADS |
 				    1u << O_CORS | 1u << O_PUBLIC |
 				    1u << O_DEMO | 1u << O_MAXBODY |
-				    1u << O_TIMEOUT);
+				    1u << O_MAX_IMPORT | 1u << O_TIMEOUT);
 		if (optind + 1 < argc)
 			die_usage("unexpected argument %s", argv[optind + 1]);
 		if (http_listen_check(cli.cfg.listen, msg, sizeof(msg)) < 0)
@@ -413,6 +514,19 @@ int main(int argc, char **argv)
 					"otherwise",
 					"*");
 		rc = serve(&cli);
+	} else if (strcmp(cmd, "import") == 0) {
+		const char *what = argc > 2 ? argv[2] : "";
+
+		if (strcmp(what, "expenditures") && strcmp(what, "schools"))
+			die_usage("import needs expenditures or schools, not "
+				  "'%s'",
+				  what);
+		parse_flags(&cli, argc - 2, argv + 2,
+			    db_only | 1u << O_DRY_RUN | 1u << O_SECTOR |
+				    1u << O_MUNICIPALITY);
+		if (argc - 2 - optind != 1)
+			die_usage("import %s takes exactly one FILE", what);
+		rc = import(&cli, what, argv[2 + optind]);
 	} else if (strcmp(cmd, "routes") == 0) {
 		/* the route table, a line each: method, path, role needed */
 		if (argc > 2)

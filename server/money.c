@@ -40,6 +40,57 @@ int money_parse(const char *s, char decimal_sep, int64_t *cents)
 	return 0;
 }
 
+int money_parse_any(const char *s, int64_t *cents)
+{
+	char buf[64], *o = buf;
+	const char *end, *comma;
+	size_t n;
+
+	if (!s)
+		return -1;
+	s += strspn(s, " ");
+	if (strncmp(s, "\xe2\x82\xac", 3) == 0) /* € */
+		s += 3 + strspn(s + 3, " ");
+	for (end = s + strlen(s); end > s && end[-1] == ' '; end--)
+		;
+	n = (size_t)(end - s);
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	comma = memchr(s, ',', n);
+	if (!comma) {
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		return money_parse(buf, '.', cents);
+	}
+	/* decimal comma: points group the whole euros in threes, after a
+	 * first group of one to three digits */
+	{
+		const char *digits = s + (*s == '-' || *s == '+');
+		const char *dot = memchr(s, '.', n);
+
+		if (dot && (dot - digits < 1 || dot - digits > 3))
+			return -1;
+	}
+	for (const char *p = s; p < end; p++) {
+		if (*p == '.') {
+			const char *next;
+			size_t group;
+
+			/* no point among the cents */
+			if (p > comma)
+				return -1;
+			next = memchr(p + 1, '.', (size_t)(comma - p - 1));
+			group = (size_t)((next ? next : comma) - p - 1);
+			if (group != 3)
+				return -1;
+			continue;
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	return money_parse(buf, ',', cents);
+}
+
 size_t money_format(int64_t cents, char decimal_sep, char out[MONEY_BUF])
 {
 	/* negate as unsigned so INT64_MIN does not overflow */

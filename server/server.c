@@ -98,6 +98,7 @@ void server_config_defaults(struct npo_config *cfg)
 		.listen = "127.0.0.1:8080",
 		.threads = 4,
 		.max_body = 1024 * 1024,
+		.max_import = 16 * 1024 * 1024,
 		.timeout_s = 30,
 	};
 }
@@ -109,6 +110,7 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 		.listen = cfg->listen,
 		.threads = cfg->threads,
 		.max_body = cfg->max_body,
+		.max_import = cfg->max_import,
 		.timeout_s = cfg->timeout_s,
 		.public_read = cfg->public_read,
 		.cors_origins = cfg->cors_origins,

@@ -268,3 +268,14 @@ bool validate_expiry(const char *s, char out[21])
 	memcpy(out, s, 21);
 	return true;
 }
+
+bool validate_date_any(const char *s, char out[11])
+{
+	if (strlen(s) != 10)
+		return false;
+	if (s[2] == '-' && s[5] == '-')
+		snprintf(out, 11, "%.4s-%.2s-%.2s", s + 6, s + 3, s);
+	else
+		snprintf(out, 11, "%s", s);
+	return validate_date(out);
+}

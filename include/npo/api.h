@@ -81,6 +81,10 @@ void tokens_create(struct http_request *req);
 void tokens_list(struct http_request *req);
 void tokens_delete(struct http_request *req);
 
+/* Imports of CSV (imports.c, through jobs/import.c). */
+void imports_expenditures(struct http_request *req);
+void imports_schools(struct http_request *req);
+
 /* Service endpoints (meta.c). */
 void meta_healthz(struct http_request *req);
 void meta_readyz(struct http_request *req);

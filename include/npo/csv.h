@@ -1,5 +1,6 @@
 /*
- * The one CSV writer: flat JSON objects to CSV rows. Money members named
+ * The one CSV module. The writer: flat JSON objects to CSV rows. Money members
+ * named
  * *_cents become columns *_eur in euros with two decimals; text cells that
  * a spreadsheet would take for a formula are neutralised; numbers are left
  * as numbers.
@@ -46,5 +47,29 @@ bool csv_is_formula(const char *s);
 /* Appends one text cell's content as it would be written (exposed for the
  * unit tests). */
 void csv_text(enum csv_dialect d, struct csv_buf *b, const char *s);
+
+/*
+ * The reader, for what people and spreadsheets send (imports): RFC 4180
+ * quoting (doubled quotes, separators and line breaks inside quotes), a
+ * UTF-8 byte order mark, CRLF or LF, and ',' or ';' as the separator, taken
+ * from the header line (the one of the two it has more of outside quotes).
+ * It reads the text in place, a record at a time; the cells of a record
+ * live until the next call.
+ */
+struct csv_reader {
+	const char *p, *end;
+	char sep;
+	size_t record;	      /* the number of the last record read, 1-based */
+	struct csv_buf cells; /* the cells of the last record, NUL after each */
+	size_t *starts;	      /* where each cell begins in cells */
+	const char **fields;
+	size_t ncells, cap;
+};
+
+void csv_reader_init(struct csv_reader *r, const char *text, size_t len);
+void csv_reader_free(struct csv_reader *r);
+/* The next record: 1 with *fields and *n set (a blank line is a record of
+ * one empty cell), 0 at the end, -1 for a quote that is never closed. */
+int csv_read(struct csv_reader *r, const char *const **fields, size_t *n);
 
 #endif

@@ -36,6 +36,9 @@ struct route {
 	bool by_revision;
 	/* a school-scoped token may use it (scope.h); else 403 out_of_scope */
 	bool school;
+	/* its body is CSV (text/csv, up to max_import), handed over as it
+	 * came (http_body_text), not JSON */
+	bool csv_body;
 };
 
 struct auth_uses;
@@ -44,6 +47,7 @@ struct http_config {
 	const char *listen; /* ADDR:PORT; port 0 picks a free one */
 	unsigned threads;
 	size_t max_body;    /* bytes; larger bodies are 413 */
+	size_t max_import;  /* the same for a route with csv_body */
 	unsigned timeout_s; /* idle connection timeout */
 	bool public_read;   /* GET routes of role read need no token */
 	const char *const *cors_origins; /* allowed origins; "*" for any */
@@ -95,6 +99,9 @@ int http_query_foreach(const struct http_request *req, http_query_fn fn,
 		       void *arg);
 const json_t *http_body(const struct http_request *req); /* an object */
 const char *http_actor(const struct http_request *req);	 /* token name */
+/* The body as it came, for a route with csv_body: *len bytes (NULL and 0
+ * for none). */
+const char *http_body_text(const struct http_request *req, size_t *len);
 /* Where the daemon keeps when its tokens were last used (auth.h). */
 struct auth_uses *http_uses(const struct http_request *req);
 struct db_conn *http_db(const struct http_request *req);

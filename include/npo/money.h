@@ -21,6 +21,14 @@
  */
 int money_parse(const char *s, char decimal_sep, int64_t *cents);
 
+/*
+ * Parses euros as a person or a spreadsheet in any locale writes them in a
+ * file: "1.234,56" and "1234,56" (decimal comma, '.' grouping thousands in
+ * threes), "1234.56" (decimal point, no grouping), blanks around, a leading
+ * "€". "1.234" (a point with three decimals) is refused: ambiguous.
+ */
+int money_parse_any(const char *s, int64_t *cents);
+
 /* Writes cents as euros with exactly two decimals ("-1149036" cents ->
  * "-11490.36"), with the given decimal separator and no grouping. Returns
  * the length written; out must hold MONEY_BUF bytes. */

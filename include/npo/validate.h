@@ -76,6 +76,10 @@ const char *validate_changed(const json_t *row, const json_t *before,
 /* True for a real calendar date written YYYY-MM-DD. */
 bool validate_date(const char *s);
 
+/* A date as a file may hold it, 2025-03-14 or 14-03-2025; true with it
+ * written YYYY-MM-DD in out. */
+bool validate_date_any(const char *s, char out[11]);
+
 /* A school year such as "2024-2025" (two consecutive years from 1900). */
 bool validate_school_year(const char *s);
 

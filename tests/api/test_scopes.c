@@ -333,9 +333,13 @@ static long expected(const struct route *rt, enum kind k, const char *res,
 		       : strcmp(rt->method, "DELETE") == 0 ? 204
 							   : 200;
 		if (school)
-			return 403; /* no figures, closings or tokens */
+			return 403; /* no figures, closings, imports, tokens */
 		if (other && strstr(rt->path, "{id}"))
 			return 404;
+		/* another's costs name a programme that is not there; its
+		 * schools are skipped */
+		if (other && strstr(rt->path, "imports/expenditures"))
+			return 422;
 		return done;
 	}
 	if (school) {
@@ -446,8 +450,32 @@ static void cell(const struct route *rt, enum who w)
 	else
 		body_of(k, res, body, sizeof(body));
 	path_of(rt, k, res, path, sizeof(path));
+	if (rt->csv_body) {
+		/* an import of one row of Huizen's */
+		int u = unique();
+
+		if (strstr(rt->path, "schools")) {
+			strncat(path, "?sector=po",
+				sizeof(path) - strlen(path) - 1);
+			snprintf(
+				body, sizeof(body),
+				"VESTIGINGSNUMMER;VESTIGINGSNAAM;GEMEENTENUMMER\n"
+				"%02dIM%02d;School MARKA;0406\n",
+				u / 100 % 100, u % 100);
+		} else {
+			snprintf(
+				body, sizeof(body),
+				"programme_id,amount_cents,spent_on,description\n"
+				"%lld,100,2024-05-01,MARKA import %d\n",
+				A.programme, u);
+		}
+	}
 	r = api_req(&a, rt->method, path, w == NONE ? NULL : tokens[w],
-		    *body ? body : NULL, NULL);
+		    *body ? body : NULL,
+		    rt->csv_body
+			    ? (const char *const[]){ "Content-Type: text/csv",
+						     NULL }
+			    : NULL);
 	cells++;
 	if (r->status != want)
 		fail_cell("%s: %s %s %s: %ld, wanted %ld: %.200s", who_names[w],

@@ -149,6 +149,45 @@ START_TEST(formats_for_a_dutch_reader)
 }
 END_TEST
 
+/* What an import reads as euros: decimal comma with points grouping
+ * thousands, or a decimal point; never a guess. */
+START_TEST(parses_what_files_hold)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		int64_t cents;
+	} cases[] = {
+		{ "1.234,56", 0, 123456 },
+		{ "1234,56", 0, 123456 },
+		{ "1234.56", 0, 123456 },
+		{ "€ 1.234.567,00", 0, 123456700 },
+		{ " 99,5 ", 0, 9950 },
+		{ "-12,00", 0, -1200 },
+		{ "0,05", 0, 5 },
+		{ "12", 0, 1200 },
+		{ "1.234", -1, 0 },
+		{ "1.23,00", -1, 0 },
+		{ "1234.567,00", -1, 0 },
+		{ "12,3.4", -1, 0 },
+		{ "1,2,3", -1, 0 },
+		{ ".123,00", -1, 0 },
+		{ "", -1, 0 },
+		{ "€", -1, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t cents = 0;
+
+		ck_assert_msg(money_parse_any(cases[i].s, &cents) ==
+				      cases[i].rc,
+			      "'%s'", cases[i].s);
+		if (cases[i].rc == 0)
+			ck_assert_int_eq(cents, cases[i].cents);
+	}
+}
+END_TEST
+
 START_TEST(adds_without_overflow)
 {
 	int64_t sum = 0;
@@ -225,6 +264,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, formats_decimal_comma);
 	tcase_add_test(tc, formats_extremes);
 	tcase_add_test(tc, formats_for_a_dutch_reader);
+	tcase_add_test(tc, parses_what_files_hold);
 	tcase_add_test(tc, adds_without_overflow);
 	tcase_add_test(tc, refuses_overflowing_add);
 	tcase_add_test(tc, round_trips);
