@@ -444,28 +444,37 @@ void figures_free(struct budget_figures *f)
 
 static const struct {
 	const char *code, *entity, *sql;
+	const char *policy; /* only the budget's overrun_policy */
 } levels[] = {
 	[LEVEL_BUDGET] = { "over_allocated", "budget",
 			   "SELECT b.grant_cents, (SELECT coalesce(sum(allocated_cents), 0)"
 			   " FROM goals WHERE budget_id = b.id), b.overrun_policy, 1"
-			   " FROM budgets b WHERE b.id = ?" },
+			   " FROM budgets b WHERE b.id = ?",
+			   "SELECT overrun_policy FROM budgets WHERE id = ?" },
 	[LEVEL_GOAL] = { "goal_over_programmed", "goal",
 			 "SELECT g.allocated_cents, (SELECT coalesce(sum(budget_cents), 0)"
 			 " FROM programmes WHERE goal_id = g.id AND status != 'stopped'),"
 			 " b.overrun_policy, 1"
-			 " FROM goals g JOIN budgets b ON b.id = g.budget_id WHERE g.id = ?" },
+			 " FROM goals g JOIN budgets b ON b.id = g.budget_id WHERE g.id = ?",
+			 "SELECT b.overrun_policy FROM goals g JOIN budgets b"
+			 " ON b.id = g.budget_id WHERE g.id = ?" },
 	[LEVEL_PROGRAMME] = { "programme_over_committed", "programme",
 			      "SELECT pr.budget_cents, " PROGRAMME_COMMITTED(
 				      "pr") ","
 					    " b.overrun_policy, 1 FROM programmes pr"
-					    " JOIN budgets b ON b.id = pr.budget_id WHERE pr.id = ?" },
+					    " JOIN budgets b ON b.id = pr.budget_id WHERE pr.id = ?",
+			      "SELECT b.overrun_policy FROM programmes pr JOIN budgets b"
+			      " ON b.id = pr.budget_id WHERE pr.id = ?" },
 	[LEVEL_PLAN] = { "plan_over_spent", "plan",
 			 "SELECT coalesce(" PLAN_AMOUNT ", 0), " PLAN_SPENT(
 				 "p") ","
 				      " b.overrun_policy, " PLAN_COMMITS
 				      " FROM plans p"
 				      " JOIN programmes pr ON pr.id = p.programme_id"
-				      " JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?" },
+				      " JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?",
+			 "SELECT b.overrun_policy FROM plans p"
+			 " JOIN programmes pr ON pr.id = p.programme_id"
+			 " JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?" },
 };
 
 const char *figures_level_code(enum level_kind kind)
@@ -476,6 +485,23 @@ const char *figures_level_code(enum level_kind kind)
 const char *figures_level_entity(enum level_kind kind)
 {
 	return levels[kind].entity;
+}
+
+int figures_level_stops(struct db_conn *c, const struct level *l, bool *stop,
+			struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(c, levels[l->kind].policy, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_int64(c, st, 1, l->id);
+	rc = db_step(c, st, err);
+	/* a row not there (yet) is checked: whether it stops is not known */
+	*stop = rc != SQLITE_ROW ||
+		strcmp((const char *)sqlite3_column_text(st, 0), "warn") != 0;
+	db_done(c, st);
+	return rc < 0 ? -1 : 0;
 }
 
 int figures_level(struct db_conn *c, const struct level *l,

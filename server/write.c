@@ -393,6 +393,7 @@ int write_apply(struct db_conn *c, const struct write *w,
 	json_t *before = NULL, *row = NULL;
 	struct level levels[MAX_LEVELS];
 	struct level_use pre[MAX_LEVELS];
+	bool stops[MAX_LEVELS];
 	int64_t id = w->op == WRITE_CREATE ? 0 : w->id;
 	size_t nlevels;
 
@@ -428,9 +429,13 @@ int write_apply(struct db_conn *c, const struct write *w,
 		*out = (struct write_result){ .row = before, .id = id };
 		return 0;
 	}
+	/* the levels are summed only where the budget stops overruns: under
+	 * warn the status warns, and a write costs no sum over the ledger */
 	nlevels = touched_levels(res, before, row, levels);
 	for (size_t i = 0; i < nlevels; i++)
-		if (figures_level(c, &levels[i], &pre[i], err) < 0)
+		if (figures_level_stops(c, &levels[i], &stops[i], err) < 0 ||
+		    (stops[i] &&
+		     figures_level(c, &levels[i], &pre[i], err) < 0))
 			goto fail;
 	if (!row  ? store_delete(c, res, id, err)
 	    : !id ? store_insert(c, res, row, &id, err)
@@ -442,7 +447,7 @@ int write_apply(struct db_conn *c, const struct write *w,
 	    res->after_write(c, w->actor, id, row, before, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < nlevels; i++)
-		if (check_overrun(c, &levels[i], &pre[i], err) < 0)
+		if (stops[i] && check_overrun(c, &levels[i], &pre[i], err) < 0)
 			goto fail;
 	if ((row && stored_in_scope(c, res, id, &out->row, err) < 0) ||
 	    store_audit(c, w->actor, action_of(w->op), res->name, id, before,

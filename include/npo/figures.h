@@ -101,6 +101,11 @@ struct level_use {
 	int64_t used;  /* allocated, programmed, committed, spent */
 };
 
+/* Whether level l's budget refuses overruns (policy stop), without summing
+ * anything: under warn the overrun rule has nothing to check. */
+int figures_level_stops(struct db_conn *c, const struct level *l, bool *stop,
+			struct npo_err *err);
+
 /* Reads how much of level l is used, in the caller's transaction. */
 int figures_level(struct db_conn *c, const struct level *l,
 		  struct level_use *out, struct npo_err *err);
