@@ -565,7 +565,8 @@ int import_run(struct db_conn *c, const struct import_opts *o, const char *text,
 		}
 	}
 	if (rc == -1 && !err->e) {
-		im.row = r.record ? r.record - 1 : 0;
+		im.row =
+			r.record; /* the one after those read: header and rows */
 		row_error(&im, "file", "format",
 			  "a quoted cell is never closed: the file ends in "
 			  "it");
