@@ -1620,6 +1620,76 @@ START_TEST(token_commands_scope_and_refuse)
 }
 END_TEST
 
+/* `npo-budgetd import` on the database the daemon serves, and on one no
+ * daemon has open: the same import, the counts on stdout, each row error
+ * on a line of stderr and exit 2. */
+START_TEST(import_from_the_command_line)
+{
+	char file[256], other[256];
+	FILE *f;
+	struct run r;
+
+	start_demo();
+	snprintf(file, sizeof(file), "%s/kosten.csv", a.dir);
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("\xef\xbb\xbfprogramme_id;amount_eur;spent_on;description;"
+	      "reference\r\n5;1.234,56;14-03-2025;Leesboeken;CLI-1\r\n",
+	      f);
+	fclose(f);
+	{
+		char *argv[] = { (char *)daemon_exe,
+				 "import",
+				 "expenditures",
+				 file,
+				 "--db",
+				 a.db_path,
+				 NULL };
+
+		r = run(argv);
+		ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+		ck_assert_msg(strstr(r.out, "\"created\": 1"), "%s", r.out);
+		run_free(&r);
+		r = run(argv); /* again: unchanged */
+		ck_assert_msg(strstr(r.out, "\"unchanged\": 1"), "%s", r.out);
+		run_free(&r);
+	}
+	/* the daemon sees it at once */
+	{
+		struct resp *x = api_req(&a, "GET",
+					 "/api/v1/expenditures?reference=CLI-1",
+					 a.read, NULL, NULL);
+
+		ck_assert_msg(strstr(x->body, "\"amount_cents\": 123456"), "%s",
+			      x->body);
+		resp_free(x);
+	}
+	/* a database no daemon has open, and a bad row */
+	snprintf(other, sizeof(other), "%s/ander.db", a.dir);
+	{
+		char *mig[] = { (char *)daemon_exe, "migrate", "--db", other,
+				NULL };
+		char *argv[] = { (char *)daemon_exe,
+				 "import",
+				 "expenditures",
+				 file,
+				 "--db",
+				 other,
+				 NULL };
+
+		r = run(mig);
+		ck_assert_int_eq(r.code, 0);
+		run_free(&r);
+		r = run(argv);
+		ck_assert_int_eq(r.code, 2);
+		ck_assert_msg(strstr(r.err, "row 1, programme_id:"), "%s",
+			      r.err);
+		ck_assert_str_eq(r.out, "");
+		run_free(&r);
+	}
+}
+END_TEST
+
 /* Text that would be a formula, or that holds _xHHHH_ (which Excel and
  * LibreOffice read as an escaped character), in the export and the workbook
  * alike. */
@@ -1739,6 +1809,7 @@ static void add_tests(TCase *tc)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, export_of_the_demo_while_serving);
 	tcase_add_test(tc, token_commands_scope_and_refuse);
+	tcase_add_test(tc, import_from_the_command_line);
 	tcase_add_test(tc, export_in_the_dutch_excel_dialect);
 	tcase_add_test(tc, export_is_one_moment_while_writes_go_on);
 	tcase_add_test(tc, export_into_an_existing_directory_is_refused);
