@@ -8,9 +8,15 @@
  *
  *   writer DB SECONDS [PROGRAMME_ID]
  *
+ * and the reference for an import of N rows: all of them, each with its
+ * audit row, in one transaction:
+ *
+ *   writer DB --import N [PROGRAMME_ID]
+ *
  * DB must have the daemon's schema (a copy of the bench database).
  */
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,14 +55,22 @@ int main(int argc, char **argv)
 	sqlite3 *h;
 	sqlite3_stmt *ins, *audit;
 	double seconds, start, end;
-	long programme, n = 0;
+	long programme, n = 0, rows = 0;
+	bool import = argc > 2 && strcmp(argv[2], "--import") == 0;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: writer DB SECONDS [PROGRAMME_ID]\n");
+	if (argc < 3 || argc > 4 + import) {
+		fprintf(stderr, "usage: writer DB SECONDS [PROGRAMME_ID]\n"
+				"       writer DB --import N [PROGRAMME_ID]\n");
 		return 2;
 	}
-	seconds = atof(argv[2]);
-	programme = argc == 4 ? atol(argv[3]) : 2;
+	if (import) {
+		rows = atol(argv[3]);
+		seconds = 0;
+		programme = argc == 5 ? atol(argv[4]) : 2;
+	} else {
+		seconds = atof(argv[2]);
+		programme = argc == 4 ? atol(argv[3]) : 2;
+	}
 	if (sqlite3_open_v2(argv[1], &h,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK)
@@ -70,6 +84,8 @@ int main(int argc, char **argv)
 		die(h, "prepare audit");
 	start = now_s();
 	end = start + seconds;
+	if (import)
+		exec(h, "BEGIN IMMEDIATE");
 	do {
 		char at[21], after[512];
 		time_t t = time(NULL);
@@ -79,7 +95,8 @@ int main(int argc, char **argv)
 
 		gmtime_r(&t, &tm);
 		strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		exec(h, "BEGIN IMMEDIATE");
+		if (!import)
+			exec(h, "BEGIN IMMEDIATE");
 		sqlite3_bind_text(ins, 1, at, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(ins, 2, programme);
 		sqlite3_bind_int64(ins, 3, amount);
@@ -103,9 +120,12 @@ int main(int argc, char **argv)
 		if (sqlite3_step(audit) != SQLITE_DONE)
 			die(h, "audit");
 		sqlite3_reset(audit);
-		exec(h, "COMMIT");
+		if (!import)
+			exec(h, "COMMIT");
 		n++;
-	} while (now_s() < end);
+	} while (import ? n < rows : now_s() < end);
+	if (import)
+		exec(h, "COMMIT");
 	end = now_s();
 	printf("writer: %ld rows in %.2f s: %.1f rows/s\n", n, end - start,
 	       (double)n / (end - start));
