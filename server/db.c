@@ -154,11 +154,16 @@ static int open_handle(const char *path, bool *readonly, sqlite3 **out,
 				     NULL);
 		if (rc == SQLITE_OK) {
 			sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
-			rc = sqlite3_exec(h,
-					  "PRAGMA journal_mode=WAL;"
-					  " PRAGMA synchronous=FULL;"
-					  " PRAGMA foreign_keys=ON;",
-					  NULL, NULL, NULL);
+			rc = sqlite3_exec(
+				h,
+				"PRAGMA journal_mode=WAL;"
+				" PRAGMA synchronous=FULL;"
+				" PRAGMA foreign_keys=ON;"
+				/* the savepoints of a write inside a
+				 * write (an import's rows) keep what
+				 * they undo in memory, not in a file */
+				" PRAGMA temp_store=MEMORY;",
+				NULL, NULL, NULL);
 		}
 		if (rc == SQLITE_OK) {
 			*out = h;
