@@ -269,6 +269,11 @@ bool validate_expiry(const char *s, char out[21])
 	return true;
 }
 
+bool validate_year(const char *s, int64_t *y)
+{
+	return strlen(s) == 4 && util_parse_int64(s, y) == 0 && *y >= 1900;
+}
+
 bool validate_date_any(const char *s, char out[11])
 {
 	if (strlen(s) != 10)

@@ -80,6 +80,9 @@ bool validate_date(const char *s);
  * written YYYY-MM-DD in out. */
 bool validate_date_any(const char *s, char out[11]);
 
+/* A calendar year written as four digits, 1900 or later; *y gets it. */
+bool validate_year(const char *s, int64_t *y);
+
 /* A school year such as "2024-2025" (two consecutive years from 1900). */
 bool validate_school_year(const char *s);
 

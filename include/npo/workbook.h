@@ -67,6 +67,11 @@ void book_head(struct book *b, lxw_worksheet *ws, int row,
 void book_row(struct book *b, lxw_worksheet *ws, int row,
 	      const struct book_col *cols, int n, const json_t *o);
 
+/* A totals row under a table of cols: "Totaal" in its first column, sums[k]
+ * in each money column k, the rest ruled and empty. */
+void book_totals(struct book *b, lxw_worksheet *ws, int row,
+		 const struct book_col *cols, int n, const int64_t *sums);
+
 /* Closes the workbook and answers it as an attachment named file; on
  * failure answers 500. Either way b is done with. */
 void book_reply(struct http_request *req, struct book *b, const char *file);

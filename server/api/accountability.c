@@ -27,8 +27,7 @@ static int report_arg(void *arg, const char *key, const char *value)
 	if (rc)
 		return rc < 0 ? -1 : 0;
 	if (strcmp(key, "year") == 0) {
-		if (strlen(value) != 4 || util_parse_int64(value, &y) < 0 ||
-		    y < 1900)
+		if (!validate_year(value, &y))
 			return err_set(q->err, NPO_E_BAD_QUERY,
 				       "year must look like 2024");
 		q->year = (int)y;
@@ -260,10 +259,10 @@ static void report_xlsx(struct http_request *req, const json_t *report,
 		book_row(&b, ws, r++, goals, (int)ARRAY_SIZE(goals), line);
 		json_decref(line);
 	}
-	book_text(ws, r, 0, "Totaal", b.total);
-	book_money(ws, r, 1, util_jint(report, "spent_cents"), b.money_tot);
-	book_money(ws, r, 2, util_jint(report, "cumulative_spent_cents"),
-		   b.money_tot);
+	book_totals(&b, ws, r, goals, (int)ARRAY_SIZE(goals),
+		    (const int64_t[]){
+			    0, util_jint(report, "spent_cents"),
+			    util_jint(report, "cumulative_spent_cents") });
 
 	snprintf(title, sizeof(title),
 		 "Niet subsidiabel in %lld: buiten de bestedingsperiode "
@@ -276,10 +275,9 @@ static void report_xlsx(struct http_request *req, const json_t *report,
 	json_array_foreach(json_object_get(report, "ineligible"), i, g)
 		book_row(&b, ws, r++, ineligible, (int)ARRAY_SIZE(ineligible),
 			 g);
-	book_text(ws, r, 0, "Totaal", b.total);
-	book_text(ws, r, 1, " ", b.total);
-	book_money(ws, r, 2, util_jint(report, "ineligible_cents"),
-		   b.money_tot);
+	book_totals(&b, ws, r, ineligible, (int)ARRAY_SIZE(ineligible),
+		    (const int64_t[]){
+			    0, 0, util_jint(report, "ineligible_cents"), 0 });
 	json_decref(row);
 	snprintf(file, sizeof(file), "verantwoording-%s-%lld-%lld",
 		 util_jstr(budget, "municipality_code"),

@@ -220,12 +220,7 @@ static int rows_sheet(struct overview *o, const struct resource *res,
 		if (rc < 0)
 			return -1;
 	}
-	for (int k = 0; k < ncols; k++)
-		if (cols[k].kind == BOOK_MONEY)
-			book_money(ws, row, k, sums[k], o->b.money_tot);
-		else
-			book_text(ws, row, k, k == 0 ? "Totaal" : " ",
-				  o->b.total);
+	book_totals(&o->b, ws, row, cols, ncols, sums);
 	return 0;
 }
 

@@ -27,9 +27,7 @@ int period_arg(struct period *p, const char *key, const char *value,
 			return err_set(err, NPO_E_BAD_QUERY,
 				       "give year or school_year, not both");
 		if (school ? !validate_school_year(value)
-			   : strlen(value) != 4 ||
-				     util_parse_int64(value, &y) < 0 ||
-				     y < 1900)
+			   : !validate_year(value, &y))
 			return err_set(err, NPO_E_BAD_QUERY,
 				       "%s must look like %s", key,
 				       school ? "2023-2024" : "2023");

@@ -219,6 +219,17 @@ void book_row(struct book *b, lxw_worksheet *ws, int row,
 		worksheet_set_row(ws, (lxw_row_t)row, 15.0 * lines, NULL);
 }
 
+void book_totals(struct book *b, lxw_worksheet *ws, int row,
+		 const struct book_col *cols, int n, const int64_t *sums)
+{
+	for (int k = 0; k < n; k++)
+		if (cols[k].kind == BOOK_MONEY)
+			book_money(ws, row, k, sums[k], b->money_tot);
+		else
+			book_text(ws, row, k, k == 0 ? "Totaal" : " ",
+				  b->total);
+}
+
 /* Reads the whole file at path into a new buffer. */
 static char *slurp(const char *path, size_t *len)
 {

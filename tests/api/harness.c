@@ -64,6 +64,12 @@ void api_start(struct api *a)
 		 server_port(a->srv));
 }
 
+void api_start_demo(struct api *a)
+{
+	a->cfg.demo = true;
+	api_start(a);
+}
+
 void api_up(struct api *a)
 {
 	api_init(a);

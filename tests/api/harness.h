@@ -29,6 +29,8 @@ struct api {
 void api_init(struct api *a);
 /* Starts the daemon with a->cfg (again after api_restart's stop). */
 void api_start(struct api *a);
+/* Starts the daemon with demo data (the two seed documents). */
+void api_start_demo(struct api *a);
 /* api_init then api_start. */
 void api_up(struct api *a);
 /* Stops the daemon, keeps the files. */

@@ -47,12 +47,6 @@ static void teardown(void)
 	api_down(&a);
 }
 
-static void start_demo(void)
-{
-	a.cfg.demo = true;
-	api_start(&a);
-}
-
 /* --- files ---------------------------------------------------------------- */
 
 /* The whole file at path (NUL-terminated), or NULL; its length in *len. */
@@ -573,7 +567,7 @@ START_TEST(export_of_the_demo_while_serving)
 	struct csv c;
 	size_t i;
 
-	start_demo();
+	api_start_demo(&a);
 	rev = daemon_revision(&a);
 	snprintf(out, sizeof(out), "%s/export", a.dir);
 	r = export_to(out, NULL);
@@ -652,7 +646,7 @@ START_TEST(export_in_the_dutch_excel_dialect)
 	char *text;
 	size_t len;
 
-	start_demo();
+	api_start_demo(&a);
 	snprintf(out, sizeof(out), "%s/export-nl", a.dir);
 	r = export_to(out, "excel-nl");
 	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
@@ -757,7 +751,7 @@ START_TEST(export_is_one_moment_while_writes_go_on)
 	long long rev0;
 	int overlapped = 0;
 
-	start_demo();
+	api_start_demo(&a);
 	rev0 = daemon_revision(&a);
 	writer_start(&w, &a);
 	for (int k = 0; k < 4; k++) {
@@ -798,7 +792,7 @@ START_TEST(export_into_an_existing_directory_is_refused)
 	struct run r;
 	char *text;
 
-	start_demo();
+	api_start_demo(&a);
 	snprintf(out, sizeof(out), "%s/already", a.dir);
 	ck_assert_int_eq(mkdir(out, 0700), 0);
 	snprintf(keep, sizeof(keep), "%s/keep.txt", out);
@@ -869,7 +863,7 @@ START_TEST(export_under_an_unusable_parent_fails_cleanly)
 	struct run r;
 	char *before;
 
-	start_demo();
+	api_start_demo(&a);
 	r = export_to("/proc/nonexistent/x", NULL);
 	ck_assert_msg(r.code == 1, "exit %d: %s", r.code, r.err);
 	ck_assert_msg(strstr(r.err, "/proc/nonexistent/x") != NULL, "%s",
@@ -899,7 +893,7 @@ START_TEST(export_that_cannot_write_leaves_nothing)
 			 a.db_path,	     NULL };
 	struct run r;
 
-	start_demo();
+	api_start_demo(&a);
 	snprintf(out, sizeof(out), "%s/full", a.dir);
 	r = run_limited(argv, 16384, 120);
 	ck_assert_msg(r.code == 1, "exit %d: %s", r.code, r.err);
@@ -989,7 +983,7 @@ START_TEST(backup_while_serving_and_writing)
 	struct resp *q;
 	char path[64];
 
-	start_demo();
+	api_start_demo(&a);
 	backup_dir(dir);
 	snprintf(file, sizeof(file), "%s/npo-backup.db", dir);
 	writer_start(&w, &a);
@@ -1165,7 +1159,7 @@ START_TEST(backup_of_a_grown_database_finishes_under_writes)
 		SQLITE_OK);
 	pages = query_int(db, "PRAGMA page_count");
 	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
-	start_demo();
+	api_start_demo(&a);
 	backup_dir(dir);
 
 	/* the time it takes with nobody writing */
@@ -1299,7 +1293,7 @@ START_TEST(overview_xlsx_of_hilversum)
 	char *wb, *sheet, *styles;
 	const char *p;
 
-	start_demo();
+	api_start_demo(&a);
 	snprintf(file, sizeof(file), "%s/hilversum.xlsx", a.dir);
 	fetch_xlsx("/api/v1/budgets/1/overview.xlsx", file);
 
@@ -1362,7 +1356,7 @@ START_TEST(overview_xlsx_of_huizen_adds_up)
 	int cells;
 	double sum;
 
-	start_demo();
+	api_start_demo(&a);
 	snprintf(file, sizeof(file), "%s/huizen.xlsx", a.dir);
 	fetch_xlsx("/api/v1/budgets/2/overview.xlsx", file);
 	sheet = unzip_member(file, "xl/worksheets/sheet4.xml");
@@ -1394,7 +1388,7 @@ START_TEST(overview_xlsx_refusals)
 {
 	struct resp *r;
 
-	start_demo();
+	api_start_demo(&a);
 	r = api_req(&a, "GET", "/api/v1/budgets/999/overview.xlsx", a.read,
 		    NULL, NULL);
 	ck_assert_int_eq(r->status, 404);
@@ -1420,7 +1414,7 @@ START_TEST(overview_xlsx_is_fit_to_file)
 	int cells;
 	double sum;
 
-	start_demo();
+	api_start_demo(&a);
 	snprintf(file, sizeof(file), "%s/huizen-2024.xlsx", a.dir);
 	fetch_xlsx("/api/v1/budgets/2/overview.xlsx?year=2024&as_of=2025-06-30",
 		   file);
@@ -1490,7 +1484,7 @@ START_TEST(accountability_xlsx_is_shaped_like_sisa)
 	char *wb, *strings, *sheet;
 	struct resp *r;
 
-	start_demo();
+	api_start_demo(&a);
 	snprintf(file, sizeof(file), "%s/verantwoording-2025.xlsx", a.dir);
 	fetch_xlsx("/api/v1/budgets/2/accountability.xlsx?year=2025", file);
 	wb = unzip_member(file, "xl/workbook.xml");
@@ -1555,7 +1549,7 @@ START_TEST(token_commands_scope_and_refuse)
 	};
 	struct run r;
 
-	start_demo();
+	api_start_demo(&a);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		char *argv[] = { (char *)daemon_exe,
 				 "token",
@@ -1629,7 +1623,7 @@ START_TEST(import_from_the_command_line)
 	FILE *f;
 	struct run r;
 
-	start_demo();
+	api_start_demo(&a);
 	snprintf(file, sizeof(file), "%s/kosten.csv", a.dir);
 	f = fopen(file, "w");
 	ck_assert_ptr_nonnull(f);

@@ -35,12 +35,6 @@ static void start(void)
 	api_start(&a);
 }
 
-static void start_demo(void)
-{
-	a.cfg.demo = true;
-	api_start(&a);
-}
-
 static const char *const dash_origin[] = { "http://dash.example" };
 static const char *const any_origin[] = { "*" };
 
@@ -832,7 +826,7 @@ START_TEST(budgets_as_csv)
 	json_t *rows;
 	char head[512];
 
-	start_demo();
+	api_start_demo(&a);
 	r = api_req(&a, "GET", "/api/v1/budgets?format=csv", a.read, NULL,
 		    NULL);
 	assert_csv_answer(r, "budgets.csv");
@@ -899,7 +893,7 @@ START_TEST(budgets_as_csv_for_dutch_excel)
 	json_t *rows;
 	char head[512];
 
-	start_demo();
+	api_start_demo(&a);
 	r = api_req(&a, "GET", "/api/v1/budgets?format=csv&dialect=excel-nl",
 		    a.read, NULL, NULL);
 	assert_csv_answer(r, "budgets.csv");
@@ -946,7 +940,7 @@ START_TEST(bad_format_or_dialect_is_400)
 		"/api/v1/status?dialect=semicolon",
 	};
 
-	start_demo();
+	api_start_demo(&a);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct resp *r = api_req(&a, "GET", bad[i], a.read, NULL, NULL);
 
@@ -963,7 +957,7 @@ START_TEST(csv_fields_filters_and_limit)
 	struct resp *r;
 	char head[128];
 
-	start_demo();
+	api_start_demo(&a);
 	r = api_req(&a, "GET",
 		    "/api/v1/budgets?format=csv&fields=id,grant_cents", a.read,
 		    NULL, NULL);
@@ -1118,7 +1112,7 @@ START_TEST(csv_neutralises_formulas_and_quotes_rfc4180)
 	json_t *rows;
 	char want[256];
 
-	start_demo();
+	api_start_demo(&a);
 	ck_assert_int_eq(
 		fx_budget(&a,
 			  (struct fx_budget){
@@ -1222,7 +1216,7 @@ START_TEST(budget_status_as_csv)
 	char line[512];
 	size_t goals = 0, programmes = 0, level;
 
-	start_demo();
+	api_start_demo(&a);
 	r = api_req(&a, "GET", "/api/v1/budgets/2/status?format=csv", a.read,
 		    NULL, NULL);
 	assert_csv_answer(r, "budget-2-status.csv");
@@ -1272,7 +1266,7 @@ START_TEST(front_page_status_as_csv_for_dutch_excel)
 	struct resp *r;
 	json_t *rows;
 
-	start_demo();
+	api_start_demo(&a);
 	r = api_req(&a, "GET", "/api/v1/status?format=csv&dialect=excel-nl",
 		    a.read, NULL, NULL);
 	assert_csv_answer(r, "status.csv");

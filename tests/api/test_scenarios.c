@@ -37,12 +37,6 @@ static void start(void)
 	api_start(&a);
 }
 
-static void demo(void)
-{
-	a.cfg.demo = true;
-	api_start(&a);
-}
-
 /* --- helpers ------------------------------------------------------------- */
 
 /* The id of what r created (201); frees r. */
@@ -330,7 +324,7 @@ START_TEST(hilversum_in_the_demo_is_over_allocated)
 {
 	struct resp *r;
 
-	demo();
+	api_start_demo(&a);
 	r = status_of(1, NULL);
 	ck_assert_str_eq(text(json_object_get(r->json, "budget"),
 			      "municipality_code"),
@@ -404,7 +398,7 @@ START_TEST(huizen_in_the_demo_adds_up_from_the_records)
 	long long primary, speech, trainings;
 	struct resp *r;
 
-	demo();
+	api_start_demo(&a);
 	r = status_of(2, NULL);
 	ck_assert_str_eq(text(json_object_get(r->json, "budget"),
 			      "municipality_code"),
@@ -505,7 +499,7 @@ START_TEST(a_period_restricts_spent_and_paid_only)
 	struct totals t = huizen;
 	struct resp *r;
 
-	demo();
+	api_start_demo(&a);
 	/* 2023: 85,000 + 15,000 + 35,000 + 50,000 + 20,000, all paid */
 	r = status_of(2, "year=2023");
 	assert_period(r, "year", "2023", "2023-01-01", "2023-12-31");
@@ -577,7 +571,7 @@ START_TEST(bad_status_queries_are_400)
 	};
 	char path[160];
 
-	demo();
+	api_start_demo(&a);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		for (int all = 0; all < 2; all++) {
 			struct resp *r;
@@ -606,7 +600,7 @@ START_TEST(period_bounds_are_inclusive)
 	long long prog, e1, e2;
 	struct resp *r;
 
-	demo();
+	api_start_demo(&a);
 	r = status_of(2, NULL);
 	prog = num(row_by(r, "programmes", "name",
 			  "Welbevinden voortgezet onderwijs"),
@@ -919,7 +913,7 @@ START_TEST(front_page_summarises_both_demo_budgets)
 	size_t i;
 	int over = 0;
 
-	demo();
+	api_start_demo(&a);
 	r = api_req(&a, "GET", "/api/v1/status", a.read, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert(json_is_null(json_object_get(r->json, "period")));
@@ -983,7 +977,7 @@ START_TEST(figures_follow_expenditure_writes)
 	const json_t *p;
 	struct resp *r;
 
-	demo();
+	api_start_demo(&a);
 	r = status_of(2, NULL);
 	/* VO wellbeing: 30,000 budget, 20,000 spent without a plan */
 	p = row_by(r, "programmes", "name", "Welbevinden voortgezet onderwijs");
@@ -1077,7 +1071,7 @@ START_TEST(declaration_against_a_plan_spends_its_commitment)
 	const json_t *it;
 	struct resp *r;
 
-	demo();
+	api_start_demo(&a);
 	/* OBS De Regenboog: 12,000 approved, 9,000 declared */
 	r = api_req(&a, "GET", "/api/v1/plans?school_year=2024-2025&limit=1",
 		    a.read, NULL, NULL);
@@ -1134,7 +1128,7 @@ START_TEST(stopping_a_programme_unprograms_it)
 	long long prog;
 	struct resp *r;
 
-	demo();
+	api_start_demo(&a);
 	r = status_of(2, NULL);
 	prog = num(row_by(r, "programmes", "name", "Kunst- en cultuureducatie"),
 		   "id");
@@ -1157,7 +1151,7 @@ START_TEST(status_of_a_missing_budget_is_404)
 {
 	struct resp *r;
 
-	demo();
+	api_start_demo(&a);
 	r = api_req(&a, "GET", "/api/v1/budgets/999/status", a.read, NULL,
 		    NULL);
 	ck_assert_int_eq(r->status, 404);
@@ -1238,7 +1232,7 @@ START_TEST(huizen_accounts_for_each_year)
 	long long sum = 0;
 	size_t i;
 
-	demo();
+	api_start_demo(&a);
 	for (size_t k = 0; k < sizeof(years) / sizeof(years[0]); k++) {
 		r = report(2, years[k].year);
 		ck_assert_int_eq(jint(r, "budget_id"), 2);
@@ -1312,7 +1306,7 @@ START_TEST(the_demo_is_a_history)
 	const json_t *items, *row;
 	struct resp *r;
 
-	demo();
+	api_start_demo(&a);
 	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
 		r = api_req(&a, "GET", rows[k].path, a.admin, NULL, NULL);
 		ck_assert_int_eq(r->status, 200);
