@@ -14,20 +14,15 @@
  * or settled; an expenditure is spent once approved or paid, and commits
  * itself when it belongs to no plan.
  */
-#define PLAN_COMMITS "p.status IN ('approved', 'settled')"
-/* what a committing plan commits: a settled one its settled_cents, the rest
- * of its approval is free again */
-#define PLAN_AMOUNT "coalesce(p.settled_cents, p.approved_cents)"
-#define IS_SPENT "e.status IN ('approved', 'paid')"
-#define PLAN_SPENT(p)                                                  \
-	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
-	" WHERE e.plan_id = " p ".id AND " IS_SPENT ")"
-#define PROGRAMME_COMMITTED(pr)                                           \
-	"((SELECT coalesce(sum(" PLAN_AMOUNT "), 0) FROM plans p"         \
-	" WHERE p.programme_id = " pr ".id AND " PLAN_COMMITS ")"         \
-	" + (SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
-	" WHERE e.programme_id = " pr                                     \
-	".id AND e.plan_id IS NULL AND " IS_SPENT "))"
+#define PROGRAMME_COMMITTED(pr)                                                                     \
+	"((SELECT coalesce(sum(" PLAN_AMOUNT(                                                       \
+		"p") "), 0) FROM plans p"                                                           \
+		     " WHERE p.programme_id = " pr ".id AND " PLAN_COMMITS(                         \
+			     "p") ")"                                                               \
+				  " + (SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
+				  " WHERE e.programme_id = " pr                                     \
+				  ".id AND e.plan_id IS NULL AND " IS_SPENT                         \
+				  "))"
 #define PROGRAMME_SPENT(pr, extra)                                     \
 	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
 	" WHERE e.programme_id = " pr ".id AND " extra ")"
@@ -55,6 +50,9 @@ const struct figure_def figure_defs[] = {
 	       B | G | P | S, open_commitments),
 	FIGURE("expected_return_cents", "Verwachte terugbetaling", B | S,
 	       expected_return),
+	/* last, so that the columns spreadsheets already read stay put */
+	FIGURE("uncommitted_cents", "Nog niet verplicht", B | G | P | S,
+	       uncommitted),
 };
 const size_t figure_ndefs = ARRAY_SIZE(figure_defs);
 #undef FIGURE
@@ -122,6 +120,7 @@ static void derive(struct figures *f)
 {
 	f->unallocated = f->amount - f->allocated;
 	f->remaining = f->amount - f->spent_ever;
+	f->uncommitted = f->amount - f->committed;
 	f->expected_return = f->amount > f->committed ? f->amount - f->committed
 						      : 0;
 }
@@ -227,11 +226,9 @@ static int load_programmes(struct db_conn *c, const char *from,
 			"pr",
 			"e.status = 'paid' AND e.spent_on BETWEEN"
 			" ?2 AND ?3") ", " PROGRAMME_SPENT("pr",
-							   IS_SPENT) ", (SELECT coalesce(sum(max(" PLAN_AMOUNT
-								     " - " PLAN_SPENT(
-									     "p") ", 0)), 0) FROM plans p WHERE p.programme_id = pr.id AND " PLAN_COMMITS
-										  ")"
-										  " FROM programmes pr WHERE pr.budget_id = ?1 ORDER BY pr.id";
+							   IS_SPENT) ", (SELECT coalesce(sum(" PLAN_OPEN("p") "), 0)"
+													      " FROM plans p WHERE p.programme_id = pr.id)"
+													      " FROM programmes pr WHERE pr.budget_id = ?1 ORDER BY pr.id";
 	sqlite3_stmt *st = db_prepare(c, sql, err);
 	int rc;
 
@@ -304,16 +301,68 @@ static int sum_up(struct budget_figures *out, struct npo_err *err)
 	return 0;
 }
 
+/*
+ * The sentence of a level that uses more than its parent holds, as the
+ * status and the answer to a write word it: a and b name the level (a goal:
+ * its code and name; a programme: its name; a plan: its title and school).
+ */
+static void level_sentence(char *buf, size_t n, enum level_kind kind,
+			   int64_t id, const char *a, const char *b,
+			   int64_t over, int64_t limit)
+{
+	switch (kind) {
+	case LEVEL_BUDGET:
+		snprintf(buf, n,
+			 "de bestedingsdoelen verdelen %s meer dan de "
+			 "toekenning (%s)",
+			 MONEY_NL(over), MONEY_NL(limit));
+		break;
+	case LEVEL_GOAL:
+		snprintf(buf, n,
+			 "bestedingsdoel %s (%s) heeft %s meer aan programma's "
+			 "dan het toegewezen bedrag (%s)",
+			 a, b, MONEY_NL(over), MONEY_NL(limit));
+		break;
+	case LEVEL_PROGRAMME:
+		snprintf(buf, n,
+			 "programma %lld (%s) heeft %s meer verplicht dan het "
+			 "budget (%s)",
+			 (long long)id, a, MONEY_NL(over), MONEY_NL(limit));
+		break;
+	case LEVEL_PLAN:
+		snprintf(buf, n,
+			 "op bestedingsplan %lld (%s, %s) is %s meer "
+			 "gedeclareerd dan toegekend",
+			 (long long)id, a, b, MONEY_NL(over));
+		break;
+	}
+}
+
+/* The sentence of an expenditure dated outside the spending period, from a
+ * row of id, amount_cents, spent_on, description. */
+static void outside_sentence(char *buf, size_t n, sqlite3_stmt *st,
+			     const char *from, const char *until)
+{
+	snprintf(buf, n,
+		 "besteding %lld (%s, %s) is gedateerd op %s, buiten de "
+		 "bestedingsperiode van %s tot en met %s: niet subsidiabel",
+		 (long long)sqlite3_column_int64(st, 0),
+		 (const char *)sqlite3_column_text(st, 3),
+		 MONEY_NL(sqlite3_column_int64(st, 1)),
+		 DATE_NL((const char *)sqlite3_column_text(st, 2)),
+		 DATE_NL(from), DATE_NL(until));
+}
+
 /* Warnings about plans and expenditures, which have no figures rows. */
 static int row_warnings(struct db_conn *c, struct budget_figures *out,
 			struct npo_err *err)
 {
-	static const char plans_sql[] = "SELECT p.id, " PLAN_SPENT(
-		"p") " - " PLAN_AMOUNT ", p.title, s.name"
+	static const char plans_sql[] = "SELECT p.id, " PLAN_SPENT("p") " - " PLAN_AMOUNT(
+		"p") ", p.title, s.name"
 		     " FROM plans p JOIN programmes pr ON pr.id = p.programme_id"
 		     " JOIN schools s ON s.id = p.school_id"
-		     " WHERE pr.budget_id = ?1 AND " PLAN_COMMITS
-		     " AND " PLAN_SPENT("p") " > " PLAN_AMOUNT " ORDER BY p.id";
+		     " WHERE pr.budget_id = ?1 AND " PLAN_COMMITS("p") " AND " PLAN_SPENT(
+			     "p") " > " PLAN_AMOUNT("p") " ORDER BY p.id";
 	static const char exp_sql[] =
 		"SELECT e.id, e.amount_cents, e.spent_on, e.description"
 		" FROM expenditures e"
@@ -326,32 +375,32 @@ static int row_warnings(struct db_conn *c, struct budget_figures *out,
 	if (!st)
 		return -1;
 	db_bind_int64(c, st, 1, out->total.id);
-	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
-		warn(out, "plan_over_spent", "plan",
-		     sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		     "op bestedingsplan %lld (%s, %s) is %s meer gedeclareerd "
-		     "dan toegekend",
-		     (long long)sqlite3_column_int64(st, 0),
-		     (const char *)sqlite3_column_text(st, 2),
-		     (const char *)sqlite3_column_text(st, 3),
-		     MONEY_NL(sqlite3_column_int64(st, 1)));
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
+		char sentence[400];
+		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t over = sqlite3_column_int64(st, 1);
+
+		level_sentence(sentence, sizeof(sentence), LEVEL_PLAN, id,
+			       (const char *)sqlite3_column_text(st, 2),
+			       (const char *)sqlite3_column_text(st, 3), over,
+			       0);
+		warn(out, "plan_over_spent", "plan", id, over, "%s", sentence);
+	}
 	db_done(c, st);
 	if (rc < 0 || !(st = db_prepare(c, exp_sql, err)))
 		return -1;
 	db_bind_int64(c, st, 1, out->total.id);
 	db_bind_text(c, st, 2, out->spend_from, -1);
 	db_bind_text(c, st, 3, out->spend_until, -1);
-	while ((rc = db_step(c, st, err)) == SQLITE_ROW)
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
+		char sentence[400];
+
+		outside_sentence(sentence, sizeof(sentence), st,
+				 out->spend_from, out->spend_until);
 		warn(out, "outside_period", "expenditure",
 		     sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		     "besteding %lld (%s, %s) is gedateerd op %s, buiten de "
-		     "bestedingsperiode van %s tot en met %s: niet "
-		     "subsidiabel",
-		     (long long)sqlite3_column_int64(st, 0),
-		     (const char *)sqlite3_column_text(st, 3),
-		     MONEY_NL(sqlite3_column_int64(st, 1)),
-		     DATE_NL((const char *)sqlite3_column_text(st, 2)),
-		     DATE_NL(out->spend_from), DATE_NL(out->spend_until));
+		     "%s", sentence);
+	}
 	db_done(c, st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -361,35 +410,35 @@ static void level_warnings(struct budget_figures *out, const char *today)
 	const struct figures *t = &out->total;
 	long left = days_of(out->spend_until) - days_of(today);
 
-	if (t->allocated > t->amount)
+	char sentence[400];
+
+	if (t->allocated > t->amount) {
+		level_sentence(sentence, sizeof(sentence), LEVEL_BUDGET, t->id,
+			       NULL, NULL, t->allocated - t->amount, t->amount);
 		warn(out, "over_allocated", "budget", t->id,
-		     t->allocated - t->amount,
-		     "de bestedingsdoelen verdelen %s meer dan de toekenning "
-		     "(%s)",
-		     MONEY_NL(t->allocated - t->amount), MONEY_NL(t->amount));
+		     t->allocated - t->amount, "%s", sentence);
+	}
 	for (size_t i = 0; i < out->ngoals; i++) {
 		const struct figures *g = &out->goals[i];
 
-		if (g->programmed > g->allocated)
-			warn(out, "goal_over_programmed", "goal", g->id,
-			     g->programmed - g->allocated,
-			     "bestedingsdoel %s (%s) heeft %s meer aan "
-			     "programma's dan het toegewezen bedrag (%s)",
-			     g->code, g->name,
-			     MONEY_NL(g->programmed - g->allocated),
-			     MONEY_NL(g->allocated));
+		if (g->programmed <= g->allocated)
+			continue;
+		level_sentence(sentence, sizeof(sentence), LEVEL_GOAL, g->id,
+			       g->code, g->name, g->programmed - g->allocated,
+			       g->allocated);
+		warn(out, "goal_over_programmed", "goal", g->id,
+		     g->programmed - g->allocated, "%s", sentence);
 	}
 	for (size_t i = 0; i < out->nprogrammes; i++) {
 		const struct figures *p = &out->programmes[i];
 
-		if (p->committed > p->amount)
-			warn(out, "programme_over_committed", "programme",
-			     p->id, p->committed - p->amount,
-			     "programma %lld (%s) heeft %s meer verplicht dan "
-			     "het budget (%s)",
-			     (long long)p->id, p->name,
-			     MONEY_NL(p->committed - p->amount),
-			     MONEY_NL(p->amount));
+		if (p->committed <= p->amount)
+			continue;
+		level_sentence(sentence, sizeof(sentence), LEVEL_PROGRAMME,
+			       p->id, p->name, NULL, p->committed - p->amount,
+			       p->amount);
+		warn(out, "programme_over_committed", "programme", p->id,
+		     p->committed - p->amount, "%s", sentence);
 	}
 	if (left >= 0 && left <= 90 && t->amount > t->committed)
 		warn(out, "deadline_near", "budget", t->id,
@@ -444,37 +493,34 @@ void figures_free(struct budget_figures *f)
 
 static const struct {
 	const char *code, *entity, *sql;
-	const char *policy; /* only the budget's overrun_policy */
+	const char *names; /* what level_sentence names it by */
 } levels[] = {
 	[LEVEL_BUDGET] = { "over_allocated", "budget",
 			   "SELECT b.grant_cents, (SELECT coalesce(sum(allocated_cents), 0)"
 			   " FROM goals WHERE budget_id = b.id), b.overrun_policy, 1"
 			   " FROM budgets b WHERE b.id = ?",
-			   "SELECT overrun_policy FROM budgets WHERE id = ?" },
+			   "SELECT NULL, NULL" },
 	[LEVEL_GOAL] = { "goal_over_programmed", "goal",
 			 "SELECT g.allocated_cents, (SELECT coalesce(sum(budget_cents), 0)"
 			 " FROM programmes WHERE goal_id = g.id AND status != 'stopped'),"
 			 " b.overrun_policy, 1"
 			 " FROM goals g JOIN budgets b ON b.id = g.budget_id WHERE g.id = ?",
-			 "SELECT b.overrun_policy FROM goals g JOIN budgets b"
-			 " ON b.id = g.budget_id WHERE g.id = ?" },
+			 "SELECT code, name FROM goals WHERE id = ?" },
 	[LEVEL_PROGRAMME] = { "programme_over_committed", "programme",
 			      "SELECT pr.budget_cents, " PROGRAMME_COMMITTED(
 				      "pr") ","
 					    " b.overrun_policy, 1 FROM programmes pr"
 					    " JOIN budgets b ON b.id = pr.budget_id WHERE pr.id = ?",
-			      "SELECT b.overrun_policy FROM programmes pr JOIN budgets b"
-			      " ON b.id = pr.budget_id WHERE pr.id = ?" },
+			      "SELECT name, NULL FROM programmes WHERE id = ?" },
 	[LEVEL_PLAN] = { "plan_over_spent", "plan",
-			 "SELECT coalesce(" PLAN_AMOUNT ", 0), " PLAN_SPENT(
+			 "SELECT coalesce(" PLAN_AMOUNT("p") ", 0), " PLAN_SPENT(
 				 "p") ","
-				      " b.overrun_policy, " PLAN_COMMITS
-				      " FROM plans p"
-				      " JOIN programmes pr ON pr.id = p.programme_id"
-				      " JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?",
-			 "SELECT b.overrun_policy FROM plans p"
-			 " JOIN programmes pr ON pr.id = p.programme_id"
-			 " JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?" },
+				      " b.overrun_policy, " PLAN_COMMITS(
+					      "p") " FROM plans p"
+						   " JOIN programmes pr ON pr.id = p.programme_id"
+						   " JOIN budgets b ON b.id = pr.budget_id WHERE p.id = ?",
+			 "SELECT p.title, s.name FROM plans p"
+			 " JOIN schools s ON s.id = p.school_id WHERE p.id = ?" },
 };
 
 const char *figures_level_code(enum level_kind kind)
@@ -485,23 +531,6 @@ const char *figures_level_code(enum level_kind kind)
 const char *figures_level_entity(enum level_kind kind)
 {
 	return levels[kind].entity;
-}
-
-int figures_level_stops(struct db_conn *c, const struct level *l, bool *stop,
-			struct npo_err *err)
-{
-	sqlite3_stmt *st = db_prepare(c, levels[l->kind].policy, err);
-	int rc;
-
-	if (!st)
-		return -1;
-	db_bind_int64(c, st, 1, l->id);
-	rc = db_step(c, st, err);
-	/* a row not there (yet) is checked: whether it stops is not known */
-	*stop = rc != SQLITE_ROW ||
-		strcmp((const char *)sqlite3_column_text(st, 0), "warn") != 0;
-	db_done(c, st);
-	return rc < 0 ? -1 : 0;
 }
 
 int figures_level(struct db_conn *c, const struct level *l,
@@ -522,6 +551,65 @@ int figures_level(struct db_conn *c, const struct level *l,
 		out->stop = strcmp((const char *)sqlite3_column_text(st, 2),
 				   "stop") == 0;
 		out->applies = sqlite3_column_int(st, 3) != 0;
+	}
+	db_done(c, st);
+	return rc < 0 ? -1 : 0;
+}
+
+int figures_level_warning(struct db_conn *c, const struct level *l,
+			  const struct level_use *use, struct warning *w,
+			  struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(c, levels[l->kind].names, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	if (sqlite3_bind_parameter_count(st))
+		db_bind_int64(c, st, 1, l->id);
+	rc = db_step(c, st, err);
+	*w = (struct warning){ .code = levels[l->kind].code,
+			       .entity = levels[l->kind].entity,
+			       .id = l->id,
+			       .amount = use->used - use->limit };
+	if (rc == SQLITE_ROW)
+		level_sentence(w->message, sizeof(w->message), l->kind, l->id,
+			       (const char *)sqlite3_column_text(st, 0),
+			       (const char *)sqlite3_column_text(st, 1),
+			       w->amount, use->limit);
+	db_done(c, st);
+	return rc == SQLITE_ROW ? 0
+	       : rc < 0		? -1
+			: err_set(err, NPO_E_INTERNAL, "internal error");
+}
+
+int figures_outside_period(struct db_conn *c, int64_t id, bool *outside,
+			   struct warning *w, struct npo_err *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		c,
+		"SELECT e.id, e.amount_cents, e.spent_on, e.description,"
+		" b.spend_from, b.spend_until FROM expenditures e"
+		" JOIN programmes pr ON pr.id = e.programme_id"
+		" JOIN budgets b ON b.id = pr.budget_id"
+		" WHERE e.id = ?1 AND e.status != 'rejected'"
+		" AND (e.spent_on < b.spend_from OR e.spent_on > b.spend_until)",
+		err);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_int64(c, st, 1, id);
+	rc = db_step(c, st, err);
+	*outside = rc == SQLITE_ROW;
+	if (*outside) {
+		*w = (struct warning){ .code = "outside_period",
+				       .entity = "expenditure",
+				       .id = id,
+				       .amount = sqlite3_column_int64(st, 1) };
+		outside_sentence(w->message, sizeof(w->message), st,
+				 (const char *)sqlite3_column_text(st, 4),
+				 (const char *)sqlite3_column_text(st, 5));
 	}
 	db_done(c, st);
 	return rc < 0 ? -1 : 0;

@@ -619,6 +619,8 @@ static size_t body_limit(const struct http_server *srv, const char *method,
 static int parse_body(struct http_request *req)
 {
 	json_error_t e;
+	json_t *errors;
+	int rc;
 
 	if (req->too_large) {
 		http_reply_problem(req, NPO_E_TOO_LARGE,
@@ -643,8 +645,18 @@ static int parse_body(struct http_request *req)
 				   "Content-Type: application/json");
 		return -1;
 	}
-	req->json = json_loadb(req->body ? req->body : "", req->body_len,
-			       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
+	rc = validate_read(req->body ? req->body : "", req->body_len,
+			   &req->json, &errors, &e);
+	if (rc > 0) {
+		struct npo_err err = { 0 };
+
+		err_set_new(&err, json_pack("{s:o}", "errors", errors),
+			    NPO_E_VALIDATION_FAILED,
+			    "a number in the body is too large (see errors)");
+		http_reply_err(req, &err);
+		err_clear(&err);
+		return -1;
+	}
 	if (!req->json) {
 		struct npo_err err = { 0 };
 
@@ -660,9 +672,9 @@ static int parse_body(struct http_request *req)
 		return -1;
 	}
 	if (!json_is_object(req->json)) {
-		json_t *errors = json_array();
 		struct npo_err err = { 0 };
 
+		errors = json_array();
 		validate_add_error(errors, "", "type",
 				   "the body must be a JSON object");
 		err_set_new(&err, json_pack("{s:o}", "errors", errors),

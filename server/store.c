@@ -467,13 +467,59 @@ int store_bump_revision(struct db_conn *c, struct npo_err *err)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+const char *store_filter_param(const struct store_filter *f)
+{
+	switch (f->match) {
+	case MATCH_FROM:
+		return f->field->from;
+	case MATCH_UNTIL:
+		return f->field->until;
+	case MATCH_TEXT:
+		return "q";
+	default:
+		return f->field->name;
+	}
+}
+
+/* What a range filter compares with: a date as given, or for a time the
+ * first or last second of the day given (buf), or the time given. NULL
+ * when the value is neither. */
+static const char *range_value(const struct store_filter *f, char buf[21])
+{
+	if (f->field->type == FIELD_DATE)
+		return validate_date(f->value) ? f->value : NULL;
+	if (!validate_expiry(f->value, buf))
+		return NULL;
+	if (f->match == MATCH_UNTIL && strlen(f->value) == 10)
+		snprintf(buf, 21, "%sT23:59:59Z", f->value);
+	return buf;
+}
+
 /* Checks a filter's query value against its field, as a body's would be. */
 static int check_filter(const struct store_filter *f, struct npo_err *err)
 {
 	const char *msg, *code;
+	char buf[256];
 	json_t *v;
 	int64_t n;
 
+	if (f->match == MATCH_TEXT) {
+		if (*f->value && strlen(f->value) <= 200)
+			return 0;
+		return err_set(err, NPO_E_BAD_QUERY,
+			       "q must be text of 1 to 200 bytes to search "
+			       "for");
+	}
+	if (f->match != MATCH_EQ) {
+		if (range_value(f, buf))
+			return 0;
+		return err_set(err, NPO_E_BAD_QUERY,
+			       "%s must be a date YYYY-MM-DD%s",
+			       store_filter_param(f),
+			       f->field->type == FIELD_TIME
+				       ? " or a time YYYY-MM-DDThh:mm:ssZ"
+				       : "");
+	}
 	if (is_integer_type(f->field->type)) {
 		if (util_parse_int64(f->value, &n) < 0)
 			return err_set(err, NPO_E_BAD_QUERY,
@@ -483,7 +529,8 @@ static int check_filter(const struct store_filter *f, struct npo_err *err)
 	} else {
 		v = json_string(f->value);
 	}
-	msg = v ? validate_value(f->field, v, &code) : "is not valid UTF-8";
+	msg = v ? validate_value(f->field, v, &code, buf, sizeof(buf))
+		: "is not valid UTF-8";
 	json_decref(v);
 	if (msg)
 		return err_set(err, NPO_E_BAD_QUERY, "filter %s %s",
@@ -495,28 +542,67 @@ static void bind_filters(struct db_conn *c, sqlite3_stmt *st, int first,
 			 const struct store_filter *filters, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		const struct store_filter *f = &filters[i];
+		char buf[21];
 		int64_t v;
 
-		if (is_integer_type(filters[i].field->type) &&
-		    util_parse_int64(filters[i].value, &v) == 0)
+		if (f->match == MATCH_FROM || f->match == MATCH_UNTIL)
+			db_bind_text(c, st, first + (int)i, range_value(f, buf),
+				     -1);
+		else if (f->match == MATCH_EQ &&
+			 is_integer_type(f->field->type) &&
+			 util_parse_int64(f->value, &v) == 0)
 			db_bind_int64(c, st, first + (int)i, v);
 		else
-			db_bind_text(c, st, first + (int)i, filters[i].value,
-				     -1);
+			db_bind_text(c, st, first + (int)i, f->value, -1);
 	}
 }
 
-/* " AND f = ?2 …" for the filters, checking their values. */
-/* The filters as ?2, ?3, …, then the scope's condition. */
+/* A field in a condition: its column, or its computed expression. */
+static void add_field_expr(struct sql *q, const struct field *f)
+{
+	if (f->computed)
+		sql_add(q, "(%s)", f->computed);
+	else
+		sql_add(q, "%s", f->name);
+}
+
+/* " AND f = ?2 …" for the filters, checking their values, then the
+ * scope's condition. */
 static int add_where(struct sql *where, struct db_conn *c,
 		     const struct resource *res,
 		     const struct store_filter *filters, size_t n,
 		     struct npo_err *err)
 {
+	static const char *const ops[] = {
+		[MATCH_EQ] = "=",
+		[MATCH_FROM] = ">=",
+		[MATCH_UNTIL] = "<=",
+	};
+
 	for (size_t i = 0; i < n; i++) {
-		if (check_filter(&filters[i], err) < 0)
+		const struct store_filter *f = &filters[i];
+		bool first = true;
+
+		if (check_filter(f, err) < 0)
 			return -1;
-		sql_add(where, " AND %s = ?%zu", filters[i].field->name, i + 2);
+		sql_add(where, " AND ");
+		if (f->match != MATCH_TEXT) {
+			add_field_expr(where, f->field);
+			sql_add(where, " %s ?%zu", ops[f->match], i + 2);
+			continue;
+		}
+		/* lower() folds ASCII only: "de" finds "De Regenboog" */
+		for (size_t k = 0; k < res->nfields; k++) {
+			if (!(res->fields[k].flags & F_SEARCH))
+				continue;
+			sql_add(where, "%sinstr(lower(coalesce(",
+				first ? "(" : " OR ");
+			add_field_expr(where, &res->fields[k]);
+			sql_add(where, ", '')), lower(?%zu)) > 0", i + 2);
+			first = false;
+		}
+		sql_add(where, first ? "0" : ")");
 	}
 	add_scope(where, c, res);
 	return 0;

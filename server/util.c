@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* The time this thread's writes are dated at instead of now (the demo's
@@ -146,4 +147,9 @@ void err_clear(struct npo_err *err)
 	err->status = 0;
 	err->code = NULL;
 	err->detail[0] = '\0';
+}
+
+const char *util_article(const char *noun)
+{
+	return strchr("aeiou", noun[0]) && noun[0] ? "an" : "a";
 }

@@ -99,26 +99,42 @@ static size_t touched_levels(const struct resource *res, const json_t *before,
 	return k;
 }
 
+json_t *write_warning_json(const struct warning *w)
+{
+	return json_pack("{s:s, s:s, s:I, s:I, s:s}", "code", w->code, "entity",
+			 w->entity, "id", (json_int_t)w->id, "amount_cents",
+			 (json_int_t)w->amount, "message", w->message);
+}
+
 /*
- * The overrun rule: under the budget's policy stop, a write may not leave a
- * level using more than its parent holds, unless it leaves it less over
- * than before. Answers 409 with the parent's amount, what was used before
- * and what this write asked.
+ * The overrun rule: a write may not leave a level using more than its
+ * parent holds, unless it leaves it less over than before. Under the
+ * budget's policy stop that answers 409 with the parent's amount, what was
+ * used before and what this write asked; under warn the write goes through
+ * and its answer names the warning (appended to warnings).
  */
 static int check_overrun(struct db_conn *c, const struct level *l,
-			 const struct level_use *pre, struct npo_err *err)
+			 const struct level_use *pre, json_t *warnings,
+			 struct npo_err *err)
 {
 	struct level_use post;
+	struct warning w;
 	int64_t over, was;
 
 	if (figures_level(c, l, &post, err) < 0)
 		return -1;
-	if (!post.exists || !post.applies || !post.stop)
+	if (!post.exists || !post.applies)
 		return 0;
 	over = post.used - post.limit;
 	was = pre->exists && pre->applies ? pre->used - pre->limit : 0;
 	if (over <= 0 || over <= was)
 		return 0;
+	if (!post.stop) {
+		if (figures_level_warning(c, l, &post, &w, err) < 0)
+			return -1;
+		json_array_append_new(warnings, write_warning_json(&w));
+		return 0;
+	}
 	return err_set_new(
 		err,
 		json_pack(
@@ -220,8 +236,29 @@ static int change_status(const struct resource *res, const json_t *before,
 			   json_pack("{s:s, s:o}", "current_status", from,
 				     "allowed", allowed),
 			   NPO_E_TRANSITION_NOT_ALLOWED,
-			   "a %s cannot move from %s to %s%s", res->name, from,
-			   to, n ? " (see allowed)" : "; it is final");
+			   "%s %s cannot move from %s to %s%s",
+			   util_article(res->name), res->name, from, to,
+			   n ? " (see allowed)" : "; it is final");
+}
+
+/* A status in a create or PATCH says where statuses do change. */
+static void point_to_moves(const struct resource *res, json_t *errors)
+{
+	size_t i;
+	json_t *e;
+	char msg[200];
+
+	json_array_foreach(errors, i, e)
+	{
+		if (strcmp(util_jstr(e, "field"), "status") != 0 ||
+		    strcmp(util_jstr(e, "code"), "read_only") != 0)
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "changes only by a move: POST %s/{id}/status with "
+			 "{\"status\": \"%s\"}",
+			 res->path, res->workflow->states[1]);
+		json_object_set_new(e, "message", json_string(msg));
+	}
 }
 
 /* The body of w is valid for its operation; else 422 naming each field. */
@@ -230,15 +267,17 @@ static int validate(const struct write *w, struct npo_err *err)
 	const struct resource *res = w->res;
 	struct field fields[MAX_MOVE_FIELDS];
 	size_t n = ARRAY_SIZE(move_fields) + res->nmove_fields;
-	const char *to;
+	const char *msg, *code;
+	char buf[256];
 	json_t *errors;
-	bool known = false;
 
 	if (w->op == WRITE_DELETE)
 		return 0;
 	if (w->op != WRITE_MOVE) {
 		errors = validate_body(res->fields, res->nfields, w->body,
 				       w->op == WRITE_CREATE);
+		if (errors && res->workflow)
+			point_to_moves(res, errors);
 		return errors ? invalid(errors, err) : 0;
 	}
 	assert(res->workflow && n <= MAX_MOVE_FIELDS);
@@ -248,14 +287,14 @@ static int validate(const struct write *w, struct npo_err *err)
 		       res->nmove_fields * sizeof(*fields));
 	if ((errors = validate_body(fields, n, w->body, true)))
 		return invalid(errors, err);
-	to = json_string_value(json_object_get(w->body, "status"));
-	for (const char *const *s = res->workflow->states; *s; s++)
-		known |= strcmp(*s, to) == 0;
-	if (known)
+	/* the status field lists the workflow's statuses */
+	msg = validate_value(validate_find(res->fields, res->nfields, "status"),
+			     json_object_get(w->body, "status"), &code, buf,
+			     sizeof(buf));
+	if (!msg)
 		return 0;
 	errors = json_array();
-	validate_add_error(errors, "status", "enum",
-			   "is not a status of this resource");
+	validate_add_error(errors, "status", code, msg);
 	return invalid(errors, err);
 }
 
@@ -317,17 +356,18 @@ static int school_check(struct db_conn *c, const struct write *w,
 		return 0;
 	if (!(res->school_ops & ops[w->op]))
 		return err_set(err, NPO_E_OUT_OF_SCOPE,
-			       "a school does not %s a %s; the municipality "
+			       "a school does not %s %s %s; the municipality "
 			       "does",
-			       verbs[w->op], res->name);
+			       verbs[w->op], util_article(res->name),
+			       res->name);
 	if (w->op == WRITE_MOVE) {
 		for (const char *const *m = res->school_moves; m && *m; m++)
 			allowed |= strcmp(*m, to) == 0;
 		if (!allowed)
 			return err_set(err, NPO_E_OUT_OF_SCOPE,
-				       "a school does not move a %s to %s; "
+				       "a school does not move %s %s to %s; "
 				       "the municipality does",
-				       res->name, to);
+				       util_article(res->name), res->name, to);
 	}
 	if ((w->op == WRITE_UPDATE || w->op == WRITE_DELETE) && res->workflow &&
 	    before &&
@@ -393,7 +433,6 @@ int write_apply(struct db_conn *c, const struct write *w,
 	json_t *before = NULL, *row = NULL;
 	struct level levels[MAX_LEVELS];
 	struct level_use pre[MAX_LEVELS];
-	bool stops[MAX_LEVELS];
 	int64_t id = w->op == WRITE_CREATE ? 0 : w->id;
 	size_t nlevels;
 
@@ -429,13 +468,9 @@ int write_apply(struct db_conn *c, const struct write *w,
 		*out = (struct write_result){ .row = before, .id = id };
 		return 0;
 	}
-	/* the levels are summed only where the budget stops overruns: under
-	 * warn the status warns, and a write costs no sum over the ledger */
 	nlevels = touched_levels(res, before, row, levels);
 	for (size_t i = 0; i < nlevels; i++)
-		if (figures_level_stops(c, &levels[i], &stops[i], err) < 0 ||
-		    (stops[i] &&
-		     figures_level(c, &levels[i], &pre[i], err) < 0))
+		if (figures_level(c, &levels[i], &pre[i], err) < 0)
 			goto fail;
 	if (!row  ? store_delete(c, res, id, err)
 	    : !id ? store_insert(c, res, row, &id, err)
@@ -446,9 +481,14 @@ int write_apply(struct db_conn *c, const struct write *w,
 	if (row && res->after_write &&
 	    res->after_write(c, w->actor, id, row, before, err) < 0)
 		goto fail;
+	out->warnings = json_array();
 	for (size_t i = 0; i < nlevels; i++)
-		if (stops[i] && check_overrun(c, &levels[i], &pre[i], err) < 0)
+		if (check_overrun(c, &levels[i], &pre[i], out->warnings, err) <
+		    0)
 			goto fail;
+	if (row && res->warnings &&
+	    res->warnings(c, id, row, before, out->warnings, err) < 0)
+		goto fail;
 	if ((row && stored_in_scope(c, res, id, &out->row, err) < 0) ||
 	    store_audit(c, w->actor, action_of(w->op), res->name, id, before,
 			out->row, note ? note : w->note, err) < 0 ||
@@ -471,5 +511,6 @@ fail:
 void write_result_free(struct write_result *r)
 {
 	json_decref(r->row);
+	json_decref(r->warnings);
 	*r = (struct write_result){ 0 };
 }

@@ -12,6 +12,24 @@
 
 #include "npo/db.h"
 
+/*
+ * The figures of one plan, as SQL over the plans row t (for the status and
+ * for the plan's own members): whether it commits money (approved, or
+ * settled), what it commits (a settled plan its settled_cents: the rest of
+ * its approval is free again), what is spent on it (its approved or paid
+ * expenditures, corrections included), and what it still holds open (what
+ * it commits and has not spent, never below 0).
+ */
+#define IS_SPENT "e.status IN ('approved', 'paid')"
+#define PLAN_COMMITS(t) t ".status IN ('approved', 'settled')"
+#define PLAN_AMOUNT(t) "coalesce(" t ".settled_cents, " t ".approved_cents)"
+#define PLAN_SPENT(t)                                                  \
+	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
+	" WHERE e.plan_id = " t ".id AND " IS_SPENT ")"
+#define PLAN_OPEN(t)                                            \
+	"(CASE WHEN " PLAN_COMMITS(t) " THEN max(" PLAN_AMOUNT( \
+		t) " - " PLAN_SPENT(t) ", 0) ELSE 0 END)"
+
 /* The figures of one budget, goal or programme, in cents. */
 struct figures {
 	int64_t id;
@@ -24,7 +42,7 @@ struct figures {
 	int64_t open_commitments;
 	int64_t spent_ever; /* spent over all time, whatever the period */
 	/* derived by figures_derive */
-	int64_t unallocated, remaining, expected_return;
+	int64_t unallocated, remaining, uncommitted, expected_return;
 };
 
 /*
@@ -101,14 +119,20 @@ struct level_use {
 	int64_t used;  /* allocated, programmed, committed, spent */
 };
 
-/* Whether level l's budget refuses overruns (policy stop), without summing
- * anything: under warn the overrun rule has nothing to check. */
-int figures_level_stops(struct db_conn *c, const struct level *l, bool *stop,
-			struct npo_err *err);
-
 /* Reads how much of level l is used, in the caller's transaction. */
 int figures_level(struct db_conn *c, const struct level *l,
 		  struct level_use *out, struct npo_err *err);
+
+/* The warning of level l, which uses more than its parent holds (use, as
+ * figures_level read it), worded as the status words it. */
+int figures_level_warning(struct db_conn *c, const struct level *l,
+			  const struct level_use *use, struct warning *w,
+			  struct npo_err *err);
+
+/* Whether expenditure id counts (is not rejected) and is dated outside its
+ * budget's spending period; then w gets its outside_period warning. */
+int figures_outside_period(struct db_conn *c, int64_t id, bool *outside,
+			   struct warning *w, struct npo_err *err);
 
 /* The warning code of a level overrun, and the entity name of a level. */
 const char *figures_level_code(enum level_kind kind);

@@ -58,6 +58,12 @@ struct resource {
 	int (*after_write)(struct db_conn *c, const char *actor, int64_t id,
 			   const json_t *row, const json_t *before,
 			   struct npo_err *err);
+	/* Appends to warnings what a written row warns of by itself (an
+	 * expenditure dated outside the period), as JSON warnings; only what
+	 * this write caused. NULL when nothing. */
+	int (*warnings)(struct db_conn *c, int64_t id, const json_t *row,
+			const json_t *before, json_t *warnings,
+			struct npo_err *err);
 	/* Sets what a status move sets besides status (a plan's approval);
 	 * body is the move's request. NULL when none. */
 	int (*on_move)(json_t *row, const char *to, const json_t *body,
@@ -103,6 +109,10 @@ struct resource {
  */
 #define PROGRAMME_NAME(table) \
 	"SELECT name FROM programmes WHERE id = " table ".programme_id"
+/* The budget a row of table belongs to through its programme (which never
+ * changes budget). */
+#define PROGRAMME_BUDGET(table) \
+	"SELECT budget_id FROM programmes WHERE id = " table ".programme_id"
 
 #define RESOURCE(name) extern const struct resource name##_resource;
 #include "npo/resources.def"

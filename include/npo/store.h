@@ -51,10 +51,20 @@ int store_touch(struct db_conn *c, const char *table, const char *where,
 /* Bumps the database-wide revision (part of every write transaction). */
 int store_bump_revision(struct db_conn *c, struct npo_err *err);
 
+/* How a list filter matches: the field equals the value, lies on or after
+ * it, on or before it (a date, or for a time also a date: the whole day),
+ * or (text) one of the fields marked F_SEARCH holds it, in any case. */
+enum store_match { MATCH_EQ, MATCH_FROM, MATCH_UNTIL, MATCH_TEXT };
+
 struct store_filter {
-	const struct field *field;
+	const struct field *field; /* NULL for MATCH_TEXT */
 	const char *value; /* as given in the query; checked by store_list */
+	enum store_match match;
 };
+
+/* The query parameter that gives filter f: the field's name, its range's
+ * names (field.from, field.until), or q for a text search. */
+const char *store_filter_param(const struct store_filter *f);
 
 /* A query over the rows of a resource, read one at a time. */
 struct store_cursor {

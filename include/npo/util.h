@@ -31,6 +31,10 @@ const char *util_date_nl(const char *iso, char out[UTIL_DATE_NL]);
 
 int util_parse_int64(const char *s, int64_t *out);
 
+/* "an" before a noun that starts with a vowel ("an expenditure"), else
+ * "a". */
+const char *util_article(const char *noun);
+
 /* The integer / string member key of object o (0 / NULL when absent). */
 int64_t util_jint(const json_t *o, const char *key);
 const char *util_jstr(const json_t *o, const char *key);

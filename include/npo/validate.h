@@ -30,6 +30,7 @@ enum field_flag {
 	F_FIXED = 1 << 3,    /* given on create, refused in PATCH */
 	F_FILTER = 1 << 4,   /* usable as an exact-match list filter */
 	F_NONZERO = 1 << 5,  /* an integer that is never 0 */
+	F_SEARCH = 1 << 6,   /* text that the list parameter q= searches */
 };
 
 struct field {
@@ -39,13 +40,25 @@ struct field {
 	int64_t min, max;	      /* bounds: value, or length for text */
 	const char *const *choices;   /* FIELD_ENUM: NULL-terminated */
 	bool (*format)(const char *); /* FIELD_TEXT: extra check, or NULL */
-	const char *hint;	      /* what format expects, for messages */
-	const char *def;	      /* default of an absent TEXT/ENUM */
-	const char *ref;	      /* FIELD_REF: the table it points to */
+	const char *hint; /* FIELD_TEXT: what format expects, for messages */
+	const char *def;  /* default of an absent TEXT/ENUM */
+	const char *ref;  /* FIELD_REF: the table it points to */
 	/* Not stored: an SQL expression over the row's table, computed
 	 * when it is read (with F_READONLY); NULL for a stored field. */
 	const char *computed;
+	/* DATE/TIME: the list parameters of a range over it (on or after,
+	 * on or before), e.g. spent_from and spent_until; or NULL. */
+	const char *from, *until;
 };
+
+/*
+ * Reads a request body as JSON (any value; a key twice is an error): 0 with
+ * *json, -1 when it is not JSON (e says where), or 1 when it is JSON with a
+ * number too large for any field: *errors then names each member holding
+ * one ("range"), as a validation would.
+ */
+int validate_read(const char *body, size_t len, json_t **json, json_t **errors,
+		  json_error_t *e);
 
 /*
  * Validates body against fields for a create (create=true: required fields
@@ -65,9 +78,20 @@ bool validate_is_meta(const char *name);
 const struct field *validate_find(const struct field *fields, size_t nfields,
 				  const char *name);
 
-/* Checks one value against its field; returns NULL or a static message. */
+/* Checks one value against its field; returns NULL, or a message that says
+ * what the value must be (static, or written into buf of n bytes). */
 const char *validate_value(const struct field *f, const json_t *v,
-			   const char **code);
+			   const char **code, char *buf, size_t n);
+
+/* "Did you mean": offer each candidate to validate_nearest; best is then the
+ * one a typo of word would be (one edit, two for eight letters or more), or
+ * NULL when none is that close. */
+struct nearest {
+	const char *word;
+	const char *best;
+	int dist;
+};
+void validate_nearest(struct nearest *n, const char *candidate);
 
 /* The first of names whose value differs between row and before, or NULL. */
 const char *validate_changed(const json_t *row, const json_t *before,

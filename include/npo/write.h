@@ -42,7 +42,14 @@ struct write_result {
 	int64_t id;
 	bool created; /* a new row */
 	bool changed; /* false: the row was already so, nothing was written */
+	/* the warnings this write caused, as the status shows them (an array,
+	 * empty when none; NULL when nothing was written) */
+	json_t *warnings;
 };
+
+/* A warning as the status and the answer to a write show it. */
+struct warning;
+json_t *write_warning_json(const struct warning *w);
 
 /*
  * Applies w in one write transaction: 0 with out filled (free it with

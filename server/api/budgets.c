@@ -16,8 +16,8 @@ static const struct field budget_fields[] = {
 	  .format = validate_cbs_code,
 	  .hint = "must be a CBS municipality code such as GM0402" },
 	{ .name = "municipality_name", .type = FIELD_TEXT,
-	  .flags = F_REQUIRED, .min = 1, .max = 200 },
-	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	  .flags = F_REQUIRED | F_SEARCH, .min = 1, .max = 200 },
+	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED | F_SEARCH, .min = 1,
 	  .max = 200 },
 	{ .name = "grant_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
 	  .min = 0, .max = MONEY_MAX_CENTS },
@@ -26,8 +26,7 @@ static const struct field budget_fields[] = {
 	{ .name = "decision_ref", .type = FIELD_TEXT, .flags = F_NULLABLE,
 	  .min = 0, .max = 500 },
 	{ .name = "overrun_policy", .type = FIELD_ENUM, .flags = F_FILTER,
-	  .choices = overrun_policies, .def = "warn",
-	  .hint = "must be warn or stop" },
+	  .choices = overrun_policies, .def = "warn" },
 };
 /* clang-format on */
 
@@ -69,10 +68,20 @@ const struct resource budget_resource = {
 };
 
 /* The audit trail: read-only, stored before/after shown as JSON values. */
+
+/* The budget an audit row is about: the budget itself, or the one its row
+ * (as it was after, or before a delete) names, or names through its
+ * programme. NULL for tokens. */
+#define AUDIT_ROW "coalesce(audit.after, audit.before)"
+#define AUDIT_BUDGET                                                     \
+	"SELECT CASE audit.entity WHEN 'budget' THEN audit.entity_id"    \
+	" WHEN 'token' THEN NULL ELSE coalesce(json_extract(" AUDIT_ROW  \
+	", '$.budget_id'), (SELECT budget_id FROM programmes WHERE id =" \
+	" json_extract(" AUDIT_ROW ", '$.programme_id'))) END"
 /* the declaration: a field a line or two */
 /* clang-format off */
 static const struct field audit_fields[] = {
-	{ .name = "at", .type = FIELD_TIME },
+	{ .name = "at", .type = FIELD_TIME, .from = "since", .until = "until" },
 	{ .name = "actor", .type = FIELD_TEXT, .flags = F_FILTER, .max = 64 },
 	{ .name = "action", .type = FIELD_TEXT, .flags = F_FILTER, .max = 16 },
 	{ .name = "entity", .type = FIELD_TEXT, .flags = F_FILTER, .max = 32 },
@@ -80,9 +89,12 @@ static const struct field audit_fields[] = {
 	  .max = INT64_MAX },
 	{ .name = "before", .type = FIELD_TEXT, .flags = F_NULLABLE },
 	{ .name = "after", .type = FIELD_TEXT, .flags = F_NULLABLE },
-	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE },
+	{ .name = "note", .type = FIELD_TEXT, .flags = F_NULLABLE | F_SEARCH },
 	{ .name = "scope", .type = FIELD_TEXT, .flags = F_NULLABLE | F_FILTER,
 	  .max = 32 },
+	{ .name = "budget_id", .type = FIELD_REF,
+	  .flags = F_READONLY | F_NULLABLE | F_FILTER, .min = 1,
+	  .max = INT64_MAX, .computed = AUDIT_BUDGET },
 };
 /* clang-format on */
 

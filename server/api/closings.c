@@ -183,10 +183,10 @@ fail:
 
 void closings_list(struct http_request *req)
 {
-	struct store_filter filter = { validate_find(closing_fields,
-						     ARRAY_SIZE(closing_fields),
-						     "budget_id"),
-				       NULL };
+	struct store_filter filter = {
+		.field = validate_find(closing_fields,
+				       ARRAY_SIZE(closing_fields), "budget_id")
+	};
 	struct npo_err err = { 0 };
 	json_t *items = NULL;
 	char id[24];

@@ -76,19 +76,70 @@ struct list_query {
 	struct npo_err *err;
 };
 
+static const char *const list_params[] = { "limit",	   "after",
+					   "count",	   "fields",
+					   "access_token", "format",
+					   "dialect",	   NULL };
+
+/* The field that list parameter key filters on, and how; NULL when key is
+ * none. q gives the first F_SEARCH field (the search takes them all). */
+static const struct field *list_filter(const struct resource *res,
+				       const char *key, enum store_match *match)
+{
+	for (size_t i = 0; i < res->nfields; i++) {
+		const struct field *f = &res->fields[i];
+
+		*match = (f->flags & F_FILTER) && strcmp(key, f->name) == 0
+				 ? MATCH_EQ
+			 : f->from && strcmp(key, f->from) == 0	  ? MATCH_FROM
+			 : f->until && strcmp(key, f->until) == 0 ? MATCH_UNTIL
+			 : (f->flags & F_SEARCH) && strcmp(key, "q") == 0
+				 ? MATCH_TEXT
+				 : (enum store_match) - 1;
+		if ((int)*match >= 0)
+			return f;
+	}
+	return NULL;
+}
+
+/* 400 for a parameter a list does not know, with the one it may be a typo
+ * of. */
+static int unknown_param(const struct resource *res, const char *key,
+			 struct npo_err *err)
+{
+	struct nearest near = { .word = key };
+
+	for (const char *const *p = list_params; *p; p++)
+		validate_nearest(&near, *p);
+	for (size_t i = 0; i < res->nfields; i++) {
+		const struct field *f = &res->fields[i];
+
+		if (f->flags & F_FILTER)
+			validate_nearest(&near, f->name);
+		if (f->from)
+			validate_nearest(&near, f->from);
+		if (f->until)
+			validate_nearest(&near, f->until);
+	}
+	if (near.best)
+		return err_set(err, NPO_E_BAD_QUERY,
+			       "unknown query parameter %s: did you mean %s?",
+			       key, near.best);
+	return err_set(err, NPO_E_BAD_QUERY, "unknown query parameter %s", key);
+}
+
 static int list_arg(void *arg, const char *key, const char *value)
 {
-	static const char *const paging[] = { "limit", "after", "count",
-					      "fields", "access_token" };
 	struct list_query *q = arg;
 	const struct field *f;
+	enum store_match match;
 	int rc = output_arg(&q->out, key, value, q->err);
 
 	if (rc)
 		return rc < 0 ? -1 : 0;
 	/* a parameter given twice never gets here (http.c answers 400) */
 	for (unsigned i = 0; i < 5; i++)
-		if (strcmp(key, paging[i]) == 0)
+		if (strcmp(key, list_params[i]) == 0)
 			q->seen |= 1u << i;
 	if (strcmp(key, "limit") == 0) {
 		if (util_parse_int64(value, &q->limit) < 0 || q->limit < 1 ||
@@ -111,16 +162,17 @@ static int list_arg(void *arg, const char *key, const char *value)
 	} else if (strcmp(key, "access_token") == 0) {
 		/* checked by the http layer; kept in next for spreadsheets */
 		q->token = value;
-	} else if ((f = validate_find(q->res->fields, q->res->nfields, key)) &&
-		   (f->flags & F_FILTER)) {
+	} else if ((f = list_filter(q->res, key, &match))) {
 		if (q->nfilters == MAX_FILTERS)
 			return err_set(q->err, NPO_E_BAD_QUERY,
 				       "at most %d filters", MAX_FILTERS);
-		q->filters[q->nfilters++] =
-			(struct store_filter){ .field = f, .value = value };
+		q->filters[q->nfilters++] = (struct store_filter){
+			.field = match == MATCH_TEXT ? NULL : f,
+			.value = value,
+			.match = match
+		};
 	} else {
-		return err_set(q->err, NPO_E_BAD_QUERY,
-			       "unknown query parameter %s", key);
+		return unknown_param(q->res, key, q->err);
 	}
 	return 0;
 }
@@ -152,7 +204,7 @@ static char *next_url(const struct list_query *q, int64_t last)
 		return NULL;
 	fputs(q->res->path, f);
 	for (size_t i = 0; i < q->nfilters; i++)
-		url_add(f, &first, q->filters[i].field->name,
+		url_add(f, &first, store_filter_param(&q->filters[i]),
 			q->filters[i].value);
 	if (q->fields)
 		url_add(f, &first, "fields", q->fields);
@@ -483,7 +535,17 @@ static void write_reply(struct http_request *req, struct write *w)
 			 (long long)out.id);
 		http_set_header(req, "Location", location);
 	}
-	http_reply_json(req, out.created ? 201 : 200, json_incref(out.row));
+	/* the warnings it caused beside the row's own members, which keep
+	 * their shape */
+	if (json_array_size(out.warnings)) {
+		json_t *body = json_copy(out.row);
+
+		json_object_set(body, "warnings", out.warnings);
+		http_reply_json(req, out.created ? 201 : 200, body);
+	} else {
+		http_reply_json(req, out.created ? 201 : 200,
+				json_incref(out.row));
+	}
 	write_result_free(&out);
 }
 

@@ -23,7 +23,8 @@ static const struct field expenditure_fields[] = {
 	{ .name = "programme_id", .type = FIELD_REF,
 	  .flags = F_REQUIRED | F_FILTER, .min = 1, .max = INT64_MAX,
 	  .ref = "programmes" },
-	{ .name = "programme_name", .type = FIELD_TEXT, .flags = F_READONLY,
+	{ .name = "programme_name", .type = FIELD_TEXT,
+	  .flags = F_READONLY | F_SEARCH,
 	  .computed = PROGRAMME_NAME("expenditures") },
 	{ .name = "plan_id", .type = FIELD_REF, .flags = F_NULLABLE | F_FILTER,
 	  .min = 1, .max = INT64_MAX, .ref = "plans" },
@@ -31,19 +32,19 @@ static const struct field expenditure_fields[] = {
 	  .flags = F_READONLY | F_NULLABLE,
 	  .computed = PLAN_SCHOOL("code") },
 	{ .name = "school_name", .type = FIELD_TEXT,
-	  .flags = F_READONLY | F_NULLABLE,
+	  .flags = F_READONLY | F_NULLABLE | F_SEARCH,
 	  .computed = PLAN_SCHOOL("name") },
 	{ .name = "amount_cents", .type = FIELD_CENTS,
 	  .flags = F_REQUIRED | F_NONZERO, .min = -MONEY_MAX_CENTS,
 	  .max = MONEY_MAX_CENTS },
-	{ .name = "spent_on", .type = FIELD_DATE, .flags = F_REQUIRED },
-	{ .name = "description", .type = FIELD_TEXT, .flags = F_REQUIRED,
-	  .min = 1, .max = 500 },
+	{ .name = "spent_on", .type = FIELD_DATE, .flags = F_REQUIRED,
+	  .from = "spent_from", .until = "spent_until" },
+	{ .name = "description", .type = FIELD_TEXT,
+	  .flags = F_REQUIRED | F_SEARCH, .min = 1, .max = 500 },
 	{ .name = "reference", .type = FIELD_TEXT,
-	  .flags = F_NULLABLE | F_FILTER, .max = 200 },
+	  .flags = F_NULLABLE | F_FILTER | F_SEARCH, .max = 200 },
 	{ .name = "status", .type = FIELD_ENUM, .flags = F_READONLY | F_FILTER,
-	  .choices = expenditure_states, .def = "submitted",
-	  .hint = "must be submitted, approved, rejected or paid" },
+	  .choices = expenditure_states, .def = "submitted" },
 	{ .name = "corrects_id", .type = FIELD_REF,
 	  .flags = F_NULLABLE | F_FIXED | F_FILTER, .min = 1, .max = INT64_MAX,
 	  .ref = "expenditures" },
@@ -51,6 +52,9 @@ static const struct field expenditure_fields[] = {
 	  .computed = "SELECT coalesce(sum(c.amount_cents), 0)"
 		      " FROM expenditures c WHERE c.corrects_id = expenditures.id"
 		      " AND c.status IN ('approved', 'paid')" },
+	{ .name = "budget_id", .type = FIELD_REF, .flags = F_READONLY | F_FILTER,
+	  .min = 1, .max = INT64_MAX,
+	  .computed = PROGRAMME_BUDGET("expenditures") },
 };
 /* clang-format on */
 
@@ -261,6 +265,35 @@ static int expenditure_check(struct db_conn *c, json_t *row,
  * (corrected_cents): the original gets a new version, so an ETag of it is no
  * longer current, and an audit row that says why.
  */
+/* What an expenditure adds to the spent_cents of a plan: its amount while
+ * it is approved or paid and has a plan (*plan: 0 when none). */
+static int64_t spent_on_plan(const json_t *row, int64_t *plan)
+{
+	*plan = row && booked(util_jstr(row, "status"))
+			? util_jint(row, "plan_id")
+			: 0;
+	return *plan ? util_jint(row, "amount_cents") : 0;
+}
+
+/* A plan shows what is spent on it: when that changes, so does its
+ * version (and its ETag). */
+static int touch_plans(struct db_conn *c, const json_t *row,
+		       const json_t *before, struct npo_err *err)
+{
+	int64_t was_plan, plan;
+	int64_t was = spent_on_plan(before, &was_plan);
+	int64_t now = spent_on_plan(row, &plan);
+
+	if (was_plan == plan && was == now)
+		return 0;
+	if (was_plan && store_touch(c, "plans", "id = ?", was_plan, err) < 0)
+		return -1;
+	if (plan && plan != was_plan &&
+	    store_touch(c, "plans", "id = ?", plan, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int expenditure_after_write(struct db_conn *c, const char *actor,
 				   int64_t id, const json_t *row,
 				   const json_t *before, struct npo_err *err)
@@ -270,6 +303,8 @@ static int expenditure_after_write(struct db_conn *c, const char *actor,
 	char note[48];
 	int rc;
 
+	if (touch_plans(c, row, before, err) < 0)
+		return -1;
 	if (!orig || !booked(util_jstr(row, "status")) ||
 	    (before && booked(util_jstr(before, "status"))))
 		return 0;
@@ -280,6 +315,26 @@ static int expenditure_after_write(struct db_conn *c, const char *actor,
 			 "update", note, NULL, err);
 	json_decref(was);
 	return rc;
+}
+
+/* A cost dated outside the spending period warns when this write dated it
+ * there or made it count. */
+static int expenditure_warnings(struct db_conn *c, int64_t id,
+				const json_t *row, const json_t *before,
+				json_t *warnings, struct npo_err *err)
+{
+	struct warning w;
+	bool outside;
+
+	if (before && strcmp(util_jstr(before, "status"), "rejected") != 0 &&
+	    strcmp(util_jstr(before, "spent_on"), util_jstr(row, "spent_on")) ==
+		    0)
+		return 0;
+	if (figures_outside_period(c, id, &outside, &w, err) < 0)
+		return -1;
+	if (outside)
+		json_array_append_new(warnings, write_warning_json(&w));
+	return 0;
 }
 
 /* A programme holds what is committed; a plan holds its declarations. */
@@ -307,6 +362,7 @@ const struct resource expenditure_resource = {
 	.check = expenditure_check,
 	.levels = expenditure_levels,
 	.after_write = expenditure_after_write,
+	.warnings = expenditure_warnings,
 	.workflow = &expenditure_workflow,
 	.ops = OPS_CRUD | OP_MOVE,
 	.by_municipality = IN_MUNICIPALITY_PROGRAMME,

@@ -12,7 +12,7 @@ static const struct field goal_fields[] = {
 	  .ref = "budgets" },
 	{ .name = "code", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
 	  .max = 16 },
-	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED | F_SEARCH, .min = 1,
 	  .max = 200 },
 	{ .name = "allocated_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
 	  .min = 0, .max = MONEY_MAX_CENTS },

@@ -192,9 +192,9 @@ static int rows_sheet(struct overview *o, const struct resource *res,
 
 	book_head(&o->b, ws, 1, cols, ncols);
 	for (size_t i = 0; i < nids; i++) {
-		struct store_filter by = {
-			validate_find(res->fields, res->nfields, filter), NULL
-		};
+		struct store_filter by = { .field = validate_find(res->fields,
+								  res->nfields,
+								  filter) };
 		struct store_cursor cur;
 		char id[24];
 		json_t *r;

@@ -22,7 +22,7 @@ static const struct field reallocation_fields[] = {
 	{ .name = "to", .type = FIELD_LINE, .flags = F_REQUIRED },
 	{ .name = "amount_cents", .type = FIELD_CENTS, .flags = F_REQUIRED,
 	  .min = 1, .max = MONEY_MAX_CENTS },
-	{ .name = "reason", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	{ .name = "reason", .type = FIELD_TEXT, .flags = F_REQUIRED | F_SEARCH, .min = 1,
 	  .max = 1000 },
 	{ .name = "decision_ref", .type = FIELD_TEXT, .flags = F_NULLABLE,
 	  .max = 500 },

@@ -17,14 +17,13 @@ static const char *const sectors[] = { "vve", "po", "sbo", "so",
 /* the declaration: a field a line or two */
 /* clang-format off */
 static const struct field school_fields[] = {
-	{ .name = "code", .type = FIELD_TEXT, .flags = F_REQUIRED | F_FILTER,
+	{ .name = "code", .type = FIELD_TEXT, .flags = F_REQUIRED | F_FILTER | F_SEARCH,
 	  .min = 6, .max = 6, .format = is_school_code,
 	  .hint = "must be a vestigingsnummer: BRIN and two digits, e.g. 25GH00" },
-	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED, .min = 1,
+	{ .name = "name", .type = FIELD_TEXT, .flags = F_REQUIRED | F_SEARCH, .min = 1,
 	  .max = 200 },
 	{ .name = "sector", .type = FIELD_ENUM, .flags = F_REQUIRED | F_FILTER,
-	  .choices = sectors,
-	  .hint = "must be one of vve, po, sbo, so, vso, vo, pro" },
+	  .choices = sectors },
 	{ .name = "municipality_code", .type = FIELD_TEXT,
 	  .flags = F_REQUIRED | F_FILTER, .min = 6, .max = 6,
 	  .format = validate_cbs_code,

@@ -5,6 +5,7 @@
 
 #include "npo/api.h"
 #include "npo/figures.h"
+#include "npo/write.h"
 
 void period_init(struct period *p)
 {
@@ -139,15 +140,8 @@ static json_t *warnings_json(const struct budget_figures *f)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < f->nwarnings; i++) {
-		const struct warning *w = &f->warnings[i];
-
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:s}",
-						   "code", w->code, "entity",
-						   w->entity, "id", I(w->id),
-						   "amount_cents", I(w->amount),
-						   "message", w->message));
-	}
+	for (size_t i = 0; i < f->nwarnings; i++)
+		json_array_append_new(a, write_warning_json(&f->warnings[i]));
 	return a;
 }
 

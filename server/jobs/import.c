@@ -262,10 +262,12 @@ static int by_reference(struct import *im, const json_t *body, json_t **found,
 	const struct resource *res = &expenditure_resource;
 	char programme[24];
 	struct store_filter f[2] = {
-		{ validate_find(res->fields, res->nfields, "programme_id"),
-		  programme },
-		{ validate_find(res->fields, res->nfields, "reference"),
-		  util_jstr(body, "reference") },
+		{ .field = validate_find(res->fields, res->nfields,
+					 "programme_id"),
+		  .value = programme },
+		{ .field =
+			  validate_find(res->fields, res->nfields, "reference"),
+		  .value = util_jstr(body, "reference") },
 	};
 	json_t *items = NULL;
 
@@ -428,9 +430,8 @@ static int school_row(struct import *im, const char *const *cells, size_t n,
 	const struct scope *s = db_scope(im->c);
 	const char *only = im->o->municipality;
 	struct write_result out;
-	struct store_filter f = {
-		validate_find(res->fields, res->nfields, "code"), NULL
-	};
+	struct store_filter f = { .field = validate_find(
+					  res->fields, res->nfields, "code") };
 	int rc;
 
 	if (!body)

@@ -1210,7 +1210,7 @@ START_TEST(budget_status_as_csv)
 		"level,id,goal_id,code,name,status,grant_eur,allocated_eur,"
 		"unallocated_eur,budget_eur,programmed_eur,committed_eur,"
 		"spent_eur,paid_eur,remaining_eur,open_commitments_eur,"
-		"expected_return_eur";
+		"expected_return_eur,uncommitted_eur";
 	struct resp *r;
 	json_t *rows;
 	char line[512];

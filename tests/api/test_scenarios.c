@@ -118,7 +118,7 @@ static void assert_totals(const struct resp *r, struct totals t)
 {
 	const json_t *o = json_object_get(r->json, "totals");
 
-	ck_assert_int_eq(json_object_size(o), 10);
+	ck_assert_int_eq(json_object_size(o), 11);
 	ck_assert_int_eq(num(o, "grant_cents"), t.grant);
 	ck_assert_int_eq(num(o, "allocated_cents"), t.allocated);
 	ck_assert_int_eq(num(o, "unallocated_cents"), t.unallocated);
@@ -129,6 +129,8 @@ static void assert_totals(const struct resp *r, struct totals t)
 	ck_assert_int_eq(num(o, "remaining_cents"), t.remaining);
 	ck_assert_int_eq(num(o, "open_commitments_cents"), t.open);
 	ck_assert_int_eq(num(o, "expected_return_cents"), t.ret);
+	/* what is not yet committed, over-committed money negative */
+	ck_assert_int_eq(num(o, "uncommitted_cents"), t.grant - t.committed);
 }
 
 /* The row of list ("goals", "programmes", "items") whose key is value. */

@@ -1,13 +1,13 @@
 /*
  * Fuzzes the one validator of request bodies: the input is a request body,
- * parsed as the dispatcher does (json_loadb with JSON_REJECT_DUPLICATES, an
- * object only), then validated against every declared resource, for create
- * and for PATCH. Besides the sanitizers it checks what validate_body
- * promises: NULL or a non-empty array of {"field","code","message"}, at
- * most one error per member plus one per missing required field, naming
- * only members or required fields, and a body valid for create is valid for
- * PATCH but for its fixed fields. Dates are checked against the C library's
- * calendar.
+ * read as the dispatcher does (validate_read: JSON, a number too large for
+ * any field named as a range error; an object only), then validated against
+ * every declared resource, for create and for PATCH. Besides the sanitizers it
+ * checks what validate_body promises: NULL or a non-empty array of
+ * {"field","code","message"}, at most one error per member plus one per missing
+ * required field, naming only members or required fields, and a body valid for
+ * create is valid for PATCH but for its fixed fields. Dates are checked against
+ * the C library's calendar.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -130,9 +130,26 @@ static void check_strings(const json_t *v)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_error_t err;
-	json_t *body = json_loadb((const char *)data, size,
-				  JSON_REJECT_DUPLICATES, &err);
+	json_t *body, *too_large;
+	int rc = validate_read((const char *)data, size, &body, &too_large,
+			       &err);
 
+	if (rc > 0) {
+		/* a number too large: each error names a member, "range" */
+		size_t i;
+		json_t *e;
+
+		if (!json_is_array(too_large) || !json_array_size(too_large))
+			abort();
+		json_array_foreach(too_large, i, e)
+		{
+			if (strcmp(json_string_value(json_object_get(e, "code")),
+				   "range") != 0)
+				abort();
+		}
+		json_decref(too_large);
+		return 0;
+	}
 	if (!body)
 		return 0;
 	check_strings(body);
