@@ -9,7 +9,9 @@ call it), makes a write token, sets TOKEN and API as the README says, and runs
 every command of the ```sh blocks between "Using it with curl" and "Docker"
 with bash, in order, in one shell session. A command passes when it exits 0
 and every HTTP answer it got is 2xx or 3xx, or exactly the status its comment
-names ("# 412: …", "# 304"). Every process started here is stopped by its PID.
+names ("# 412: …", "# 304"), and its output holds what a comment shows after
+an arrow ("# → \"expected_return_cents\": 9552100"). Every process started
+here is stopped by its PID.
 """
 
 import os
@@ -63,6 +65,13 @@ def commands(block):
 
 def expected(cmd):
     m = re.search(r"#\s*(\d{3})\b", cmd.splitlines()[-1])
+    return m.group(1) if m else None
+
+
+def shows(cmd):
+    """What the command's last comment says its output holds: the text
+    after "→", or None."""
+    m = re.search(r"#[^#]*→\s*(.+?)\s*$", cmd.splitlines()[-1])
     return m.group(1) if m else None
 
 
@@ -128,12 +137,15 @@ def main():
             want = expected(cmd)
             bad = [c for c in statuses
                    if c != want and not re.match(r"^[23]\d\d$", c)]
+            holds = shows(cmd)
             ok = rc == 0 and not bad and \
                 (bool(statuses) or "curl" not in cmd) and \
-                (want is None or want in statuses)
+                (want is None or want in statuses) and \
+                (holds is None or holds in "\n".join(out))
             print(("ok" if ok else "not ok") + " %d - %s (exit %s, HTTP %s%s)"
                   % (n, first, rc, ",".join(statuses) or "none",
-                     ", wanted " + want if want else ""))
+                     ", wanted " + want if want else "") +
+                  (", showing " + holds if holds else ""))
             if not ok:
                 failed += 1
                 for line in [l for l in out if l.strip()][-5:]:
