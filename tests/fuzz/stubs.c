@@ -101,6 +101,19 @@ WEAK int figures_plan_spent(struct db_conn *c, int64_t plan, int64_t *spent,
 	stub(__func__);
 }
 
+WEAK int figures_outside_period(struct db_conn *c, int64_t id, bool *outside,
+				struct warning *w, struct npo_err *err)
+{
+	(void)c, (void)id, (void)outside, (void)w, (void)err;
+	stub(__func__);
+}
+
+WEAK json_t *write_warning_json(const struct warning *w)
+{
+	(void)w;
+	stub(__func__);
+}
+
 WEAK int figures_corrections(struct db_conn *c, int64_t id, int64_t except,
 			     int64_t *sum, struct npo_err *err)
 {
