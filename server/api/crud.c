@@ -526,6 +526,7 @@ static void write_reply(struct http_request *req, struct write *w)
 		return;
 	}
 	if (!out.row) {
+		write_result_free(&out);
 		http_reply_empty(req, 204);
 		return;
 	}
