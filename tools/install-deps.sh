@@ -1,25 +1,56 @@
 #!/bin/sh
-# Installs the Debian packages the build and the tests need, when missing,
-# and the npm packages of tests/clients and tests/openapi (see below).
-# Does nothing (and needs no network) when all are present.
+# tools/install-deps.sh GROUP...: installs the Debian packages of each GROUP
+# when missing (with sudo when not root), and for `test` also the npm
+# packages of tests/clients and tests/openapi (see below). Does nothing (and
+# needs no network) when all are present. The groups:
+#   run     building and serving the daemon (make run)
+#   format  clang-format (make format)
+#   fuzz    run, and clang with its libFuzzer (make fuzz)
+#   test    all of the above and every test's tools (make test, make soak)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-pkgs="gcc libc6-dev pkg-config meson ninja-build xxd python3
-libmicrohttpd-dev libjansson-dev libsqlite3-dev check libcurl4-openssl-dev
-libxlsxwriter-dev zlib1g-dev
-curl sqlite3
-chromium libreoffice-calc-nogui poppler-utils nodejs
-clang libclang-rt-14-dev clang-format"
-# poppler-utils: pdftotext and pdfinfo, for the printed workbook
-# (tests/clients/spreadsheet.py).
+# The compiler, meson and ninja, pkg-config, xxd (tools/embed.sh) and the
+# libraries of meson.build; zlib1g-dev because xlsxwriter.pc links -lz and
+# libxlsxwriter-dev does not pull it in. curl: the examples make run prints.
+run="gcc libc6-dev pkg-config meson ninja-build xxd
+libmicrohttpd-dev libjansson-dev libsqlite3-dev libxlsxwriter-dev zlib1g-dev
+curl"
+format="clang-format"
 # clang and libclang-rt-14-dev (its libFuzzer and sanitizer runtimes, only
-# recommended by clang): the fuzz harnesses, tools/fuzz.sh. clang-format:
-# tools/format.sh (make format, and its check in make test).
-# npm: Debian's package, unless npm is there already (the nodejs of
-# NodeSource ships its own npm and conflicts with Debian's package).
-command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+# recommended by clang): the fuzz harnesses, tools/fuzz.sh.
+fuzz="$run clang libclang-rt-14-dev"
+# check and libcurl: the C tests; unzip: the workbooks' members (api_export);
+# python3: the client tests; sqlite3: bench/run's comparison; chromium and
+# nodejs: the dashboard (tests/clients/browser.mjs) and the npm tools below;
+# libreoffice-calc-nogui and poppler-utils (pdftotext, pdfinfo): the workbook
+# opened and printed (tests/clients/spreadsheet.py).
+test="$fuzz $format python3 check libcurl4-openssl-dev unzip sqlite3
+chromium libreoffice-calc-nogui poppler-utils nodejs"
+[ $# -gt 0 ] || set -- test
+pkgs=""
+npm=false
+for group in "$@"; do
+	case $group in
+	run) pkgs="$pkgs $run" ;;
+	format) pkgs="$pkgs $format" ;;
+	fuzz) pkgs="$pkgs $fuzz" ;;
+	test)
+		pkgs="$pkgs $test"
+		npm=true
+		# npm: Debian's package, unless npm is there already (the
+		# nodejs of NodeSource ships its own npm and conflicts with
+		# Debian's package).
+		command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+		;;
+	*)
+		echo "usage: $0 run|format|fuzz|test..." >&2
+		exit 2
+		;;
+	esac
+done
 missing=""
 for p in $pkgs; do
+	case " $missing " in *" $p "*) continue ;; esac
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		grep -q "install ok installed"; then
 		missing="$missing $p"
@@ -35,6 +66,7 @@ if [ -n "$missing" ]; then
 	$sudo apt-get install -y -q --no-install-recommends \
 		-o DPkg::Lock::Timeout=600 $missing >/dev/null
 fi
+$npm || exit 0
 # The npm packages of the client tests (tests/clients: playwright-core, which
 # drives Debian's /usr/bin/chromium: no browser is ever downloaded) and of the
 # API description tests (tests/openapi: Redocly CLI and Stoplight Prism), at

@@ -2,20 +2,40 @@
 # make test: builds and runs every test twice, plainly and under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then prints one summary line
 # "N passed, N failed" counted over the TAP results of both runs.
+# With --build-only BUILD (make soak): only sets up and builds BUILD with
+# its tests.
 set -u
-build=$1
-asan=$2
-status=0
 
-run_suite() {
+# Sets up dir (with the further meson options) and builds it with its
+# tests; a directory that make run set up without them gets them turned on.
+build_suite() {
 	dir=$1
 	shift
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >/dev/null || return 1
+		meson setup "$dir" -Dtests=true "$@" >/dev/null || return 1
+	elif ! python3 - "$dir" <<'PY'
+import json, sys
+opts = json.load(open(sys.argv[1] + "/meson-info/intro-buildoptions.json"))
+sys.exit(0 if any(o["name"] == "tests" and o["value"] for o in opts) else 1)
+PY
+	then
+		meson configure "$dir" -Dtests=true >/dev/null || return 1
 	fi
 	ninja -C "$dir" >/dev/null || { ninja -C "$dir"; return 1; }
-	meson test -C "$dir" --no-rebuild --print-errorlogs
 }
+
+run_suite() {
+	build_suite "$@" || return 1
+	meson test -C "$1" --no-rebuild --print-errorlogs
+}
+
+if [ "${1:-}" = --build-only ]; then
+	build_suite "$2"
+	exit
+fi
+build=$1
+asan=$2
+status=0
 
 echo "== tests" >&2
 run_suite "$build" || status=1
