@@ -98,6 +98,24 @@ static int export_table(struct db_conn *c, const struct resource *res,
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * Makes the new directory "<dir>.tmp-<pid>-<n>" into tmp with mode 0777
+ * less the umask, as mkdir does: the export keeps it when renamed, and
+ * mkdtemp's 0700 would shut out the others of a shared finance folder.
+ * -1 with errno when it cannot.
+ */
+static int make_tmp_dir(char tmp[4096], const char *dir)
+{
+	for (unsigned n = 0; n < 100; n++) {
+		snprintf(tmp, 4096, "%s.tmp-%ld-%u", dir, (long)getpid(), n);
+		if (mkdir(tmp, 0777) == 0)
+			return 0;
+		if (errno != EEXIST) /* one left by an earlier run: the next */
+			return -1;
+	}
+	return -1;
+}
+
 static int remove_tree(const char *dir)
 {
 	char path[4096], name[64];
@@ -132,14 +150,18 @@ int export_run(struct db_conn *c, const char *dir, enum csv_dialect d,
 	dir = path_copy = strdup(path);
 	if (!dir)
 		return err_set(err, NPO_E_INTERNAL, "out of memory");
-	if (stat(dir, &st) == 0)
-		return err_set(err, NPO_E_EXISTS,
-			       "%s exists already; export into a new directory",
-			       dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dir);
-	if (!mkdtemp(tmp))
-		return err_set(err, NPO_E_IO, "cannot make %s: %s", tmp,
-			       strerror(errno));
+	if (stat(dir, &st) == 0) {
+		err_set(err, NPO_E_EXISTS,
+			"%s exists already; export into a new directory", dir);
+		free(path_copy);
+		return -1;
+	}
+	if (make_tmp_dir(tmp, dir) < 0) {
+		err_set(err, NPO_E_IO, "cannot make %s: %s", tmp,
+			strerror(errno));
+		free(path_copy);
+		return -1;
+	}
 	if (!path_of(path, tmp, "snapshot.json") ||
 	    !(snap = fopen(path, "w"))) {
 		err_set(err, NPO_E_IO, "cannot write %s: %s", path,

@@ -1797,6 +1797,83 @@ START_TEST(serve_with_a_bad_listen_address_is_exit_2)
 }
 END_TEST
 
+/* --- the command line under a umask ---------------------------------------- */
+
+/*
+ * argv (argv[0] a path) through /bin/sh: in dir (NULL: here), under umask
+ * mask (NULL: this process's), with NPO_DB set to npo_db or, for NULL,
+ * unset, so that the default ./npo.db is the one meant.
+ */
+static struct run run_sh(const char *dir, const char *mask, const char *npo_db,
+			 char *const argv[])
+{
+	char *sh[32] = { "/bin/sh",
+			 "-c",
+			 "cd \"$1\" && { [ -z \"$2\" ] || umask \"$2\"; } && "
+			 "if [ -n \"$3\" ]; then export NPO_DB=\"$3\"; "
+			 "else unset NPO_DB; fi && shift 3 && exec \"$@\"",
+			 "sh",
+			 (char *)(dir ? dir : "."),
+			 (char *)(mask ? mask : ""),
+			 (char *)(npo_db ? npo_db : "") };
+	size_t n = 7;
+
+	for (size_t i = 0; argv[i]; i++) {
+		ck_assert_uint_lt(n, sizeof(sh) / sizeof(sh[0]) - 1);
+		sh[n++] = argv[i];
+	}
+	sh[n] = NULL;
+	return run(sh);
+}
+
+/* export's directory and files get 0777 and 0666 less the umask, as mkdir
+ * and open make them, under either umask: a shared folder can read it. */
+START_TEST(export_follows_the_umask)
+{
+	static const struct {
+		const char *mask;
+		mode_t dir, file;
+	} masks[] = { { "022", 0755, 0644 }, { "027", 0750, 0640 } };
+
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		char out[256], list[4096];
+		char *argv[] = {
+			(char *)daemon_exe, "export", "--out", out, "--db",
+			a.db_path,	    NULL
+		};
+		struct stat st;
+		struct run r;
+
+		snprintf(out, sizeof(out), "%s/export-%s", a.dir,
+			 masks[i].mask);
+		r = run_sh(NULL, masks[i].mask, NULL, argv);
+		ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+		run_free(&r);
+		ck_assert_int_eq(stat(out, &st), 0);
+		ck_assert_msg((st.st_mode & 07777) == masks[i].dir,
+			      "umask %s: %s is %04o, not %04o", masks[i].mask,
+			      out, (unsigned)(st.st_mode & 07777),
+			      (unsigned)masks[i].dir);
+		snprintf(list, sizeof(list), "%s", names_in(out));
+		ck_assert_msg(strstr(list, "snapshot.json") &&
+				      strstr(list, "budgets.csv"),
+			      "%s", list);
+		for (char *save = NULL, *f = strtok_r(list, ",", &save); f;
+		     f = strtok_r(NULL, ",", &save)) {
+			char path[512];
+
+			snprintf(path, sizeof(path), "%s/%s", out, f);
+			ck_assert_int_eq(stat(path, &st), 0);
+			ck_assert_msg((st.st_mode & 07777) == masks[i].file,
+				      "umask %s: %s is %04o, not %04o",
+				      masks[i].mask, path,
+				      (unsigned)(st.st_mode & 07777),
+				      (unsigned)masks[i].file);
+		}
+	}
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_set_timeout(tc, 150);
@@ -1823,6 +1900,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, accountability_xlsx_is_shaped_like_sisa);
 	tcase_add_test(tc, formulas_and_escapes_in_export_and_workbook);
 	tcase_add_test(tc, serve_with_a_bad_listen_address_is_exit_2);
+	tcase_add_test(tc, export_follows_the_umask);
 }
 
 int main(int argc, char **argv)
