@@ -1,9 +1,16 @@
-/* npo-budgetd: the command line. */
+/*
+ * npo-budgetd: the command line. Each command is a row of one table: its
+ * words, operands, options and help; the parser, the usage lines and every
+ * command's --help are made from those rows.
+ */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "npo/api.h"
@@ -13,53 +20,29 @@
 #include "npo/server.h"
 
 #define MAX_ORIGINS 16
+#define HELP_WIDTH 79 /* columns of the help, at most */
+#define HELP_FLAGS 25 /* the column where an option's description starts */
 
-static const char usage[] =
-	"usage: npo-budgetd serve [--db PATH] [--listen ADDR:PORT] [--threads N]\n"
-	"                         [--cors-origin ORIGIN]... [--public-read] [--demo]\n"
-	"                         [--max-body BYTES] [--max-import BYTES]\n"
-	"                         [--timeout SECONDS]\n"
-	"       npo-budgetd migrate [--db PATH]\n"
-	"       npo-budgetd export --out DIR [--dialect rfc4180|excel-nl] [--db PATH]\n"
-	"       npo-budgetd backup FILE [--db PATH]\n"
-	"       npo-budgetd token add NAME --role read|write|admin\n"
-	"                         [--municipality GMnnnn | --school CODE]\n"
-	"                         [--expires DATE|TIME] [--db PATH]\n"
-	"       npo-budgetd token list [--db PATH]\n"
-	"       npo-budgetd token revoke NAME [--db PATH]\n"
-	"       npo-budgetd import expenditures|schools FILE [--dry-run]\n"
-	"                         [--sector S] [--municipality GMnnnn] [--db PATH]\n"
-	"       npo-budgetd routes\n"
-	"       npo-budgetd --help | --version\n"
-	"\n"
-	"Keeps the money of a national education grant (NPO) in SQLite and serves\n"
-	"it as a JSON API. Defaults: --db ./npo.db, --listen 127.0.0.1:8080,\n"
-	"--threads 4, --max-body 1048576, --max-import 16777216 (an import's CSV),\n"
-	"--timeout 30. Environment variables NPO_DB, NPO_LISTEN, NPO_THREADS,\n"
-	"NPO_CORS_ORIGIN (comma-separated), NPO_PUBLIC_READ=1, NPO_DEMO=1,\n"
-	"NPO_MAX_BODY, NPO_MAX_IMPORT and NPO_TIMEOUT set the same;\n"
-	"flags win over them.\n";
-
+/* The options, in the order the usage lines and the help list them. */
 enum opt {
-	O_DB = 1,
+	O_ROLE = 1,
+	O_MUNICIPALITY,
+	O_SCHOOL,
+	O_EXPIRES,
+	O_OUT,
+	O_DIALECT,
+	O_DRY_RUN,
+	O_SECTOR,
 	O_LISTEN,
 	O_THREADS,
 	O_CORS,
 	O_PUBLIC,
 	O_DEMO,
 	O_MAXBODY,
+	O_MAX_IMPORT,
 	O_TIMEOUT,
-	O_ROLE,
-	O_HELP,
-	O_VERSION,
-	O_OUT,
-	O_DIALECT,
-	O_MUNICIPALITY,
-	O_SCHOOL,
-	O_EXPIRES,
-	O_DRY_RUN,
-	O_SECTOR,
-	O_MAX_IMPORT
+	O_DB,
+	O_COUNT
 };
 
 static const struct option options[] = {
@@ -72,8 +55,6 @@ static const struct option options[] = {
 	{ "max-body", required_argument, NULL, O_MAXBODY },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "role", required_argument, NULL, O_ROLE },
-	{ "help", no_argument, NULL, O_HELP },
-	{ "version", no_argument, NULL, O_VERSION },
 	{ "out", required_argument, NULL, O_OUT },
 	{ "dialect", required_argument, NULL, O_DIALECT },
 	{ "municipality", required_argument, NULL, O_MUNICIPALITY },
@@ -83,6 +64,66 @@ static const struct option options[] = {
 	{ "sector", required_argument, NULL, O_SECTOR },
 	{ "max-import", required_argument, NULL, O_MAX_IMPORT },
 	{ 0 },
+};
+
+/* What the help says of an option; a command may say it otherwise. */
+static const struct opt_doc {
+	const char *flag; /* as the usage line shows it */
+	const char *what;
+	const char *env; /* the environment variable that sets it, or NULL */
+	bool many;	 /* may be given more than once */
+} opt_docs[O_COUNT] = {
+	[O_ROLE] = { "--role read|write|admin",
+		     "read may GET; write may also change; admin may also "
+		     "read the audit trail and manage tokens" },
+	[O_MUNICIPALITY] = { "--municipality GMnnnn" },
+	[O_SCHOOL] = { "--school CODE",
+		       "the token sees its municipality's budgets, its own "
+		       "school (its code, such as 10HZ00) and its own plans "
+		       "and costs" },
+	[O_EXPIRES] = { "--expires DATE|TIME",
+			"the token stops working then: YYYY-MM-DD (at 00:00 "
+			"UTC) or YYYY-MM-DDTHH:MM:SSZ; never, when not given" },
+	[O_OUT] = { "--out DIR", "the directory to make; it must not exist" },
+	[O_DIALECT] = { "--dialect rfc4180|excel-nl",
+			"rfc4180: comma-separated, decimal point; excel-nl: "
+			"semicolons, decimal comma and a byte order mark, as "
+			"Dutch Excel reads them (default rfc4180)" },
+	[O_DRY_RUN] = { "--dry-run",
+			"checks every row and prints the counts, but writes "
+			"nothing" },
+	[O_SECTOR] = { "--sector S",
+		       "schools, required: the sector of DUO's file (vve, po, "
+		       "sbo, so, vso, vo or pro)" },
+	[O_LISTEN] = { "--listen ADDR:PORT",
+		       "the numeric address and port to listen on",
+		       "NPO_LISTEN" },
+	[O_THREADS] = { "--threads N",
+			"worker threads, each with its own database connection",
+			"NPO_THREADS" },
+	[O_CORS] = { "--cors-origin ORIGIN",
+		     "a web page's origin (https://dashboard.example) whose "
+		     "scripts may call the API; * needs --public-read",
+		     "NPO_CORS_ORIGIN, comma-separated", true },
+	[O_PUBLIC] = { "--public-read",
+		       "GET requests need no token, for a dashboard on an "
+		       "internal network",
+		       "NPO_PUBLIC_READ=1" },
+	[O_DEMO] = { "--demo",
+		     "fills an empty database with the demo data of two "
+		     "municipalities",
+		     "NPO_DEMO=1" },
+	[O_MAXBODY] = { "--max-body BYTES",
+			"the largest request body; a larger one is answered 413",
+			"NPO_MAX_BODY" },
+	[O_MAX_IMPORT] = { "--max-import BYTES",
+			   "the largest CSV body of an import over HTTP",
+			   "NPO_MAX_IMPORT" },
+	[O_TIMEOUT] = { "--timeout SECONDS",
+			"idle connections are closed after this long",
+			"NPO_TIMEOUT" },
+	[O_DB] = { "--db PATH", "the database file, which must exist",
+		   "NPO_DB" },
 };
 
 struct cli {
@@ -95,11 +136,333 @@ struct cli {
 	enum csv_dialect dialect;
 };
 
-static void die_usage(const char *fmt, const char *arg)
+struct command;
+typedef int command_fn(struct cli *cli, const struct command *c,
+		       char **operands);
+
+/*
+ * A command: its words ("token add"), the operands before its options, what
+ * it does, and the options it takes, needs and describes its own way. A
+ * command without run is a group ("token"): its help is its members'.
+ */
+struct command {
+	const char *name;
+	const char *operands; /* "NAME", or NULL for none */
+	int noperands;
+	const char *about;
+	unsigned takes;		   /* bits of enum opt */
+	unsigned needs;		   /* of those, the ones that must be given */
+	const char *what[O_COUNT]; /* instead of opt_docs[].what */
+	command_fn *run;
+};
+
+#define BIT(o) (1u << (o))
+
+static command_fn cmd_serve, cmd_migrate, cmd_export, cmd_backup, cmd_token,
+	cmd_import, cmd_routes;
+
+static const struct command commands[] = {
+	{
+		.name = "serve",
+		.about =
+			"Serves the JSON API from the database, which it makes "
+			"when missing and migrates to this version. Runs "
+			"until SIGTERM or SIGINT, then lets running requests "
+			"finish (up to 10 s) and exits 0.",
+		.takes = BIT(O_LISTEN) | BIT(O_THREADS) | BIT(O_CORS) |
+			 BIT(O_PUBLIC) | BIT(O_DEMO) | BIT(O_MAXBODY) |
+			 BIT(O_MAX_IMPORT) | BIT(O_TIMEOUT) | BIT(O_DB),
+		.what = { [O_DB] = "the database file, made when missing" },
+		.run = cmd_serve,
+	},
+	{
+		.name = "migrate",
+		.about = "Makes the database when missing and brings it to "
+			 "this version's schema, as serve does at every start; "
+			 "a database of a newer version is refused.",
+		.takes = BIT(O_DB),
+		.what = { [O_DB] = "the database file, made when missing" },
+		.run = cmd_migrate,
+	},
+	{
+		.name = "export",
+		.about = "Writes every table as a CSV file, and all of them as "
+			 "snapshot.json, into the new directory DIR, all from "
+			 "one moment, also while the daemon runs and is being "
+			 "written to. DIR appears only when complete; it and "
+			 "its files get the modes the umask allows.",
+		.takes = BIT(O_OUT) | BIT(O_DIALECT) | BIT(O_DB),
+		.needs = BIT(O_OUT),
+		.run = cmd_export,
+	},
+	{
+		.name = "backup",
+		.operands = "FILE",
+		.noperands = 1,
+		.about = "Copies the database to FILE with SQLite's online "
+			 "backup, also while the daemon runs and is being "
+			 "written to; FILE appears only when complete.",
+		.takes = BIT(O_DB),
+		.run = cmd_backup,
+	},
+	{
+		.name = "token",
+		.about =
+			"Makes, lists and revokes the tokens that clients send "
+			"as 'Authorization: Bearer TOKEN'. Each subcommand has "
+			"its help: npo-budgetd token add --help, and so on.",
+	},
+	{
+		.name = "token add",
+		.operands = "NAME",
+		.noperands = 1,
+		.about = "Makes a token called NAME and prints it on stdout, "
+			 "alone, so that a script can capture it. It is shown "
+			 "only this once: the database keeps its SHA-256 hash. "
+			 "An admin token is never limited to a municipality or "
+			 "school.",
+		.takes = BIT(O_ROLE) | BIT(O_MUNICIPALITY) | BIT(O_SCHOOL) |
+			 BIT(O_EXPIRES) | BIT(O_DB),
+		.needs = BIT(O_ROLE),
+		.what = { [O_MUNICIPALITY] =
+				  "the token sees and changes only this "
+				  "municipality's budgets (its CBS code) and "
+				  "its schools" },
+		.run = cmd_token,
+	},
+	{
+		.name = "token list",
+		.about = "Lists the tokens as a table: name, role, scope, "
+			 "expiry, when last used and when made; never a "
+			 "secret.",
+		.takes = BIT(O_DB),
+		.run = cmd_token,
+	},
+	{
+		.name = "token revoke",
+		.operands = "NAME",
+		.noperands = 1,
+		.about = "Revokes the token called NAME: from then on every "
+			 "request with it is answered 401.",
+		.takes = BIT(O_DB),
+		.run = cmd_token,
+	},
+	{
+		.name = "import",
+		.operands = "expenditures|schools FILE",
+		.noperands = 2,
+		.about = "Imports the CSV file FILE as costs (expenditures) or "
+			 "as schools from DUO's register, as POST "
+			 "/api/v1/imports/... does: all or nothing, in one "
+			 "transaction, also while the daemon runs. Prints the "
+			 "counts as JSON on stdout, or every bad row on a line "
+			 "of stderr and exits 2.",
+		.takes = BIT(O_DRY_RUN) | BIT(O_SECTOR) | BIT(O_MUNICIPALITY) |
+			 BIT(O_DB),
+		.what = { [O_MUNICIPALITY] =
+				  "schools: only this municipality's rows; "
+				  "the others are counted as skipped" },
+		.run = cmd_import,
+	},
+	{
+		.name = "routes",
+		.about = "Prints the route table, a line per route: method, "
+			 "path and the role it needs.",
+		.run = cmd_routes,
+	},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* --- help -------------------------------------------------------------- */
+
+/* Words printed from column col on, wrapped before HELP_WIDTH onto lines
+ * indented to indent. */
+struct wrap {
+	FILE *f;
+	int col, indent;
+	bool fresh; /* nothing on the line after the indent yet */
+};
+
+static void wrap_word(struct wrap *w, const char *s, size_t n)
 {
+	if (!w->fresh && w->col + 1 + (int)n > HELP_WIDTH) {
+		fprintf(w->f, "\n%*s", w->indent, "");
+		w->col = w->indent;
+		w->fresh = true;
+	}
+	if (!w->fresh) {
+		fputc(' ', w->f);
+		w->col++;
+	}
+	fwrite(s, 1, n, w->f);
+	w->col += (int)n;
+	w->fresh = false;
+}
+
+static void wrap_text(struct wrap *w, const char *text)
+{
+	for (const char *p = text; *p;) {
+		size_t n;
+
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (n)
+			wrap_word(w, p, n);
+		p += n;
+	}
+}
+
+/* prefix, then "npo-budgetd NAME OPERANDS [--option ARG]...". */
+static void print_synopsis(FILE *f, const char *prefix, const struct command *c)
+{
+	struct wrap w = { .f = f };
+	char item[64];
+
+	w.col = fprintf(f, "%snpo-budgetd %s", prefix, c->name);
+	w.indent = w.col + 1;
+	if (c->operands)
+		wrap_text(&w, c->operands);
+	for (int o = 1; o < O_COUNT; o++) {
+		const struct opt_doc *d = &opt_docs[o];
+
+		if (!(c->takes & BIT(o)))
+			continue;
+		snprintf(item, sizeof(item),
+			 c->needs & BIT(o) ? "%s%s" : "[%s]%s", d->flag,
+			 d->many ? "..." : "");
+		wrap_word(&w, item, strlen(item));
+	}
+	fputc('\n', f);
+}
+
+/* The members of the group c ("token add" of "token"); all of them for
+ * NULL: the first word of each's name is the group's name. */
+static bool in_group(const struct command *m, const struct command *c)
+{
+	size_t n = c ? strlen(c->name) : 0;
+
+	return m->run &&
+	       (!c || (strncmp(m->name, c->name, n) == 0 && m->name[n] == ' '));
+}
+
+/* The usage lines of c (of its members for a group; of every command for
+ * NULL). */
+static void print_usage(FILE *f, const struct command *c)
+{
+	const char *prefix = "usage: ";
+
+	if (c && c->run) {
+		print_synopsis(f, prefix, c);
+		return;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (!in_group(&commands[i], c))
+			continue;
+		print_synopsis(f, prefix, &commands[i]);
+		prefix = "       ";
+	}
+}
+
+/* The default of option o as text into buf ("" when it has none). */
+static const char *opt_default(enum opt o, char *buf, size_t len)
+{
+	struct npo_config d;
+
+	server_config_defaults(&d);
+	buf[0] = '\0';
+	if (o == O_DB)
+		snprintf(buf, len, "%s", d.db_path);
+	else if (o == O_LISTEN)
+		snprintf(buf, len, "%s", d.listen);
+	else if (o == O_THREADS)
+		snprintf(buf, len, "%u", d.threads);
+	else if (o == O_MAXBODY)
+		snprintf(buf, len, "%zu", d.max_body);
+	else if (o == O_MAX_IMPORT)
+		snprintf(buf, len, "%zu", d.max_import);
+	else if (o == O_TIMEOUT)
+		snprintf(buf, len, "%u", d.timeout_s);
+	return buf;
+}
+
+/* One option of c: its flag, what it does, its default and variable. */
+static void print_option(FILE *f, const struct command *c, enum opt o)
+{
+	const struct opt_doc *d = &opt_docs[o];
+	struct wrap w = { .f = f, .indent = HELP_FLAGS, .fresh = true };
+	char dflt[64], tail[128];
+	int n = fprintf(f, "  %s", d->flag);
+
+	if (n + 2 > HELP_FLAGS)
+		fprintf(f, "\n%*s", HELP_FLAGS, "");
+	else
+		fprintf(f, "%*s", HELP_FLAGS - n, "");
+	w.col = HELP_FLAGS;
+	wrap_text(&w, c->what[o] ? c->what[o] : d->what);
+	opt_default(o, dflt, sizeof(dflt));
+	if (*dflt || d->env) {
+		snprintf(tail, sizeof(tail), "(%s%s%s%s%s)",
+			 *dflt ? "default " : "", dflt,
+			 *dflt && d->env ? "; " : "", d->env ? "env " : "",
+			 d->env ? d->env : "");
+		wrap_text(&w, tail);
+	}
+	fputc('\n', f);
+}
+
+/* `npo-budgetd COMMAND --help`: usage, what it does, its options. */
+static void print_help(const struct command *c)
+{
+	struct wrap w = { .f = stdout, .fresh = true };
+
+	print_usage(stdout, c);
+	putchar('\n');
+	wrap_text(&w, c->about);
+	printf("\n\n");
+	for (int o = 1; o < O_COUNT; o++)
+		if (c->takes & BIT(o))
+			print_option(stdout, c, (enum opt)o);
+	printf("  -h, --help%*sprints this help\n", HELP_FLAGS - 12, "");
+	if (c->run)
+		printf("\nExit status: 0 when done, 1 when it failed (the "
+		       "reason on stderr),\n2 for a bad option or value.\n");
+}
+
+/* `npo-budgetd --help` (on stdout) or no command (on stderr). */
+static void print_overview(FILE *f)
+{
+	struct wrap w = { .f = f, .fresh = true };
+
+	print_usage(f, NULL);
+	fprintf(f,
+		"       npo-budgetd COMMAND --help | --help | --version\n\n");
+	wrap_text(&w,
+		  "Keeps the money of a national education grant (NPO) in "
+		  "SQLite and serves it as a JSON API. npo-budgetd COMMAND "
+		  "--help (serve --help, token add --help, ...) says what a "
+		  "command does and lists its options with their defaults "
+		  "and the NPO_* environment variables that set them; flags "
+		  "win over those.");
+	fputc('\n', f);
+}
+
+/* --- parsing ------------------------------------------------------------ */
+
+/* A bad command line: the message, a pointer to the help, exit 2. */
+static void die_usage(const struct command *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void die_usage(const struct command *c, const char *fmt, ...)
+{
+	va_list ap;
+
 	fprintf(stderr, "npo-budgetd: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see npo-budgetd --help)\n");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see npo-budgetd %s%s--help)\n", c ? c->name : "",
+		c ? " " : "");
 	exit(2);
 }
 
@@ -123,15 +486,15 @@ static bool truthy(const char *s)
 		     strcmp(s, "yes") == 0);
 }
 
-static void add_origin(struct cli *cli, const char *o)
+static void add_origin(struct cli *cli, const struct command *c, const char *o)
 {
 	if (cli->cfg.ncors_origins == MAX_ORIGINS)
-		die_usage("at most 16 CORS origins, not more (%s)", o);
+		die_usage(c, "at most 16 CORS origins, not more (%s)", o);
 	cli->origins[cli->cfg.ncors_origins++] = o;
 }
 
 /* Defaults, then NPO_* from the environment. */
-static void from_env(struct cli *cli)
+static void from_env(struct cli *cli, const struct command *c)
 {
 	const char *v;
 
@@ -157,25 +520,31 @@ static void from_env(struct cli *cli)
 		cli->origins_env = strdup(v);
 		for (char *o = strtok_r(cli->origins_env, ", ", &save); o;
 		     o = strtok_r(NULL, ", ", &save))
-			add_origin(cli, o);
+			add_origin(cli, c, o);
 	}
 }
 
-/* Parses the flags after the subcommand; allowed is a bit set of enum opt. */
-static void parse_flags(struct cli *cli, int argc, char **argv,
-			unsigned allowed)
+/* Parses the flags after the words of c, which must be among those it
+ * takes; dies when one it needs is missing. */
+static void parse_flags(struct cli *cli, const struct command *c, int argc,
+			char **argv)
 {
+	unsigned seen = 0;
 	int o;
 
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":", options, NULL)) != -1) {
 		if (o == '?')
-			die_usage("unknown option %s", argv[optind - 1]);
+			die_usage(c, "unknown option %s", argv[optind - 1]);
 		if (o == ':')
-			die_usage("option %s needs a value", argv[optind - 1]);
-		if (!(allowed & (1u << o)))
-			die_usage("option %s does not apply here",
+			die_usage(c, "option %s needs a value",
 				  argv[optind - 1]);
+		if (!(c->takes &
+		      BIT(o))) /* argv[optind - 1] may be its value */
+			die_usage(c, "option %.*s does not apply to %s",
+				  (int)strcspn(opt_docs[o].flag, " "),
+				  opt_docs[o].flag, c->name);
+		seen |= BIT(o);
 		switch (o) {
 		case O_DB:
 			cli->cfg.db_path = optarg;
@@ -187,7 +556,7 @@ static void parse_flags(struct cli *cli, int argc, char **argv,
 			cli->cfg.threads = parse_count("--threads", optarg, 64);
 			break;
 		case O_CORS:
-			add_origin(cli, optarg);
+			add_origin(cli, c, optarg);
 			break;
 		case O_PUBLIC:
 			cli->cfg.public_read = true;
@@ -231,13 +600,16 @@ static void parse_flags(struct cli *cli, int argc, char **argv,
 			break;
 		case O_DIALECT:
 			if (csv_dialect_parse(optarg, &cli->dialect) < 0)
-				die_usage(
-					"--dialect must be rfc4180 or excel-nl, "
-					"not '%s'",
-					optarg);
+				die_usage(c,
+					  "--dialect must be rfc4180 or "
+					  "excel-nl, not '%s'",
+					  optarg);
 			break;
 		}
 	}
+	for (o = 1; o < O_COUNT; o++)
+		if (c->needs & BIT(o) && !(seen & BIT(o)))
+			die_usage(c, "%s needs %s", c->name, opt_docs[o].flag);
 }
 
 static int serve(struct cli *cli)
@@ -265,13 +637,33 @@ static int serve(struct cli *cli)
 	return 0;
 }
 
-/* Opens the database (migrating it) with one connection. */
-static struct db *open_db(const struct cli *cli)
+/*
+ * Opens the database (migrating it) with one connection. Unless create, a
+ * database that does not exist is refused before SQLite would make an
+ * empty one: a misspelt --db, or ./npo.db in another directory, must not
+ * end in a token, copy or import nobody will find.
+ */
+static struct db *open_db(const struct cli *cli, bool create)
 {
+	const char *path = cli->cfg.db_path;
+	struct stat st;
 	struct db *db;
 	char msg[512];
 
-	if (db_open(cli->cfg.db_path, 1, &db, msg, sizeof(msg)) < 0) {
+	if (!create && stat(path, &st) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			fprintf(stderr,
+				"npo-budgetd: no database at %s (start the "
+				"daemon with serve, or run migrate, to make "
+				"one; --db or NPO_DB names another)\n",
+				path);
+		else
+			fprintf(stderr,
+				"npo-budgetd: cannot open database %s: %s\n",
+				path, strerror(errno));
+		return NULL;
+	}
+	if (db_open(path, 1, &db, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "npo-budgetd: %s\n", msg);
 		return NULL;
 	}
@@ -320,9 +712,7 @@ static int token(struct cli *cli, const char *verb, const char *name)
 	json_t *items = NULL;
 	int rc;
 
-	if (strcmp(verb, "add") == 0 && !cli->token.role)
-		die_usage("token add needs --role read, write or admin%s", "");
-	if (!(db = open_db(cli)))
+	if (!(db = open_db(cli, false)))
 		return 1;
 	c = db_acquire(db);
 	cli->token.name = name;
@@ -409,13 +799,7 @@ static int import(struct cli *cli, const char *what, const char *file)
 		fprintf(stderr, "npo-budgetd: cannot read %s\n", file);
 		return 1;
 	}
-	if (access(cli->cfg.db_path, F_OK) != 0) {
-		fprintf(stderr, "npo-budgetd: database %s does not exist\n",
-			cli->cfg.db_path);
-		free(text);
-		return 1;
-	}
-	if (!(db = open_db(cli))) {
+	if (!(db = open_db(cli, false))) {
 		free(text);
 		return 1;
 	}
@@ -454,12 +838,7 @@ static int snapshot(const struct cli *cli, const char *file)
 	int rc;
 
 	/* a typo in --db must not end in a successful copy of nothing */
-	if (access(cli->cfg.db_path, F_OK) != 0) {
-		fprintf(stderr, "npo-budgetd: database %s does not exist\n",
-			cli->cfg.db_path);
-		return 1;
-	}
-	if (!(db = open_db(cli)))
+	if (!(db = open_db(cli, false)))
 		return 1;
 	c = db_acquire(db);
 	rc = file ? backup_run(c, file, &err)
@@ -477,17 +856,121 @@ static int snapshot(const struct cli *cli, const char *file)
 	return 0;
 }
 
+/* --- the commands ------------------------------------------------------ */
+
+static int cmd_serve(struct cli *cli, const struct command *c, char **operands)
+{
+	char msg[512];
+
+	(void)operands;
+	if (http_listen_check(cli->cfg.listen, msg, sizeof(msg)) < 0)
+		die_usage(c, "%s", msg);
+	for (size_t i = 0; i < cli->cfg.ncors_origins; i++)
+		if (strcmp(cli->origins[i], "*") == 0 && !cli->cfg.public_read)
+			die_usage(c,
+				  "--cors-origin '*' needs --public-read: any "
+				  "web page could read with a token otherwise");
+	return serve(cli);
+}
+
+static int cmd_migrate(struct cli *cli, const struct command *c,
+		       char **operands)
+{
+	struct db *db = open_db(cli, true);
+
+	(void)c;
+	(void)operands;
+	if (!db)
+		return 1;
+	fprintf(stderr, "npo-budgetd: %s is at schema version %d\n",
+		cli->cfg.db_path, db_schema_latest());
+	db_close(db);
+	return 0;
+}
+
+static int cmd_export(struct cli *cli, const struct command *c, char **operands)
+{
+	(void)c;
+	(void)operands;
+	return snapshot(cli, NULL);
+}
+
+static int cmd_backup(struct cli *cli, const struct command *c, char **operands)
+{
+	(void)c;
+	return snapshot(cli, operands[0]);
+}
+
+/* token add, list and revoke: the verb is the second word of the name */
+static int cmd_token(struct cli *cli, const struct command *c, char **operands)
+{
+	return token(cli, c->name + strlen("token "),
+		     c->noperands ? operands[0] : NULL);
+}
+
+static int cmd_import(struct cli *cli, const struct command *c, char **operands)
+{
+	if (strcmp(operands[0], "expenditures") != 0 &&
+	    strcmp(operands[0], "schools") != 0)
+		die_usage(c, "import needs expenditures or schools, not '%s'",
+			  operands[0]);
+	return import(cli, operands[0], operands[1]);
+}
+
+/* The route table, a line each: method, path, role needed. */
+static int cmd_routes(struct cli *cli, const struct command *c, char **operands)
+{
+	(void)cli;
+	(void)c;
+	(void)operands;
+	for (size_t i = 0; i < api_nroutes; i++)
+		printf("%s %s %s\n", api_routes[i].method, api_routes[i].path,
+		       auth_role_name(api_routes[i].role));
+	return 0;
+}
+
+/* The command argv names, and how many words its name has in *words:
+ * "token add" over "token" when both match; NULL for none. */
+static const struct command *find_command(int argc, char **argv, int *words)
+{
+	const struct command *one = NULL;
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const char *name = commands[i].name;
+		size_t n = strcspn(name, " ");
+
+		if (strncmp(name, argv[1], n) != 0 || argv[1][n] != '\0')
+			continue;
+		if (!name[n])
+			one = &commands[i];
+		else if (argc > 2 && strcmp(name + n + 1, argv[2]) == 0) {
+			*words = 2;
+			return &commands[i];
+		}
+	}
+	*words = 1;
+	return one;
+}
+
+/* Whether --help or -h is among args (before a "--"). */
+static bool asks_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
 	const char *cmd = argc > 1 ? argv[1] : NULL;
-	const unsigned db_only = 1u << O_DB;
-	char msg[512];
-	int rc;
+	const struct command *c;
+	int words, n, rc;
 
-	from_env(&cli);
 	if (!cmd || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		fputs(usage, cmd ? stdout : stderr);
+		print_overview(cmd ? stdout : stderr);
 		return cmd ? 0 : 2;
 	}
 	if (strcmp(cmd, "--version") == 0) {
@@ -495,95 +978,28 @@ int main(int argc, char **argv)
 		       db_schema_latest());
 		return 0;
 	}
-	if (strcmp(cmd, "serve") == 0) {
-		parse_flags(&cli, argc - 1, argv + 1,
-			    db_only | 1u << O_LISTEN | 1u << O_THREADS |
-				    1u << O_CORS | 1u << O_PUBLIC |
-				    1u << O_DEMO | 1u << O_MAXBODY |
-				    1u << O_MAX_IMPORT | 1u << O_TIMEOUT);
-		if (optind + 1 < argc)
-			die_usage("unexpected argument %s", argv[optind + 1]);
-		if (http_listen_check(cli.cfg.listen, msg, sizeof(msg)) < 0)
-			die_usage("%s", msg);
-		for (size_t i = 0; i < cli.cfg.ncors_origins; i++)
-			if (strcmp(cli.origins[i], "*") == 0 &&
-			    !cli.cfg.public_read)
-				die_usage(
-					"--cors-origin '%s' needs --public-read: "
-					"any web page could read with a token "
-					"otherwise",
-					"*");
-		rc = serve(&cli);
-	} else if (strcmp(cmd, "import") == 0) {
-		const char *what = argc > 2 ? argv[2] : "";
-
-		if (strcmp(what, "expenditures") && strcmp(what, "schools"))
-			die_usage("import needs expenditures or schools, not "
-				  "'%s'",
-				  what);
-		parse_flags(&cli, argc - 2, argv + 2,
-			    db_only | 1u << O_DRY_RUN | 1u << O_SECTOR |
-				    1u << O_MUNICIPALITY);
-		if (argc - 2 - optind != 1)
-			die_usage("import %s takes exactly one FILE", what);
-		rc = import(&cli, what, argv[2 + optind]);
-	} else if (strcmp(cmd, "routes") == 0) {
-		/* the route table, a line each: method, path, role needed */
-		if (argc > 2)
-			die_usage("routes takes no arguments (%s)", argv[2]);
-		for (size_t i = 0; i < api_nroutes; i++)
-			printf("%s %s %s\n", api_routes[i].method,
-			       api_routes[i].path,
-			       auth_role_name(api_routes[i].role));
-		rc = 0;
-	} else if (strcmp(cmd, "migrate") == 0) {
-		struct db *db;
-
-		parse_flags(&cli, argc - 1, argv + 1, db_only);
-		if (optind + 1 < argc)
-			die_usage("unexpected argument %s", argv[optind + 1]);
-		db = open_db(&cli);
-		if (db)
-			fprintf(stderr,
-				"npo-budgetd: %s is at schema version %d\n",
-				cli.cfg.db_path, db_schema_latest());
-		db_close(db);
-		rc = db ? 0 : 1;
-	} else if (strcmp(cmd, "export") == 0 || strcmp(cmd, "backup") == 0) {
-		bool export = strcmp(cmd, "export") == 0;
-
-		parse_flags(&cli, argc - 1, argv + 1,
-			    db_only | (export ? 1u << O_OUT | 1u << O_DIALECT
-					      : 0));
-		if (export ? (!cli.out || optind + 1 < argc)
-			   : argc - 1 - optind != 1)
-			die_usage(export ? "export needs --out DIR%s"
-					 : "backup takes exactly one FILE%s",
-				  "");
-		rc = snapshot(&cli, export ? NULL : argv[1 + optind]);
-	} else if (strcmp(cmd, "token") == 0) {
-		const char *verb = argc > 2 ? argv[2] : "";
-		bool named = strcmp(verb, "add") == 0 ||
-			     strcmp(verb, "revoke") == 0;
-
-		if (!named && strcmp(verb, "list") != 0)
-			die_usage("token needs add, list or revoke, not '%s'",
-				  verb);
-		parse_flags(&cli, argc - 2, argv + 2,
-			    db_only | (strcmp(verb, "add") == 0
-					       ? 1u << O_ROLE |
-							 1u << O_MUNICIPALITY |
-							 1u << O_SCHOOL |
-							 1u << O_EXPIRES
-					       : 0));
-		/* getopt_long moved the operands behind the options */
-		if (argc - 2 - optind != (named ? 1 : 0))
-			die_usage("token %s takes exactly one NAME", verb);
-		rc = token(&cli, verb, named ? argv[2 + optind] : NULL);
-	} else {
-		die_usage("unknown command %s", cmd);
-		rc = 2;
+	if (!(c = find_command(argc, argv, &words)))
+		die_usage(NULL, "unknown command %s", cmd);
+	if (asks_help(argc - 1 - words, argv + 1 + words)) {
+		print_help(c);
+		return 0;
 	}
+	if (!c->run)
+		die_usage(c, "%s needs add, list or revoke%s%s%s", c->name,
+			  argc > 2 ? ", not '" : "", argc > 2 ? argv[2] : "",
+			  argc > 2 ? "'" : "");
+	from_env(&cli, c);
+	/* getopt_long moves the operands behind the options */
+	parse_flags(&cli, c, argc - words, argv + words);
+	n = argc - words - optind;
+	if (n != c->noperands) {
+		if (!c->noperands)
+			die_usage(c, "%s takes no arguments (%s)", c->name,
+				  argv[words + optind]);
+		die_usage(c, "%s takes %s%s", c->name,
+			  c->noperands == 1 ? "exactly one " : "", c->operands);
+	}
+	rc = c->run(&cli, c, argv + words + optind);
 	free(cli.origins_env);
 	return rc;
 }

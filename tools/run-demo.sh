@@ -4,6 +4,12 @@ set -eu
 bin=$1
 db=${NPO_DB:-./npo.db}
 listen=${NPO_LISTEN:-127.0.0.1:8080}
+# token add needs the database: migrate makes it (serve would, too late);
+# quiet unless it fails
+said=$("$bin" migrate --db "$db" 2>&1) || {
+	printf '%s\n' "$said" >&2
+	exit 1
+}
 token=$("$bin" token add "demo-$(date +%s)" --role write --db "$db" 2>/dev/null)
 cat <<MSG
 

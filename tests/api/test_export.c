@@ -1797,7 +1797,7 @@ START_TEST(serve_with_a_bad_listen_address_is_exit_2)
 }
 END_TEST
 
-/* --- the command line under a umask ---------------------------------------- */
+/* --- the command line's help and refusals -------------------------------- */
 
 /*
  * argv (argv[0] a path) through /bin/sh: in dir (NULL: here), under umask
@@ -1825,6 +1825,193 @@ static struct run run_sh(const char *dir, const char *mask, const char *npo_db,
 	sh[n] = NULL;
 	return run(sh);
 }
+
+/* The commands and the options (and variables) each one's help names. */
+static const struct {
+	const char *words[2];
+	const char *names[20];
+} helps[] = {
+	{ { "serve" }, { "--listen",	    "--threads",   "--cors-origin",
+			 "--public-read",   "--demo",	   "--max-body",
+			 "--max-import",    "--timeout",   "--db",
+			 "NPO_LISTEN",	    "NPO_THREADS", "NPO_CORS_ORIGIN",
+			 "NPO_PUBLIC_READ", "NPO_DEMO",	   "NPO_MAX_BODY",
+			 "NPO_MAX_IMPORT",  "NPO_TIMEOUT", "NPO_DB",
+			 "127.0.0.1:8080",  "./npo.db" } },
+	{ { "migrate" }, { "--db", "NPO_DB", "./npo.db" } },
+	{ { "export" }, { "--out DIR", "--dialect", "excel-nl", "--db" } },
+	{ { "backup" }, { "FILE", "--db", "NPO_DB" } },
+	{ { "token", "add" },
+	  { "NAME", "--role", "admin", "--municipality", "--school",
+	    "--expires", "--db" } },
+	{ { "token", "list" }, { "--db", "NPO_DB" } },
+	{ { "token", "revoke" }, { "NAME", "--db" } },
+	{ { "token" }, { "token add", "token list", "token revoke" } },
+	{ { "import" },
+	  { "expenditures|schools FILE", "--dry-run", "--sector",
+	    "--municipality", "--db" } },
+	{ { "routes" }, { "" } },
+};
+
+/* `npo-budgetd CMD --help` and `-h`, whatever else is on the line: the
+ * command's own usage, what it does and its options on stdout, exit 0, and
+ * no database touched. */
+START_TEST(every_command_has_its_help)
+{
+	char nope[256];
+
+	snprintf(nope, sizeof(nope), "%s/nope.db", a.dir);
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		const char *const *w = helps[i].words;
+		char usage[64];
+
+		snprintf(usage, sizeof(usage), "usage: npo-budgetd %s%s%s ",
+			 w[0], w[1] ? " " : "", w[1] ? w[1] : "");
+		for (int form = 0; form < 3; form++) {
+			char *argv[10] = { (char *)daemon_exe, (char *)w[0] };
+			int n = 2;
+			struct run r;
+
+			if (w[1])
+				argv[n++] = (char *)w[1];
+			if (form == 2) { /* after a bad value, with a db */
+				argv[n++] = "--threads";
+				argv[n++] = "many";
+				argv[n++] = "--db";
+				argv[n++] = nope;
+			}
+			argv[n] = form == 1 ? "-h" : "--help";
+			r = run(argv);
+			ck_assert_msg(r.code == 0, "%s %s (%d): exit %d: %s",
+				      w[0], w[1] ? w[1] : "", form, r.code,
+				      r.err);
+			ck_assert_str_eq(r.err, "");
+			/* "usage: npo-budgetd routes\n": the space is a newline
+			 */
+			ck_assert_msg(
+				strncmp(r.out, usage, strlen(usage) - 1) == 0 &&
+					strchr(" \n", r.out[strlen(usage) - 1]),
+				"%s: %s", usage, r.out);
+			ck_assert_msg(strstr(r.out, "-h, --help"), "%s", r.out);
+			for (size_t k = 0; helps[i].names[k]; k++)
+				ck_assert_msg(strstr(r.out, helps[i].names[k]),
+					      "%s lacks %s: %s", usage,
+					      helps[i].names[k], r.out);
+			for (const char *l = r.out; *l;) {
+				size_t len = strcspn(l, "\n");
+
+				ck_assert_msg(len <= 80,
+					      "%s: a line of %zu: %.*s", usage,
+					      len, (int)len, l);
+				l += len + (l[len] == '\n');
+			}
+			run_free(&r);
+		}
+	}
+	ck_assert_msg(!exists(nope), "a --help made %s", nope);
+}
+END_TEST
+
+/* The overview names every command and points to their help. */
+START_TEST(the_overview_points_to_each_commands_help)
+{
+	char *argv[] = { (char *)daemon_exe, "--help", NULL };
+	struct run r = run(argv);
+
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_msg(strstr(r.out, "npo-budgetd COMMAND --help"), "%s", r.out);
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "npo-budgetd %s%s%s",
+			 helps[i].words[0], helps[i].words[1] ? " " : "",
+			 helps[i].words[1] ? helps[i].words[1] : "");
+		ck_assert_msg(strstr(r.out, line), "no %s: %s", line, r.out);
+	}
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * The commands that need a database refuse a missing one, named by --db, by
+ * NPO_DB or by default (./npo.db in a directory that has none), with exit 1
+ * and a line naming the path and what to do; no file is made. Only migrate
+ * and serve make one.
+ */
+START_TEST(a_missing_database_is_refused_not_made)
+{
+	char here[256], nope[256], csv[256], out[256], copy[256];
+	char *const cmds[][8] = {
+		{ "token", "add", "beheer", "--role", "admin" },
+		{ "token", "list" },
+		{ "token", "revoke", "reader" },
+		{ "export", "--out", out },
+		{ "backup", copy },
+		{ "import", "expenditures", csv },
+		{ "import", "schools", csv, "--sector", "po" },
+	};
+
+	snprintf(here, sizeof(here), "%s/elders", a.dir);
+	ck_assert_int_eq(mkdir(here, 0700), 0);
+	snprintf(nope, sizeof(nope), "%s/nope.db", a.dir);
+	snprintf(csv, sizeof(csv), "%s/kosten.csv", a.dir);
+	snprintf(out, sizeof(out), "%s/export", a.dir);
+	snprintf(copy, sizeof(copy), "%s/copy.db", a.dir);
+	spit(csv, "programme_id,amount_cents,spent_on,description\n", 46);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		/* 0: --db nope; 1: NPO_DB=nope; 2: ./npo.db in here */
+		for (int how = 0; how < 3; how++) {
+			char *argv[12] = { (char *)daemon_exe };
+			const char *path = how == 2 ? "./npo.db" : nope;
+			char in_here[300];
+			size_t n = 1;
+			struct run r;
+
+			for (size_t k = 0; cmds[i][k]; k++)
+				argv[n++] = cmds[i][k];
+			if (how == 0) {
+				argv[n++] = "--db";
+				argv[n++] = nope;
+			}
+			r = run_sh(how == 2 ? here : NULL, NULL,
+				   how == 1 ? nope : NULL, argv);
+			ck_assert_msg(r.code == 1, "%s %s (%d): exit %d: %s",
+				      cmds[i][0], cmds[i][1], how, r.code,
+				      r.err);
+			ck_assert_msg(strstr(r.err, "no database at ") &&
+					      strstr(r.err, path) &&
+					      strstr(r.err, "migrate") &&
+					      !strchr(r.err, '\n'),
+				      "%s %s (%d): %s", cmds[i][0], cmds[i][1],
+				      how, r.err);
+			ck_assert_str_eq(r.out, "");
+			run_free(&r);
+			ck_assert_msg(!exists(nope), "%s %s made %s",
+				      cmds[i][0], cmds[i][1], nope);
+			ck_assert_str_eq(names_in(here), "");
+			snprintf(in_here, sizeof(in_here), "%s/npo.db", here);
+			ck_assert(!exists(in_here));
+			ck_assert_msg(!exists(out) && !exists(copy),
+				      "%s wrote from no database", cmds[i][0]);
+		}
+	}
+	/* migrate makes it, and then the same commands work */
+	{
+		char *mig[] = { (char *)daemon_exe, "migrate", NULL };
+		char *add[] = { (char *)daemon_exe, "token", "add", "beheer",
+				"--role",	    "admin", NULL };
+		struct run r = run_sh(here, NULL, NULL, mig);
+
+		ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+		run_free(&r);
+		r = run_sh(here, NULL, NULL, add);
+		ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+		ck_assert_uint_eq(strlen(r.out), AUTH_TOKEN_LEN + 1);
+		run_free(&r);
+		ck_assert_str_eq(names_in(here), "npo.db");
+	}
+}
+END_TEST
 
 /* export's directory and files get 0777 and 0666 less the umask, as mkdir
  * and open make them, under either umask: a shared folder can read it. */
@@ -1900,6 +2087,9 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, accountability_xlsx_is_shaped_like_sisa);
 	tcase_add_test(tc, formulas_and_escapes_in_export_and_workbook);
 	tcase_add_test(tc, serve_with_a_bad_listen_address_is_exit_2);
+	tcase_add_test(tc, every_command_has_its_help);
+	tcase_add_test(tc, the_overview_points_to_each_commands_help);
+	tcase_add_test(tc, a_missing_database_is_refused_not_made);
 	tcase_add_test(tc, export_follows_the_umask);
 }
 
