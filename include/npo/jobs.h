@@ -6,6 +6,7 @@
 #ifndef NPO_JOBS_H
 #define NPO_JOBS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -47,6 +48,10 @@ struct import_opts {
 	const char *sector;	  /* schools: the sector of the file */
 	const char *municipality; /* schools: only this one's rows, or NULL */
 	const char *actor;	  /* for the audit rows */
+	/* an array that gets the warnings the rows caused, once per level
+	 * (its first row and, as the import left it, its amount), at most
+	 * 100; or NULL */
+	json_t *warnings;
 };
 struct import_counts {
 	long created, updated, unchanged, skipped;

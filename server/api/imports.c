@@ -48,21 +48,27 @@ static void import(struct http_request *req, enum import_kind kind)
 	struct import_counts n;
 	const char *text;
 	size_t len;
+	json_t *answer;
 
 	if (http_query_foreach(req, import_arg, &q) != 0)
 		goto fail;
 	text = http_body_text(req, &len);
+	q.o.warnings = json_array();
 	if (import_run(http_db(req), &q.o, text ? text : "", len, &n, &err) < 0)
 		goto fail;
-	http_reply_json(req, q.o.dry_run ? 200 : 201,
-			json_pack("{s:I, s:I, s:I, s:I, s:b}", "created",
-				  (json_int_t)n.created, "updated",
-				  (json_int_t)n.updated, "unchanged",
-				  (json_int_t)n.unchanged, "skipped",
-				  (json_int_t)n.skipped, "dry_run",
-				  q.o.dry_run));
+	answer = json_pack("{s:I, s:I, s:I, s:I, s:b}", "created",
+			   (json_int_t)n.created, "updated",
+			   (json_int_t)n.updated, "unchanged",
+			   (json_int_t)n.unchanged, "skipped",
+			   (json_int_t)n.skipped, "dry_run", q.o.dry_run);
+	/* what the rows caused under warn, as a single write names it */
+	if (json_array_size(q.o.warnings))
+		json_object_set(answer, "warnings", q.o.warnings);
+	json_decref(q.o.warnings);
+	http_reply_json(req, q.o.dry_run ? 200 : 201, answer);
 	return;
 fail:
+	json_decref(q.o.warnings);
 	http_reply_err(req, &err);
 	err_clear(&err);
 }

@@ -82,13 +82,51 @@ static int stop_at_row(struct import *im, struct npo_err *err)
 	return -1;
 }
 
+/* The warnings a row caused, in o->warnings: a level the import took over
+ * its parent once, from the row that first did, with the excess the rows
+ * after it left. */
+static void keep_warnings(struct import *im, const json_t *warnings)
+{
+	size_t i, k;
+	json_t *w, *had;
+
+	json_array_foreach(warnings, i, w)
+	{
+		bool seen = false;
+
+		json_array_foreach(im->o->warnings, k, had)
+		{
+			if (!json_equal(json_object_get(had, "code"),
+					json_object_get(w, "code")) ||
+			    !json_equal(json_object_get(had, "id"),
+					json_object_get(w, "id")))
+				continue;
+			json_object_set(had, "amount_cents",
+					json_object_get(w, "amount_cents"));
+			json_object_set(had, "message",
+					json_object_get(w, "message"));
+			seen = true;
+		}
+		if (!seen && json_array_size(im->o->warnings) < MAX_ERRORS) {
+			json_t *row = json_copy(w);
+
+			json_object_set_new(row, "row",
+					    json_integer((json_int_t)im->row));
+			json_array_append_new(im->o->warnings, row);
+		}
+	}
+}
+
 /* One write of the import through the write path; 0, 1 when the row was
  * refused field by field (its errors noted), -1 to stop. */
 static int apply(struct import *im, const struct write *w,
 		 struct write_result *out, struct npo_err *err)
 {
-	if (write_apply(im->c, w, out, err) == 0)
+	if (write_apply(im->c, w, out, err) == 0) {
+		if (im->o->warnings)
+			keep_warnings(im, out->warnings);
 		return 0;
+	}
 	return take_errors(im, err) ? 1 : stop_at_row(im, err);
 }
 

@@ -241,6 +241,33 @@ START_TEST(a_write_under_warn_names_the_warnings_it_caused)
 }
 END_TEST
 
+START_TEST(an_import_names_each_level_it_took_over_once)
+{
+	static const char *const ct[] = { "Content-Type: text/csv", NULL };
+	struct resp *r = api_req(
+		&a, "POST", "/api/v1/imports/expenditures", a.write,
+		"programme_id;amount_eur;spent_on;description;status\r\n"
+		"2;10,00;14-03-2025;Boeken;submitted\r\n"
+		"5;100,00;14-03-2025;Training;approved\r\n"
+		"5;50,00;15-03-2025;Training 2;approved\r\n",
+		ct);
+	const json_t *w;
+
+	ck_assert_msg(r->status == 201, "%s", r->body);
+	ck_assert_int_eq(jint(r, "created"), 3);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "warnings")),
+			 1);
+	w = warning_in(json_object_get(r->json, "warnings"),
+		       "programme_over_committed", 5);
+	ck_assert_msg(w != NULL, "%s", r->body);
+	/* the row that first took it over, and the excess the import left */
+	ck_assert_int_eq(json_integer_value(json_object_get(w, "row")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(w, "amount_cents")),
+			 15000);
+	resp_free(r);
+}
+END_TEST
+
 /* --- the everyday questions ------------------------------------------------ */
 
 /* The ids of the items of a list, as "1,2,3". */
@@ -505,6 +532,7 @@ static void add_tests(TCase *tc)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, mistakes_are_answered_with_what_to_do);
 	tcase_add_test(tc, a_write_under_warn_names_the_warnings_it_caused);
+	tcase_add_test(tc, an_import_names_each_level_it_took_over_once);
 	tcase_add_test(tc, a_budgets_plans_and_costs_and_a_period);
 	tcase_add_test(tc, a_text_search_finds_names_titles_and_descriptions);
 	tcase_add_test(tc, the_audit_of_a_week_of_one_budget);
