@@ -97,6 +97,8 @@ mode=$(docker run --rm --network none --entrypoint stat "$image" -c %a /)
 ok $? "/ in the image has mode 0755 (got $mode)"
 
 docker volume create "$volume" >/dev/null
+# token add refuses a database that does not exist yet: migrate makes it
+docker run --rm -v "$volume:/data" "$image" migrate >/dev/null 2>&1
 token=$(docker run --rm -v "$volume:/data" "$image" token add ci --role write 2>/dev/null)
 [ -n "$token" ]
 ok $? "a token is made inside the container"

@@ -80,6 +80,9 @@ def main():
     work = tempfile.mkdtemp(prefix="npo-readme-")
     os.makedirs(os.path.join(work, "build"))
     os.symlink(daemon, os.path.join(work, "build", "npo-budgetd"))
+    # token add refuses a database that does not exist yet
+    subprocess.run([daemon, "migrate", "--db", "npo.db"], cwd=work,
+                   check=True, capture_output=True)
     token = subprocess.run([daemon, "token", "add", "readme", "--role",
                             "write", "--db", "npo.db"], cwd=work, check=True,
                            capture_output=True, text=True).stdout.strip()

@@ -85,6 +85,9 @@ class Daemon:
         self.base = None
 
     def token(self, name, role):
+        # token add refuses a database that does not exist yet
+        subprocess.run([self.binary, "migrate", "--db", self.db],
+                       check=True, capture_output=True)
         out = subprocess.run(
             [self.binary, "token", "add", name, "--role", role,
              "--db", self.db], check=True, capture_output=True, text=True)

@@ -566,11 +566,16 @@ int fault_run(const char *bin, const char *const *argv, const struct daemon *as,
 void fault_token(const char *db, const char *name, const char *role, char *tok,
 		 size_t n)
 {
+	const char *migrate[] = { "", "migrate", "--db", db, NULL };
 	const char *argv[] = { "",   "token", "add", name, "--role",
 			       role, "--db",  db,    NULL };
 	char *out, *err;
-	int st = fault_run(fault_bin, argv, NULL, &out, &err, 60000);
+	/* token add refuses a database that does not exist yet */
+	int st = fault_run(fault_bin, migrate, NULL, NULL, &err, 60000);
 
+	CHECK(st == 0, "migrate --db %s: %s: %s", db, wait_str(st), flat(err));
+	free(err);
+	st = fault_run(fault_bin, argv, NULL, &out, &err, 60000);
 	CHECK(st == 0, "token add %s --db %s: %s: %s", name, db, wait_str(st),
 	      flat(err));
 	out[strcspn(out, "\r\n")] = '\0';

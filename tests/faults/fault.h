@@ -107,7 +107,8 @@ const char *wait_str(int status);
  */
 int fault_run(const char *bin, const char *const *argv, const struct daemon *as,
 	      char **out, char **err, int timeout_ms);
-/* `npo-budgetd token add NAME --role ROLE --db DB`: the token. */
+/* `npo-budgetd token add NAME --role ROLE --db DB` (after `migrate --db DB`,
+ * which makes DB when missing): the token. */
 void fault_token(const char *db, const char *name, const char *role, char *tok,
 		 size_t n);
 

@@ -859,6 +859,9 @@ def main():
     try:
         db = os.path.join(tmpdir, "npo.db")
         tokens = {"bogus": "npo_" + "0" * 64}
+        # token add refuses a database that does not exist yet
+        subprocess.run([daemon, "migrate", "--db", db], check=True,
+                       capture_output=True)
         for role in ("read", "write", "admin"):
             r = subprocess.run([daemon, "token", "add", role[0], "--role",
                                 role, "--db", db], capture_output=True)
