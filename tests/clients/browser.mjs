@@ -79,6 +79,9 @@ for (const sig of ['SIGTERM', 'SIGINT']) {
 }
 
 function tokenAdd(bin, db, name, role) {
+	// token add refuses a database that does not exist yet
+	execFileSync(bin, ['migrate', '--db', db],
+		{ stdio: ['ignore', 'ignore', 'pipe'] });
 	return execFileSync(bin, ['token', 'add', name, '--role', role, '--db', db],
 		{ stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
 }
