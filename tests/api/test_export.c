@@ -1829,7 +1829,7 @@ static struct run run_sh(const char *dir, const char *mask, const char *npo_db,
 /* The commands and the options (and variables) each one's help names. */
 static const struct {
 	const char *words[2];
-	const char *names[20];
+	const char *names[24]; /* NULL after the last */
 } helps[] = {
 	{ { "serve" }, { "--listen",	    "--threads",   "--cors-origin",
 			 "--public-read",   "--demo",	   "--max-body",
