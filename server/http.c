@@ -1125,6 +1125,7 @@ static enum MHD_Result queue(struct http_request *req)
 		add_header(resp, "Cache-Control", "private, no-cache");
 	if (req->etag[0] && (req->status == 200 || req->status == 304))
 		add_header(resp, "ETag", req->etag);
+	add_header(resp, "X-Content-Type-Options", "nosniff");
 	add_cors(req, resp);
 	ok = MHD_queue_response(req->conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);

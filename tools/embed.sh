@@ -1,7 +1,8 @@
 #!/bin/sh
 # Writes a C file that embeds the given files: every *.sql as a migration
-# (numbered by its NNNN_ prefix, in the order given) and docs/openapi.yaml as
-# the API description. Usage: embed.sh OUT.c FILE...
+# (numbered by its NNNN_ prefix, in the order given), docs/openapi.yaml as
+# the API description, and every file under web/ as an asset of the
+# dashboard, by its name there. Usage: embed.sh OUT.c FILE...
 set -eu
 out=$1
 shift
@@ -36,4 +37,18 @@ shift
 	echo '};'
 	echo "const int embedded_migrations_count = $count;"
 	echo "const char *const embedded_openapi = ${openapi:-\"\"};"
+	echo 'const struct embedded_asset embedded_assets[] = {'
+	n=0
+	count=0
+	for f in "$@"; do
+		case "$f" in
+		*web/*)
+			echo "	{ \"${f##*web/}\", f$n, sizeof(f$n) - 1 },"
+			count=$((count + 1))
+			;;
+		esac
+		n=$((n + 1))
+	done
+	echo '	{ 0 } };'
+	echo "const int embedded_assets_count = $count;"
 } >"$out"

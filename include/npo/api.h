@@ -90,5 +90,7 @@ void meta_healthz(struct http_request *req);
 void meta_readyz(struct http_request *req);
 void meta_root(struct http_request *req);
 void meta_openapi(struct http_request *req);
+void meta_home(struct http_request *req);
+void meta_asset(struct http_request *req);
 
 #endif

@@ -21,6 +21,10 @@ static const struct route service[] = {
 	{ .method = "GET", .path = "/readyz", .handler = meta_readyz, .role = ROLE_NONE },
 	{ .method = "GET", .path = "/api/v1", .handler = meta_root, .role = ROLE_NONE },
 	{ .method = "GET", .path = "/api/v1/openapi.yaml", .handler = meta_openapi, .role = ROLE_NONE },
+	{ .method = "GET", .path = "/", .handler = meta_home, .role = ROLE_NONE },
+	{ .method = "GET", .path = "/dashboard", .handler = meta_home, .role = ROLE_NONE },
+	{ .method = "GET", .path = "/dashboard/", .handler = meta_asset, .role = ROLE_NONE },
+	{ .method = "GET", .path = "/dashboard/{name}", .handler = meta_asset, .role = ROLE_NONE },
 };
 static const struct route figures[] = {
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/status", .handler = status_budget, .role = ROLE_READ, .by_revision = true },
