@@ -43,11 +43,29 @@ struct cached {
 	uint64_t used; /* for reusing the least recently used slot */
 };
 
+/* A streamed reply, as libmicrohttpd reads it. */
+struct stream {
+	http_reader read;
+	void (*done)(void *ctx);
+	void *ctx;
+	size_t *bytes; /* the request's count, for the access log */
+	/* a live stream: parked on srv's list while it has nothing to send */
+	struct http_server *srv; /* NULL: not live */
+	struct MHD_Connection *conn;
+	bool parked;
+	struct stream *next;
+};
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_config cfg;
 	atomic_int inflight;  /* requests between first call and completion */
 	atomic_bool draining; /* stopping: finish what runs, start nothing */
+	/* live streams: how many are open, and those parked (suspended:
+	 * holding no thread) until http_wake */
+	atomic_uint nlive;
+	pthread_mutex_t live_lock;
+	struct stream *parked;
 	pthread_mutex_t cache_lock;
 	struct cached cache[CACHE_SLOTS];
 	uint64_t cache_tick;
@@ -86,6 +104,8 @@ struct http_request {
 	http_reader stream; /* a streamed reply instead of reply/reply_len */
 	void (*stream_done)(void *ctx);
 	void *stream_ctx;
+	bool live; /* the stream is live and counted in nlive (not yet by
+		    * its own struct stream) */
 	const char *content_type;
 	char *reply; /* malloc'd, handed to libmicrohttpd */
 	size_t reply_len;
@@ -254,6 +274,51 @@ void http_reply_stream(struct http_request *req, int status,
 	req->stream = read;
 	req->stream_done = done;
 	req->stream_ctx = ctx;
+}
+
+bool http_reply_live(struct http_request *req, const char *content_type,
+		     http_reader read, void (*done)(void *ctx), void *ctx)
+{
+	struct http_server *srv = req->srv;
+
+	if (atomic_fetch_add(&srv->nlive, 1) >= srv->cfg.max_streams) {
+		atomic_fetch_sub(&srv->nlive, 1);
+		return false;
+	}
+	http_reply_stream(req, 200, content_type, read, done, ctx);
+	req->live = true;
+	/* a stream may stay open for hours: it keeps no connection of the
+	 * pool, which the requests need */
+	if (req->db) {
+		db_release(srv->cfg.db, req->db);
+		req->db = NULL;
+	}
+	return true;
+}
+
+struct http_server *http_server_of(const struct http_request *req)
+{
+	return req->srv;
+}
+
+unsigned http_live_streams(const struct http_server *srv)
+{
+	return atomic_load(&srv->nlive);
+}
+
+void http_wake(struct http_server *srv)
+{
+	pthread_mutex_lock(&srv->live_lock);
+	for (struct stream *s = srv->parked; s;) {
+		struct stream *next = s->next;
+
+		s->parked = false;
+		s->next = NULL;
+		MHD_resume_connection(s->conn);
+		s = next;
+	}
+	srv->parked = NULL;
+	pthread_mutex_unlock(&srv->live_lock);
 }
 
 struct db_conn *http_db_spare(const struct http_request *req)
@@ -1054,19 +1119,49 @@ static void add_cors(struct http_request *req, struct MHD_Response *resp)
 	add_header(resp, "Access-Control-Max-Age", "600");
 }
 
-struct stream {
-	http_reader read;
-	void (*done)(void *ctx);
-	void *ctx;
-	size_t *bytes; /* the request's count, for the access log */
-};
+
+/*
+ * A live stream's next bytes. With nothing to send it is parked: suspended
+ * (libmicrohttpd then neither polls it nor times it out, and no thread
+ * waits on it) until http_wake resumes it. Reading and parking happen under
+ * the lock http_wake takes, so a wake-up between them is never lost. When
+ * the server stops, it ends.
+ */
+static ssize_t live_read(struct stream *s, char *buf, size_t max)
+{
+	struct http_server *srv = s->srv;
+	long n = 0;
+
+	pthread_mutex_lock(&srv->live_lock);
+	if (!atomic_load(&srv->draining))
+		n = s->read(s->ctx, buf, max);
+	if (n == 0 && !atomic_load(&srv->draining)) {
+		s->parked = true;
+		s->next = srv->parked;
+		srv->parked = s;
+		MHD_suspend_connection(s->conn);
+	}
+	pthread_mutex_unlock(&srv->live_lock);
+	if (n > 0) {
+		*s->bytes += (size_t)n;
+		return n;
+	}
+	if (n == 0)
+		return atomic_load(&srv->draining)
+			       ? MHD_CONTENT_READER_END_OF_STREAM
+			       : 0;
+	return MHD_CONTENT_READER_END_OF_STREAM;
+}
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *s = cls;
-	long n = s->read(s->ctx, buf, max);
+	long n;
 
 	(void)pos;
+	if (s->srv)
+		return live_read(s, buf, max);
+	n = s->read(s->ctx, buf, max);
 	if (n > 0) {
 		*s->bytes += (size_t)n;
 		return n;
@@ -1079,6 +1174,16 @@ static void stream_free(void *cls)
 {
 	struct stream *s = cls;
 
+	if (s->srv) {
+		pthread_mutex_lock(&s->srv->live_lock);
+		for (struct stream **p = &s->srv->parked; *p; p = &(*p)->next)
+			if (*p == s) {
+				*p = s->next;
+				break;
+			}
+		pthread_mutex_unlock(&s->srv->live_lock);
+		atomic_fetch_sub(&s->srv->nlive, 1);
+	}
 	s->done(s->ctx);
 	free(s);
 }
@@ -1092,9 +1197,14 @@ static struct MHD_Response *stream_response(struct http_request *req)
 		req->stream_done(req->stream_ctx);
 		return NULL;
 	}
-	*s = (struct stream){ req->stream, req->stream_done, req->stream_ctx,
-			      &req->reply_len };
+	*s = (struct stream){ .read = req->stream,
+			      .done = req->stream_done,
+			      .ctx = req->stream_ctx,
+			      .bytes = &req->reply_len,
+			      .srv = req->live ? req->srv : NULL,
+			      .conn = req->conn };
 	req->stream = NULL;
+	req->live = false; /* the stream counts itself from here */
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
 						 stream_read, s, stream_free);
 	if (!resp)
@@ -1292,6 +1402,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 							    : " (aborted)");
 	if (req->db)
 		db_release(srv->cfg.db, req->db);
+	if (req->live)
+		atomic_fetch_sub(&srv->nlive, 1);
 	json_decref(req->json);
 	free(req->body);
 	free(req->cache_key);
@@ -1372,7 +1484,8 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 	/* poll, not epoll: with a thread pool, 0.9.75 can abort in
 	 * MHD_quiesce_daemon removing the listen socket from epoll */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 
 	if (parse_listen(cfg->listen, &sa, msg, msglen) < 0)
 		return -1;
@@ -1385,7 +1498,9 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 	}
 	srv->cfg = *cfg;
 	atomic_init(&srv->inflight, 0);
+	atomic_init(&srv->nlive, 0);
 	pthread_mutex_init(&srv->cache_lock, NULL);
+	pthread_mutex_init(&srv->live_lock, NULL);
 	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -1403,6 +1518,7 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 	if (!srv->d) {
 		snprintf(msg, msglen, "cannot listen on %s", cfg->listen);
 		pthread_mutex_destroy(&srv->cache_lock);
+		pthread_mutex_destroy(&srv->live_lock);
 		free(srv);
 		return -1;
 	}
@@ -1427,6 +1543,8 @@ void http_stop(struct http_server *srv)
 		return;
 	atomic_store(&srv->draining, true);
 	fd = MHD_quiesce_daemon(srv->d);
+	/* the live streams end now (and as soon as they are woken) */
+	http_wake(srv);
 	while (atomic_load(&srv->inflight) > 0 && waited < DRAIN_LIMIT_MS) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
@@ -1442,5 +1560,6 @@ void http_stop(struct http_server *srv)
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
 		cached_free(&srv->cache[i]);
 	pthread_mutex_destroy(&srv->cache_lock);
+	pthread_mutex_destroy(&srv->live_lock);
 	free(srv);
 }

@@ -40,6 +40,7 @@ enum opt {
 	O_DEMO,
 	O_MAXBODY,
 	O_MAX_IMPORT,
+	O_MAX_STREAMS,
 	O_TIMEOUT,
 	O_DB,
 	O_COUNT
@@ -63,6 +64,7 @@ static const struct option options[] = {
 	{ "dry-run", no_argument, NULL, O_DRY_RUN },
 	{ "sector", required_argument, NULL, O_SECTOR },
 	{ "max-import", required_argument, NULL, O_MAX_IMPORT },
+	{ "max-streams", required_argument, NULL, O_MAX_STREAMS },
 	{ 0 },
 };
 
@@ -119,6 +121,10 @@ static const struct opt_doc {
 	[O_MAX_IMPORT] = { "--max-import BYTES",
 			   "the largest CSV body of an import over HTTP",
 			   "NPO_MAX_IMPORT" },
+	[O_MAX_STREAMS] = { "--max-streams N",
+			    "event streams (GET /api/v1/events) open at once; "
+			    "one more is answered 503",
+			    "NPO_MAX_STREAMS" },
 	[O_TIMEOUT] = { "--timeout SECONDS",
 			"idle connections are closed after this long",
 			"NPO_TIMEOUT" },
@@ -171,7 +177,8 @@ static const struct command commands[] = {
 			"finish (up to 10 s) and exits 0.",
 		.takes = BIT(O_LISTEN) | BIT(O_THREADS) | BIT(O_CORS) |
 			 BIT(O_PUBLIC) | BIT(O_DEMO) | BIT(O_MAXBODY) |
-			 BIT(O_MAX_IMPORT) | BIT(O_TIMEOUT) | BIT(O_DB),
+			 BIT(O_MAX_IMPORT) | BIT(O_MAX_STREAMS) |
+			 BIT(O_TIMEOUT) | BIT(O_DB),
 		.what = { [O_DB] = "the database file, made when missing" },
 		.run = cmd_serve,
 	},
@@ -381,6 +388,8 @@ static const char *opt_default(enum opt o, char *buf, size_t len)
 		snprintf(buf, len, "%zu", d.max_body);
 	else if (o == O_MAX_IMPORT)
 		snprintf(buf, len, "%zu", d.max_import);
+	else if (o == O_MAX_STREAMS)
+		snprintf(buf, len, "%u", d.max_streams);
 	else if (o == O_TIMEOUT)
 		snprintf(buf, len, "%u", d.timeout_s);
 	return buf;
@@ -510,6 +519,8 @@ static void from_env(struct cli *cli, const struct command *c)
 		cli->cfg.max_body = parse_count("NPO_MAX_BODY", v, 1 << 30);
 	if ((v = getenv("NPO_MAX_IMPORT")) && *v)
 		cli->cfg.max_import = parse_count("NPO_MAX_IMPORT", v, 1 << 30);
+	if ((v = getenv("NPO_MAX_STREAMS")) && *v)
+		cli->cfg.max_streams = parse_count("NPO_MAX_STREAMS", v, 4096);
 	if ((v = getenv("NPO_TIMEOUT")) && *v)
 		cli->cfg.timeout_s = parse_count("NPO_TIMEOUT", v, 3600);
 	cli->cfg.public_read = truthy(getenv("NPO_PUBLIC_READ"));
@@ -594,6 +605,10 @@ static void parse_flags(struct cli *cli, const struct command *c, int argc,
 		case O_MAX_IMPORT:
 			cli->cfg.max_import =
 				parse_count("--max-import", optarg, 1 << 30);
+			break;
+		case O_MAX_STREAMS:
+			cli->cfg.max_streams =
+				parse_count("--max-streams", optarg, 4096);
 			break;
 		case O_OUT:
 			cli->out = optarg;

@@ -8,18 +8,23 @@
 #include "npo/api.h"
 #include "npo/jobs.h"
 #include "npo/db.h"
+#include "npo/events.h"
 #include "npo/http.h"
 
-#define STREAMS 4	  /* streamed replies (CSV) running at once */
-#define KEEPER_SECONDS 60 /* how often the last uses of tokens are written */
+#define STREAMS 4	   /* streamed replies (CSV) running at once */
+#define KEEPER_SECONDS 60  /* how often the last uses of tokens are written */
+#define TICK_MS 250	   /* how often the keeper looks at the revision */
+#define HEARTBEAT_TICKS 60 /* a heartbeat on the event streams: 15 s */
 
 struct npo_server {
 	struct db *db;
 	struct http_server *http;
 	struct auth_uses *uses;
-	/* the keeper: writes the last uses of tokens once a minute */
+	/* the keeper: tells the event streams of a new revision (and beats
+	 * their heartbeat), writes the last uses of tokens once a minute */
 	pthread_t keeper;
 	bool keeping, stopping;
+	struct http_server *live; /* the streams to wake, under lock */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 };
@@ -38,22 +43,52 @@ static void flush_uses(struct npo_server *srv)
 	db_release(srv->db, c);
 }
 
+/* Tells the event streams of a change of the revision, whoever wrote it
+ * (another process too), and of a heartbeat when it is time. */
+static void tell_streams(struct npo_server *srv, bool heartbeat)
+{
+	struct db_conn *c = srv->live ? db_try_acquire(srv->db) : NULL;
+	struct npo_err err = { 0 };
+	int64_t rev;
+	bool changed = false;
+
+	if (c) {
+		if (db_revision(c, &rev, &err) == 0)
+			changed = events_revision(rev);
+		err_clear(&err);
+		db_release(srv->db, c);
+	}
+	if (heartbeat)
+		events_heartbeat();
+	if (srv->live && (changed || heartbeat))
+		http_wake(srv->live);
+}
+
 static void *keeper(void *arg)
 {
 	struct npo_server *srv = arg;
+	unsigned ticks = 0;
 
 	pthread_mutex_lock(&srv->lock);
 	while (!srv->stopping) {
 		struct timespec until;
 
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += KEEPER_SECONDS;
+		until.tv_nsec += TICK_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
 		while (!srv->stopping &&
 		       pthread_cond_timedwait(&srv->wake, &srv->lock, &until) ==
 			       0)
 			;
 		if (srv->stopping)
 			break;
+		ticks++;
+		tell_streams(srv, ticks % HEARTBEAT_TICKS == 0);
+		if (ticks % (KEEPER_SECONDS * 1000 / TICK_MS) != 0)
+			continue;
 		pthread_mutex_unlock(&srv->lock);
 		flush_uses(srv);
 		pthread_mutex_lock(&srv->lock);
@@ -99,6 +134,7 @@ void server_config_defaults(struct npo_config *cfg)
 		.threads = 4,
 		.max_body = 1024 * 1024,
 		.max_import = 16 * 1024 * 1024,
+		.max_streams = 64,
 		.timeout_s = 30,
 	};
 }
@@ -111,6 +147,7 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 		.threads = cfg->threads,
 		.max_body = cfg->max_body,
 		.max_import = cfg->max_import,
+		.max_streams = cfg->max_streams,
 		.timeout_s = cfg->timeout_s,
 		.public_read = cfg->public_read,
 		.cors_origins = cfg->cors_origins,
@@ -150,6 +187,9 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 	}
 	if (http_start(&hc, &srv->http, msg, sizeof(msg)) < 0)
 		goto fail;
+	pthread_mutex_lock(&srv->lock);
+	srv->live = srv->http;
+	pthread_mutex_unlock(&srv->lock);
 	*out = srv;
 	return 0;
 fail:
@@ -170,6 +210,9 @@ void server_stop(struct npo_server *srv)
 {
 	if (!srv)
 		return;
+	pthread_mutex_lock(&srv->lock);
+	srv->live = NULL; /* the keeper wakes no stream of a stopped server */
+	pthread_mutex_unlock(&srv->lock);
 	http_stop(srv->http);
 	keeper_stop(srv);
 	db_close(srv->db);

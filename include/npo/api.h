@@ -91,6 +91,7 @@ void meta_readyz(struct http_request *req);
 void meta_root(struct http_request *req);
 void meta_openapi(struct http_request *req);
 void meta_home(struct http_request *req);
+void events_stream(struct http_request *req);
 void meta_asset(struct http_request *req);
 
 #endif

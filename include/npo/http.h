@@ -46,10 +46,11 @@ struct auth_uses;
 struct http_config {
 	const char *listen; /* ADDR:PORT; port 0 picks a free one */
 	unsigned threads;
-	size_t max_body;    /* bytes; larger bodies are 413 */
-	size_t max_import;  /* the same for a route with csv_body */
-	unsigned timeout_s; /* idle connection timeout */
-	bool public_read;   /* GET routes of role read need no token */
+	size_t max_body;      /* bytes; larger bodies are 413 */
+	size_t max_import;    /* the same for a route with csv_body */
+	unsigned max_streams; /* live streams open at once */
+	unsigned timeout_s;   /* idle connection timeout */
+	bool public_read;     /* GET routes of role read need no token */
 	const char *const *cors_origins; /* allowed origins; "*" for any */
 	size_t ncors_origins;
 	const struct route *routes;
@@ -124,6 +125,21 @@ typedef long (*http_reader)(void *ctx, char *buf, size_t max);
 void http_reply_stream(struct http_request *req, int status,
 		       const char *content_type, http_reader read,
 		       void (*done)(void *ctx), void *ctx);
+
+/*
+ * A live reply (server-sent events), 200 with no end of its own: read(ctx,
+ * buf, max) returns the bytes it wrote (> 0), 0 when it has nothing to send
+ * now, or -1 to end. With nothing to send the connection is parked and
+ * holds no thread until http_wake; the request gives its database
+ * connection back. When the server stops, every live stream ends. false
+ * when max_streams are open already (then nothing is replied).
+ */
+bool http_reply_live(struct http_request *req, const char *content_type,
+		     http_reader read, void (*done)(void *ctx), void *ctx);
+/* Lets every parked live stream read again (from any thread). */
+void http_wake(struct http_server *srv);
+struct http_server *http_server_of(const struct http_request *req);
+unsigned http_live_streams(const struct http_server *srv);
 
 /* An RFC 9457 problem from err (err is left as it was). */
 void http_reply_err(struct http_request *req, const struct npo_err *err);

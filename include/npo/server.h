@@ -8,12 +8,13 @@
 #include <stddef.h>
 
 struct npo_config {
-	const char *db_path; /* default ./npo.db */
-	const char *listen;  /* default 127.0.0.1:8080 */
-	unsigned threads;    /* worker threads and database connections */
-	size_t max_body;     /* request body limit in bytes */
-	size_t max_import;   /* the limit of an import's CSV body */
-	unsigned timeout_s;  /* idle connection timeout */
+	const char *db_path;  /* default ./npo.db */
+	const char *listen;   /* default 127.0.0.1:8080 */
+	unsigned threads;     /* worker threads and database connections */
+	size_t max_body;      /* request body limit in bytes */
+	size_t max_import;    /* the limit of an import's CSV body */
+	unsigned max_streams; /* event streams open at once */
+	unsigned timeout_s;   /* idle connection timeout */
 	bool public_read;
 	bool demo; /* fill an empty database with demo data */
 	const char *const *cors_origins;

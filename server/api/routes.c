@@ -34,6 +34,7 @@ static const struct route figures[] = {
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/closings", .handler = closings_list, .role = ROLE_READ, .by_revision = true },
 	{ .method = "POST", .path = "/api/v1/budgets/{id}/closings", .handler = closings_create, .role = ROLE_ADMIN },
 	{ .method = "GET", .path = "/api/v1/status", .handler = status_all, .role = ROLE_READ, .by_revision = true },
+	{ .method = "GET", .path = "/api/v1/events", .handler = events_stream, .role = ROLE_READ, .school = true },
 	{ .method = "POST", .path = "/api/v1/imports/expenditures", .handler = imports_expenditures, .role = ROLE_WRITE, .csv_body = true },
 	{ .method = "POST", .path = "/api/v1/imports/schools", .handler = imports_schools, .role = ROLE_WRITE, .csv_body = true },
 	{ .method = "POST", .path = "/api/v1/tokens", .handler = tokens_create, .role = ROLE_ADMIN },

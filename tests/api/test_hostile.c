@@ -1671,7 +1671,7 @@ START_TEST(unknown_methods)
 		{ "TRACE", "/healthz", 405, "GET, HEAD" },
 		{ "CONNECT", "/healthz", 405, "GET, HEAD" },
 		{ "BREW", "/nope", 404, NULL },
-		{ "PROPFIND", "/", 404, NULL },
+		{ "PROPFIND", "/", 405, "GET, HEAD" },
 		{ "TRACE", "/api/v1/budgets/1/../1", 404, NULL },
 	};
 	struct fp before;

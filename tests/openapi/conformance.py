@@ -167,9 +167,10 @@ class Answer:
 
 
 class Tour:
-    def __init__(self, base, base_unchecked, tokens):
+    def __init__(self, base, base_unchecked, tokens, upstream=None):
         self.base = base
         self.base_unchecked = base_unchecked
+        self.upstream = upstream  # the daemon itself, for endless answers
         self.tokens = tokens
         self.n = 0
         self.failed = 0
@@ -188,16 +189,21 @@ class Tour:
 
     def __call__(self, what, method, path, expect, role=None, body=None,
                  headers=None, raw=None, ctype="application/json",
-                 unchecked=False, check=None):
+                 unchecked=False, check=None, endless=False, direct=False):
         """One request of the tour: one TAP line. Returns the Answer (or an
-        empty one when curl failed)."""
+        empty one when curl failed). An endless answer (an event stream)
+        goes to the daemon itself, as Prism would wait for its end: what
+        came in two seconds is the answer. So does a redirect (direct),
+        which Prism would follow."""
         self.n += 1
         self.asked.append((method, path.split("?")[0]))
         base = self.base_unchecked if unchecked else self.base
+        if endless or direct:
+            base = self.upstream
         hfile = os.path.join(tmpdir, "h")
         bfile = os.path.join(tmpdir, "b")
         argv = ["curl", "-sS", "-X", method, "-D", hfile, "-o", bfile,
-                "-w", "%{http_code}", "--max-time", "60",
+                "-w", "%{http_code}", "--max-time", "2" if endless else "60",
                 "-H", "Expect:", base + path]
         if role:
             argv += ["-H", "Authorization: Bearer " + self.tokens[role]]
@@ -216,6 +222,8 @@ class Tour:
         title = "%s %s -> %d: %s%s" % (method, shown, expect, what,
                                        " [answer only]" if unchecked else "")
         problems = []
+        if endless and r.returncode == 28 and r.stdout:
+            r.returncode = 0  # the stream was still open, as it should
         if r.returncode != 0:
             problems.append("curl failed: " +
                             r.stderr.decode(errors="replace").strip())
@@ -378,6 +386,47 @@ def tour(t):
         return None
     t("the description, as docs/openapi.yaml", "GET", "/api/v1/openapi.yaml",
       200, check=same_doc)
+
+    # --- the dashboard and the events --------------------------------------
+    def located(where):
+        def check(ans):
+            if ans.headers.get("location") != where:
+                return "Location is %r, not %r" % (
+                    ans.headers.get("location"), where)
+            return None
+        return check
+
+    def page(ans):
+        h = ans.headers
+        csp = h.get("content-security-policy", "")
+        if "default-src 'self'" not in csp or "unsafe-inline" in csp:
+            return "Content-Security-Policy %r" % csp
+        if h.get("referrer-policy") != "no-referrer" or not h.get("etag"):
+            return "no Referrer-Policy no-referrer or no ETag"
+        if h.get("x-content-type-options") != "nosniff":
+            return "no X-Content-Type-Options: nosniff"
+        return None
+    t("the home page sends on to the dashboard", "GET", "/", 302,
+      direct=True, check=located("/dashboard/"))
+    t("so does /dashboard", "GET", "/dashboard", 302, direct=True,
+      check=located("/dashboard/"))
+    a = t("the dashboard", "GET", "/dashboard/", 200, check=page)
+    t("unchanged", "GET", "/dashboard/", 304,
+      headers={"If-None-Match": a.headers.get("etag", '"x"')})
+    t("a file of it", "GET", "/dashboard/index.html", 200, check=page)
+    t("no such file", "GET", "/dashboard/nope.js", 404,
+      check=code_is("not_found"))
+
+    def events(ans):
+        body = ans.body.decode("utf-8", "replace")
+        if not ans.headers.get("content-type", "").startswith(
+                "text/event-stream") or "event: revision" not in body:
+            return "no revision event in %r" % body[:200]
+        return None
+    t("events: the revision", "GET", "/api/v1/events", 200, role="read",
+      endless=True, check=events)
+    t("events need a known token", "GET", "/api/v1/events", 401,
+      role="bogus", check=code_is("bad_token"))
 
     # --- budgets ---------------------------------------------------------
     a = t("first page of one", "GET", "/api/v1/budgets?limit=1", 200,
@@ -887,7 +936,7 @@ def main():
              "ready in %.1f s" % (upstream, checked, unchecked,
                                   time.time() - started))
         t = Tour("http://127.0.0.1:%d" % checked,
-                 "http://127.0.0.1:%d" % unchecked, tokens)
+                 "http://127.0.0.1:%d" % unchecked, tokens, upstream)
         tour(t)
         every_route(t, daemon)
         print("1..%d" % t.n)
