@@ -10,11 +10,16 @@ said=$("$bin" migrate --db "$db" 2>&1) || {
 	printf '%s\n' "$said" >&2
 	exit 1
 }
-token=$("$bin" token add "demo-$(date +%s)" --role write --db "$db" 2>/dev/null)
+stamp=$(date +%s)
+token=$("$bin" token add "demo-$stamp" --role write --db "$db" 2>/dev/null)
+reader=$("$bin" token add "dashboard-$stamp" --role read --db "$db" 2>/dev/null)
 cat <<MSG
 
   npo-budgetd on http://$listen  (database $db, demo data)
   write token: $token
+
+  dashboard:   http://$listen/dashboard/
+               sign in with the read token $reader
 
   try:  curl -s http://$listen/readyz
         curl -s -H "Authorization: Bearer $token" http://$listen/api/v1/budgets
