@@ -9,7 +9,8 @@ call it), makes a write token, sets TOKEN and API as the README says, and runs
 every command of the ```sh blocks between "Using it with curl" and "Docker"
 with bash, in order, in one shell session. A command passes when it exits 0
 and every HTTP answer it got is 2xx or 3xx, or exactly the status its comment
-names ("# 412: …", "# 304"), and its output holds what a comment shows after
+names ("# 412: …", "# 304"), with the exit code a comment names ("# exit
+28"), and its output holds what a comment shows after
 an arrow ("# → \"expected_return_cents\": 9552100"). Every process started
 here is stopped by its PID.
 """
@@ -66,6 +67,13 @@ def commands(block):
 def expected(cmd):
     m = re.search(r"#\s*(\d{3})\b", cmd.splitlines()[-1])
     return m.group(1) if m else None
+
+
+def exit_code(cmd):
+    """The exit code the command's comment expects ("# exit 28: …"), or
+    0."""
+    m = re.search(r"#.*\bexit (\d+)", cmd.splitlines()[-1])
+    return int(m.group(1)) if m else 0
 
 
 def shows(cmd):
@@ -141,7 +149,7 @@ def main():
             bad = [c for c in statuses
                    if c != want and not re.match(r"^[23]\d\d$", c)]
             holds = shows(cmd)
-            ok = rc == 0 and not bad and \
+            ok = rc == exit_code(cmd) and not bad and \
                 (bool(statuses) or "curl" not in cmd) and \
                 (want is None or want in statuses) and \
                 (holds is None or holds in "\n".join(out))
