@@ -63,7 +63,13 @@ struct db {
 		ino_t ino;
 	} main_file;
 	atomic_bool gone;
+	int migrated; /* migrations db_open applied */
 };
+
+int db_migrated(const struct db *db)
+{
+	return db->migrated;
+}
 
 /* The device and inode of the file at path now (known false: none). */
 static struct file_id file_id_of(const char *path)
@@ -233,7 +239,8 @@ static int check_integrity(sqlite3 *h, const char *path, char *msg,
 
 /* Applies every migration newer than user_version, each in its own
  * transaction together with the new user_version. */
-static int migrate(sqlite3 *h, const char *path, char *msg, size_t msglen)
+static int migrate(sqlite3 *h, const char *path, int *applied, char *msg,
+		   size_t msglen)
 {
 	int64_t have;
 	char sql[64];
@@ -268,6 +275,7 @@ static int migrate(sqlite3 *h, const char *path, char *msg, size_t msglen)
 			sqlite3_exec(h, "ROLLBACK;", NULL, NULL, NULL);
 			return -1;
 		}
+		(*applied)++;
 	}
 	return 0;
 }
@@ -278,13 +286,14 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 	struct db *db;
 	sqlite3 *h;
 	bool readonly = false;
+	int applied = 0;
 
 	if (nconn == 0)
 		nconn = 1;
 	if (open_handle(path, &readonly, &h, msg, msglen) < 0)
 		return -1;
 	if (check_integrity(h, path, msg, msglen) < 0 ||
-	    migrate(h, path, msg, msglen) < 0) {
+	    migrate(h, path, &applied, msg, msglen) < 0) {
 		sqlite3_close(h);
 		return -1;
 	}
@@ -295,6 +304,7 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 		sqlite3_close(h);
 		return -1;
 	}
+	db->migrated = applied;
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->freed, NULL);
 	pthread_mutex_init(&db->write_lock, NULL);

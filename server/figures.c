@@ -12,20 +12,22 @@
 /*
  * The definitions, once. A plan commits its approved amount once approved
  * or settled; an expenditure is spent once approved or paid, and commits
- * itself when it belongs to no plan.
+ * itself when it belongs to no plan. What is spent is read from the sums
+ * the database keeps per programme and month and per plan (migration 8,
+ * programme_sums and plan_sums), never by summing the ledger.
  */
-#define PROGRAMME_COMMITTED(pr)                                                                     \
-	"((SELECT coalesce(sum(" PLAN_AMOUNT(                                                       \
-		"p") "), 0) FROM plans p"                                                           \
-		     " WHERE p.programme_id = " pr ".id AND " PLAN_COMMITS(                         \
-			     "p") ")"                                                               \
-				  " + (SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
-				  " WHERE e.programme_id = " pr                                     \
-				  ".id AND e.plan_id IS NULL AND " IS_SPENT                         \
-				  "))"
-#define PROGRAMME_SPENT(pr, extra)                                     \
-	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
-	" WHERE e.programme_id = " pr ".id AND " extra ")"
+#define PROGRAMME_SUM(pr, column, months)                          \
+	"(SELECT coalesce(sum(" column "), 0) FROM programme_sums" \
+	" WHERE programme_id = " pr ".id" months ")"
+/* the months of the status's period, ?2 to ?3 (whole months) */
+#define IN_PERIOD " AND month BETWEEN substr(?2, 1, 7) AND substr(?3, 1, 7)"
+#define PROGRAMME_COMMITTED(pr)                                         \
+	"((SELECT coalesce(sum(" PLAN_AMOUNT(                           \
+		"p") "), 0) FROM plans p"                               \
+		     " WHERE p.programme_id = " pr                      \
+		     ".id AND " PLAN_COMMITS("p") ") + " PROGRAMME_SUM( \
+			     pr, "unplanned", "") ")"
+#define PROGRAMME_SPENT(pr) PROGRAMME_SUM(pr, "spent", "")
 
 #define B FIG_BUDGET
 #define G FIG_GOAL
@@ -222,13 +224,14 @@ static int load_programmes(struct db_conn *c, const char *from,
 			   struct npo_err *err)
 {
 	static const char sql[] =
-		"SELECT pr.id, pr.goal_id, pr.name, pr.status, pr.budget_cents, " PROGRAMME_COMMITTED("pr") ", " PROGRAMME_SPENT("pr", IS_SPENT " AND e.spent_on BETWEEN ?2 AND ?3") ", " PROGRAMME_SPENT(
-			"pr",
-			"e.status = 'paid' AND e.spent_on BETWEEN"
-			" ?2 AND ?3") ", " PROGRAMME_SPENT("pr",
-							   IS_SPENT) ", (SELECT coalesce(sum(" PLAN_OPEN("p") "), 0)"
-													      " FROM plans p WHERE p.programme_id = pr.id)"
-													      " FROM programmes pr WHERE pr.budget_id = ?1 ORDER BY pr.id";
+		"SELECT pr.id, pr.goal_id, pr.name, pr.status, pr.budget_cents, " PROGRAMME_COMMITTED("pr") ", " PROGRAMME_SUM(
+			"pr", "spent",
+			IN_PERIOD) ", " PROGRAMME_SUM("pr", "paid",
+						      IN_PERIOD) ", " PROGRAMME_SPENT("pr") ","
+											    " (SELECT coalesce(sum(" PLAN_OPEN(
+												    "p") "), 0)"
+													 " FROM plans p WHERE p.programme_id = pr.id)"
+													 " FROM programmes pr WHERE pr.budget_id = ?1 ORDER BY pr.id";
 	sqlite3_stmt *st = db_prepare(c, sql, err);
 	int rc;
 
@@ -666,16 +669,14 @@ int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 {
 	static const char programme_sql[] =
 		"SELECT pr.budget_cents, " PROGRAMME_COMMITTED(
-			"pr") ", " PROGRAMME_SPENT("pr",
-						   IS_SPENT) " FROM programmes pr"
-							     " WHERE pr.id = ?";
+			"pr") ", " PROGRAMME_SPENT("pr") " FROM programmes pr"
+							 " WHERE pr.id = ?";
 	static const char goal_sql[] =
 		"SELECT g.allocated_cents, (SELECT coalesce(sum(" PROGRAMME_COMMITTED(
 			"pr") "), 0) FROM programmes pr"
 			      " WHERE pr.goal_id = g.id), (SELECT coalesce(sum(" PROGRAMME_SPENT(
-				      "pr",
-				      IS_SPENT) "), 0) FROM programmes pr"
-						" WHERE pr.goal_id = g.id) FROM goals g WHERE g.id = ?";
+				      "pr") "), 0) FROM programmes pr"
+					    " WHERE pr.goal_id = g.id) FROM goals g WHERE g.id = ?";
 	sqlite3_stmt *st = db_prepare(c, goal ? goal_sql : programme_sql, err);
 	int rc;
 
@@ -693,6 +694,95 @@ int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 	}
 	db_done(c, st);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* --- the kept sums, checked against the rows -------------------------------- */
+
+/* The sums as the rows make them: what migration 8 fills the tables with. */
+#define ROWS_BY_MONTH                                                           \
+	"SELECT programme_id, substr(spent_on, 1, 7) AS month,"                 \
+	" sum(amount_cents) AS spent,"                                          \
+	" sum(CASE WHEN status = 'paid' THEN amount_cents ELSE 0 END) AS paid," \
+	" sum(CASE WHEN plan_id IS NULL THEN amount_cents ELSE 0 END)"          \
+	" AS unplanned FROM expenditures WHERE status IN ('approved', 'paid')"  \
+	" GROUP BY programme_id, substr(spent_on, 1, 7)"
+#define ROWS_BY_PLAN                                                    \
+	"SELECT plan_id, sum(amount_cents) AS spent FROM expenditures"  \
+	" WHERE status IN ('approved', 'paid') AND plan_id IS NOT NULL" \
+	" GROUP BY plan_id"
+
+int figures_check(struct db_conn *c, bool repair,
+		  void (*say)(void *arg, const char *line), void *arg,
+		  long *differences, struct npo_err *err)
+{
+	/* every (programme, month) and plan either side has, where the two
+	 * differ; a kept row of zeros is as good as none */
+	static const char sql[] =
+		"WITH r AS (" ROWS_BY_MONTH "), p AS (" ROWS_BY_PLAN ")"
+		" SELECT 'programme', r.programme_id, r.month, r.spent, r.paid,"
+		"  r.unplanned, coalesce(k.spent, 0), coalesce(k.paid, 0),"
+		"  coalesce(k.unplanned, 0) FROM r LEFT JOIN programme_sums k"
+		"  ON k.programme_id = r.programme_id AND k.month = r.month"
+		"  WHERE k.spent IS NOT r.spent OR k.paid IS NOT r.paid"
+		"  OR k.unplanned IS NOT r.unplanned"
+		" UNION ALL SELECT 'programme', k.programme_id, k.month, 0, 0, 0,"
+		"  k.spent, k.paid, k.unplanned FROM programme_sums k"
+		"  WHERE (k.spent != 0 OR k.paid != 0 OR k.unplanned != 0)"
+		"  AND NOT EXISTS (SELECT 1 FROM r WHERE r.programme_id ="
+		"  k.programme_id AND r.month = k.month)"
+		" UNION ALL SELECT 'plan', p.plan_id, NULL, p.spent, 0, 0,"
+		"  coalesce(k.spent, 0), 0, 0 FROM p LEFT JOIN plan_sums k"
+		"  ON k.plan_id = p.plan_id WHERE k.spent IS NOT p.spent"
+		" UNION ALL SELECT 'plan', k.plan_id, NULL, 0, 0, 0, k.spent, 0, 0"
+		"  FROM plan_sums k WHERE k.spent != 0 AND NOT EXISTS"
+		"  (SELECT 1 FROM p WHERE p.plan_id = k.plan_id)"
+		" ORDER BY 1 DESC, 2, 3";
+	sqlite3_stmt *st;
+	int rc;
+
+	*differences = 0;
+	if (repair &&
+	    (db_exec(c, "DELETE FROM programme_sums", err) < 0 ||
+	     db_exec(c, "DELETE FROM plan_sums", err) < 0 ||
+	     db_exec(c,
+		     "INSERT INTO programme_sums (programme_id, month, spent,"
+		     " paid, unplanned) " ROWS_BY_MONTH,
+		     err) < 0 ||
+	     db_exec(c, "INSERT INTO plan_sums (plan_id, spent) " ROWS_BY_PLAN,
+		     err) < 0))
+		return -1;
+	if (!(st = db_prepare(c, sql, err)))
+		return -1;
+	while ((rc = db_step(c, st, err)) == SQLITE_ROW) {
+		char line[320];
+		bool plan = strcmp((const char *)sqlite3_column_text(st, 0),
+				   "plan") == 0;
+
+		if (plan)
+			snprintf(line, sizeof(line),
+				 "plan %lld: spent %lld cents by its rows, "
+				 "%lld kept",
+				 (long long)sqlite3_column_int64(st, 1),
+				 (long long)sqlite3_column_int64(st, 3),
+				 (long long)sqlite3_column_int64(st, 6));
+		else
+			snprintf(line, sizeof(line),
+				 "programme %lld, %s: spent %lld, paid %lld, "
+				 "without a plan %lld cents by its rows; kept "
+				 "%lld, %lld, %lld",
+				 (long long)sqlite3_column_int64(st, 1),
+				 (const char *)sqlite3_column_text(st, 2),
+				 (long long)sqlite3_column_int64(st, 3),
+				 (long long)sqlite3_column_int64(st, 4),
+				 (long long)sqlite3_column_int64(st, 5),
+				 (long long)sqlite3_column_int64(st, 6),
+				 (long long)sqlite3_column_int64(st, 7),
+				 (long long)sqlite3_column_int64(st, 8));
+		(*differences)++;
+		say(arg, line);
+	}
+	db_done(c, st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* --- the accountability report ---------------------------------------------- */

@@ -17,6 +17,7 @@
 #include "npo/jobs.h"
 #include "npo/auth.h"
 #include "npo/db.h"
+#include "npo/figures.h"
 #include "npo/server.h"
 
 #define MAX_ORIGINS 16
@@ -32,6 +33,7 @@ enum opt {
 	O_OUT,
 	O_DIALECT,
 	O_DRY_RUN,
+	O_REPAIR,
 	O_SECTOR,
 	O_LISTEN,
 	O_THREADS,
@@ -62,6 +64,7 @@ static const struct option options[] = {
 	{ "school", required_argument, NULL, O_SCHOOL },
 	{ "expires", required_argument, NULL, O_EXPIRES },
 	{ "dry-run", no_argument, NULL, O_DRY_RUN },
+	{ "repair", no_argument, NULL, O_REPAIR },
 	{ "sector", required_argument, NULL, O_SECTOR },
 	{ "max-import", required_argument, NULL, O_MAX_IMPORT },
 	{ "max-streams", required_argument, NULL, O_MAX_STREAMS },
@@ -94,6 +97,9 @@ static const struct opt_doc {
 	[O_DRY_RUN] = { "--dry-run",
 			"checks every row and prints the counts, but writes "
 			"nothing" },
+	[O_REPAIR] = { "--repair",
+		       "first makes the kept sums again from the rows, in one "
+		       "transaction (then none differ)" },
 	[O_SECTOR] = { "--sector S",
 		       "schools, required: the sector of DUO's file (vve, po, "
 		       "sbo, so, vso, vo or pro)" },
@@ -140,6 +146,7 @@ struct cli {
 	struct import_opts import;
 	const char *out;
 	enum csv_dialect dialect;
+	bool repair; /* check --repair */
 };
 
 struct command;
@@ -165,7 +172,7 @@ struct command {
 #define BIT(o) (1u << (o))
 
 static command_fn cmd_serve, cmd_migrate, cmd_export, cmd_backup, cmd_token,
-	cmd_import, cmd_routes;
+	cmd_import, cmd_check, cmd_routes;
 
 static const struct command commands[] = {
 	{
@@ -270,6 +277,16 @@ static const struct command commands[] = {
 				  "schools: only this municipality's rows; "
 				  "the others are counted as skipped" },
 		.run = cmd_import,
+	},
+	{
+		.name = "check",
+		.about = "Sums every expenditure again from the rows and "
+			 "compares that with the sums the database keeps for "
+			 "the figures (per programme and month, per plan); "
+			 "prints each difference and exits 1 when there is "
+			 "one, 0 when all agree. Works while the daemon runs.",
+		.takes = BIT(O_REPAIR) | BIT(O_DB),
+		.run = cmd_check,
 	},
 	{
 		.name = "routes",
@@ -598,6 +615,9 @@ static void parse_flags(struct cli *cli, const struct command *c, int argc,
 			break;
 		case O_DRY_RUN:
 			cli->import.dry_run = true;
+			break;
+		case O_REPAIR:
+			cli->repair = true;
 			break;
 		case O_SECTOR:
 			cli->import.sector = optarg;
@@ -933,6 +953,53 @@ static int cmd_import(struct cli *cli, const struct command *c, char **operands)
 }
 
 /* The route table, a line each: method, path, role needed. */
+static void say_line(void *arg, const char *line)
+{
+	(void)arg;
+	printf("%s\n", line);
+}
+
+static int cmd_check(struct cli *cli, const struct command *c, char **operands)
+{
+	struct npo_err err = { 0 };
+	struct db_conn *conn;
+	struct db *db;
+	long n = 0;
+	int rc;
+
+	(void)c;
+	(void)operands;
+	if (!(db = open_db(cli, false)))
+		return 1;
+	conn = db_acquire(db);
+	rc = cli->repair ? db_begin_write(conn, &err)
+			 : db_begin_read(conn, &err);
+	if (rc == 0)
+		rc = figures_check(conn, cli->repair, say_line, NULL, &n, &err);
+	if (rc == 0 && cli->repair)
+		rc = db_commit(conn, &err);
+	else
+		db_rollback(conn);
+	db_release(db, conn);
+	db_close(db);
+	if (rc < 0) {
+		fprintf(stderr, "npo-budgetd: %s\n", err.detail);
+		err_clear(&err);
+		return 1;
+	}
+	if (n)
+		fprintf(stderr,
+			"npo-budgetd: %ld kept sums differ from the rows of %s; "
+			"npo-budgetd check --repair makes them again\n",
+			n, cli->cfg.db_path);
+	else
+		fprintf(stderr,
+			"npo-budgetd: the kept sums of %s agree with its "
+			"rows%s\n",
+			cli->cfg.db_path, cli->repair ? " (made again)" : "");
+	return n ? 1 : 0;
+}
+
 static int cmd_routes(struct cli *cli, const struct command *c, char **operands)
 {
 	(void)cli;

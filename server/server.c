@@ -9,6 +9,7 @@
 #include "npo/jobs.h"
 #include "npo/db.h"
 #include "npo/events.h"
+#include "npo/figures.h"
 #include "npo/http.h"
 
 #define STREAMS 4	   /* streamed replies (CSV) running at once */
@@ -126,6 +127,37 @@ static void keeper_stop(struct npo_server *srv)
 	pthread_mutex_destroy(&srv->lock);
 }
 
+static void log_difference(void *arg, const char *line)
+{
+	(void)arg;
+	util_log("check: %s", line);
+}
+
+/* After a migration: the sums the figures are made of agree with the rows
+ * (npo-budgetd check), or the daemon does not start. */
+static int check_sums(struct db *db, char *msg, size_t len)
+{
+	struct db_conn *c = db_acquire(db);
+	struct npo_err err = { 0 };
+	long n = 0;
+	int rc = db_begin_read(c, &err);
+
+	if (rc == 0)
+		rc = figures_check(c, false, log_difference, NULL, &n, &err);
+	db_rollback(c);
+	db_release(db, c);
+	if (rc < 0)
+		snprintf(msg, len, "cannot check the kept sums: %.500s",
+			 err.detail);
+	else if (n)
+		snprintf(msg, len,
+			 "%ld kept sums differ from the rows (logged above); "
+			 "run npo-budgetd check --repair",
+			 n);
+	err_clear(&err);
+	return rc < 0 || n ? -1 : 0;
+}
+
 void server_config_defaults(struct npo_config *cfg)
 {
 	*cfg = (struct npo_config){
@@ -166,6 +198,8 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 		    sizeof(msg)) < 0)
 		goto fail;
 	db_reserve(srv->db, STREAMS);
+	if (db_migrated(srv->db) && check_sums(srv->db, msg, sizeof(msg)) < 0)
+		goto fail;
 	if (cfg->demo) {
 		struct db_conn *c = db_acquire(srv->db);
 		struct npo_err err = { 0 };

@@ -25,6 +25,8 @@ struct db_conn; /* one connection with its statement cache */
 int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 	    size_t msglen);
 void db_close(struct db *db);
+/* How many migrations db_open applied (0: the schema was current). */
+int db_migrated(const struct db *db);
 
 /* The schema version this binary migrates to. */
 int db_schema_latest(void);

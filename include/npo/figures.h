@@ -17,15 +17,16 @@
  * for the plan's own members): whether it commits money (approved, or
  * settled), what it commits (a settled plan its settled_cents: the rest of
  * its approval is free again), what is spent on it (its approved or paid
- * expenditures, corrections included), and what it still holds open (what
- * it commits and has not spent, never below 0).
+ * expenditures, corrections included, as the database keeps their sum in
+ * plan_sums), and what it still holds open (what it commits and has not
+ * spent, never below 0).
  */
 #define IS_SPENT "e.status IN ('approved', 'paid')"
 #define PLAN_COMMITS(t) t ".status IN ('approved', 'settled')"
 #define PLAN_AMOUNT(t) "coalesce(" t ".settled_cents, " t ".approved_cents)"
-#define PLAN_SPENT(t)                                                  \
-	"(SELECT coalesce(sum(e.amount_cents), 0) FROM expenditures e" \
-	" WHERE e.plan_id = " t ".id AND " IS_SPENT ")"
+#define PLAN_SPENT(t)                                                       \
+	"(SELECT coalesce(sum(spent), 0) FROM plan_sums WHERE plan_id = " t \
+	".id)"
 #define PLAN_OPEN(t)                                            \
 	"(CASE WHEN " PLAN_COMMITS(t) " THEN max(" PLAN_AMOUNT( \
 		t) " - " PLAN_SPENT(t) ", 0) ELSE 0 END)"
@@ -94,7 +95,8 @@ struct budget_figures {
 /*
  * Computes the figures of budget id in the caller's read transaction.
  * Spent and paid count only expenditures with spent_on in from..until
- * (inclusive, "YYYY-MM-DD"); every other figure, remaining too, counts all
+ * (inclusive, "YYYY-MM-DD", whole months: from a first day to a last, as
+ * the sums are kept per month); every other figure, remaining too, counts all
  * of them. today decides the deadline warnings. 404 when
  * there is no such budget. Free with figures_free.
  */
@@ -183,6 +185,17 @@ int figures_year_closed(struct db_conn *c, bool programme, int64_t id, int year,
  * *report, NULL when the year is not closed). */
 int figures_closed_report(struct db_conn *c, int64_t budget, int year,
 			  char **report, struct npo_err *err);
+
+/*
+ * Sums the expenditures again, with plain SQL over the rows, and compares
+ * them with the sums the database keeps (programme_sums, plan_sums): each
+ * difference is handed to say as a line for a person; *differences gets
+ * how many. With repair, in the caller's write transaction, the kept sums
+ * are made again from the rows first (then none differ). 0, or -1 with err.
+ */
+int figures_check(struct db_conn *c, bool repair,
+		  void (*say)(void *arg, const char *line), void *arg,
+		  long *differences, struct npo_err *err);
 
 /* What is spent on plan (its approved or paid expenditures, corrections
  * included), for its settlement. */
