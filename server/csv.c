@@ -100,10 +100,25 @@ void csv_text(enum csv_dialect d, struct csv_buf *b, const char *s)
 		put(b, "\"", 1);
 }
 
+void csv_int(enum csv_dialect d, struct csv_buf *b, bool money, long long v)
+{
+	char num[MONEY_BUF];
+
+	if (money)
+		put(b, num,
+		    money_format(v, d == CSV_EXCEL_NL ? ',' : '.', num));
+	else
+		put(b, num, (size_t)snprintf(num, sizeof(num), "%lld", v));
+}
+
+void csv_sep(enum csv_dialect d, struct csv_buf *b)
+{
+	put(b, &(char){ sep_of(d) }, 1);
+}
+
 static void cell(enum csv_dialect d, struct csv_buf *b, const char *key,
 		 const json_t *v)
 {
-	char num[MONEY_BUF];
 	char *text;
 	size_t i;
 	json_t *e;
@@ -112,14 +127,8 @@ static void cell(enum csv_dialect d, struct csv_buf *b, const char *key,
 		return; /* a member this row does not have: an empty cell */
 	switch (json_typeof(v)) {
 	case JSON_INTEGER:
-		if (money_is_cents_name(key))
-			put(b, num,
-			    money_format(json_integer_value(v),
-					 d == CSV_EXCEL_NL ? ',' : '.', num));
-		else
-			put(b, num,
-			    (size_t)snprintf(num, sizeof(num), "%lld",
-					     (long long)json_integer_value(v)));
+		csv_int(d, b, money_is_cents_name(key),
+			(long long)json_integer_value(v));
 		break;
 	case JSON_STRING:
 		csv_text(d, b, json_string_value(v));
@@ -154,7 +163,7 @@ static void cell(enum csv_dialect d, struct csv_buf *b, const char *key,
 	}
 }
 
-static void end_row(struct csv_buf *b)
+void csv_end_row(struct csv_buf *b)
 {
 	put(b, "\r\n", 2);
 }
@@ -172,7 +181,7 @@ void csv_header(enum csv_dialect d, struct csv_buf *b, const json_t *template)
 		char name[96];
 
 		if (!first)
-			put(b, &(char){ sep_of(d) }, 1);
+			csv_sep(d, b);
 		first = false;
 		if (money_is_cents_name(key))
 			snprintf(name, sizeof(name), "%.*s_eur",
@@ -181,7 +190,7 @@ void csv_header(enum csv_dialect d, struct csv_buf *b, const json_t *template)
 			snprintf(name, sizeof(name), "%s", key);
 		csv_text(d, b, name);
 	}
-	end_row(b);
+	csv_end_row(b);
 }
 
 void csv_row(enum csv_dialect d, struct csv_buf *b, const json_t *template,
@@ -194,11 +203,11 @@ void csv_row(enum csv_dialect d, struct csv_buf *b, const json_t *template,
 	json_object_foreach((json_t *)template, key, v)
 	{
 		if (!first)
-			put(b, &(char){ sep_of(d) }, 1);
+			csv_sep(d, b);
 		first = false;
 		cell(d, b, key, json_object_get(obj, key));
 	}
-	end_row(b);
+	csv_end_row(b);
 }
 
 /* --- the reader ------------------------------------------------------------ */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "npo/money.h"
 #include "npo/scope.h"
 
 /* SQL text composed from the static declarations only. */
@@ -643,6 +644,72 @@ int store_next(struct store_cursor *cur, json_t **row, struct npo_err *err)
 		return 1;
 	}
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+bool store_csv_columns(const struct resource *res, const json_t *template,
+		       struct store_col *cols, size_t max, size_t *n)
+{
+	static const char *const meta[] = { "id", "version", "created_at",
+					    "updated_at" };
+	const char *key;
+	json_t *v;
+
+	*n = 0;
+	if (res->present)
+		return false;
+	for (size_t i = 0; i < res->nfields; i++)
+		if (res->fields[i].type == FIELD_LINE)
+			return false;
+	json_object_foreach((json_t *)template, key, v)
+	{
+		const struct field *f =
+			validate_find(res->fields, res->nfields, key);
+		struct store_col c = { .col = -1 };
+
+		if (*n == max)
+			return false;
+		for (int k = 0; k < 4; k++)
+			if (strcmp(key, meta[k]) == 0 &&
+			    (k == 0 || !res->plain))
+				c = (struct store_col){ .col = k,
+							.integer = k < 2 };
+		if (f)
+			c = (struct store_col){
+				.col = first_field_column(res) +
+				       (int)(f - res->fields),
+				.integer = is_integer_type(f->type),
+				.money = money_is_cents_name(key),
+			};
+		cols[(*n)++] = c;
+	}
+	return true;
+}
+
+int store_next_csv(struct store_cursor *cur, enum csv_dialect d,
+		   struct csv_buf *b, const struct store_col *cols, size_t n,
+		   struct npo_err *err)
+{
+	int rc = db_step(cur->c, cur->st, err);
+
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	for (size_t i = 0; i < n; i++) {
+		int col = cols[i].col;
+
+		if (i)
+			csv_sep(d, b);
+		if (col < 0 || sqlite3_column_type(cur->st, col) == SQLITE_NULL)
+			continue;
+		if (cols[i].integer)
+			csv_int(d, b, cols[i].money,
+				sqlite3_column_int64(cur->st, col));
+		else
+			csv_text(d, b,
+				 (const char *)sqlite3_column_text(cur->st,
+								   col));
+	}
+	csv_end_row(b);
+	return 1;
 }
 
 void store_close(struct store_cursor *cur)

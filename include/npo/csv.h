@@ -48,6 +48,13 @@ bool csv_is_formula(const char *s);
  * unit tests). */
 void csv_text(enum csv_dialect d, struct csv_buf *b, const char *s);
 
+/* Cells of a row written straight from values (a list's columns), as
+ * csv_row writes them: an integer (in euros when it is money: a *_cents
+ * column), the separator before every cell but the first, the row's end. */
+void csv_int(enum csv_dialect d, struct csv_buf *b, bool money, long long v);
+void csv_sep(enum csv_dialect d, struct csv_buf *b);
+void csv_end_row(struct csv_buf *b);
+
 /*
  * The reader, for what people and spreadsheets send (imports): RFC 4180
  * quoting (doubled quotes, separators and line breaks inside quotes), a

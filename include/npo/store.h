@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "npo/csv.h"
 #include "npo/db.h"
 #include "npo/resource.h"
 #include "npo/validate.h"
@@ -83,6 +84,24 @@ int store_open(struct db_conn *c, const struct resource *res,
 	       struct npo_err *err);
 /* 1 and a new row, 0 at the end, -1 on error. */
 int store_next(struct store_cursor *cur, json_t **row, struct npo_err *err);
+
+/*
+ * CSV straight from a cursor's columns, without a JSON object per row: where
+ * each member of template sits in the row, and whether it is an integer
+ * (money, when named *_cents). false when rows of res are more than their
+ * columns (a line of two columns, or a present hook): CSV then goes through
+ * store_next and csv_row.
+ */
+struct store_col {
+	int col;
+	bool integer, money;
+};
+bool store_csv_columns(const struct resource *res, const json_t *template,
+		       struct store_col *cols, size_t max, size_t *n);
+/* As store_next, appending the row to b as csv_row would write it. */
+int store_next_csv(struct store_cursor *cur, enum csv_dialect d,
+		   struct csv_buf *b, const struct store_col *cols, size_t n,
+		   struct npo_err *err);
 void store_close(struct store_cursor *cur);
 
 /* An object with the members of a row of res, in order, all null. */

@@ -298,6 +298,10 @@ struct list_stream {
 	struct csv_buf buf;
 	size_t off;
 	bool started, ended;
+	/* the rows straight from the columns, when they can be (ncols) */
+	struct store_col cols[64];
+	size_t ncols;
+	bool by_columns;
 };
 
 static long list_read(void *ctx, char *out, size_t max)
@@ -323,7 +327,13 @@ static long list_read(void *ctx, char *out, size_t max)
 			s->started = true;
 			continue;
 		}
-		rc = store_next(&s->cur, &row, &err);
+		if (s->by_columns) {
+			rc = store_next_csv(&s->cur, s->dialect, &s->buf,
+					    s->cols, s->ncols, &err);
+			row = NULL;
+		} else {
+			rc = store_next(&s->cur, &row, &err);
+		}
 		if (rc < 0) {
 			util_log("csv: stream failed: %s", err.detail);
 			err_clear(&err);
@@ -333,7 +343,8 @@ static long list_read(void *ctx, char *out, size_t max)
 			s->ended = true;
 			break;
 		}
-		csv_row(s->dialect, &s->buf, s->template, row);
+		if (row)
+			csv_row(s->dialect, &s->buf, s->template, row);
 		json_decref(row);
 	}
 	n = s->buf.len - s->off < max ? s->buf.len - s->off : max;
@@ -379,6 +390,8 @@ static void list_csv(struct http_request *req, const struct list_query *q,
 	s->pool = http_db_pool(req);
 	s->template = template_new;
 	s->dialect = q->out.dialect;
+	s->by_columns = store_csv_columns(q->res, template_new, s->cols,
+					  ARRAY_SIZE(s->cols), &s->ncols);
 	if (db_begin_read(s->c, &err) < 0 ||
 	    store_open(s->c, q->res, q->filters, q->nfilters, q->after,
 		       (q->seen & 1) ? q->limit : -1, &s->cur, &err) < 0) {

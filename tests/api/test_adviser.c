@@ -14,6 +14,9 @@
 
 #include "../check_main.h"
 #include "harness.h"
+#include "npo/csv.h"
+#include "npo/resource.h"
+#include "npo/store.h"
 
 static struct api a;
 
@@ -527,6 +530,66 @@ START_TEST(uncommitted_stands_beside_remaining_at_every_level)
 }
 END_TEST
 
+/* --- CSV straight from the columns ------------------------------------------ */
+
+START_TEST(every_list_as_csv_is_its_json_list_written_as_csv)
+{
+	static const enum csv_dialect dialects[] = { CSV_RFC4180,
+						     CSV_EXCEL_NL };
+	struct store_col cols[64];
+	size_t n;
+	json_t *ledger = store_template(&expenditure_resource);
+
+	/* the ledger's CSV is written from its columns */
+	ck_assert(
+		store_csv_columns(&expenditure_resource, ledger, cols, 64, &n));
+	ck_assert_uint_eq(n, json_object_size(ledger));
+	json_decref(ledger);
+
+	for (size_t r = 0; r < nresources; r++) {
+		const struct resource *res = resources[r];
+		char path[160];
+		struct resp *json;
+
+		if (!(res->ops & OP_LIST))
+			continue;
+		snprintf(path, sizeof(path), "%s?limit=1000", res->path);
+		json = api_req(&a, "GET", path, a.admin, NULL, NULL);
+		ck_assert_msg(json->status == 200, "%s: %s", path, json->body);
+		for (int d = 0; d < 2; d++) {
+			json_t *t = store_template(res);
+			struct csv_buf want = { 0 };
+			struct resp *csv;
+			size_t i;
+			json_t *row;
+
+			csv_header(dialects[d], &want, t);
+			json_array_foreach(json_object_get(json->json, "items"),
+					   i, row)
+			{
+				csv_row(dialects[d], &want, t, row);
+			}
+			snprintf(path, sizeof(path),
+				 "%s?limit=1000&format=csv%s", res->path,
+				 d ? "&dialect=excel-nl" : "");
+			csv = api_req(&a, "GET", path, a.admin, NULL, NULL);
+			ck_assert_int_eq(csv->status, 200);
+			ck_assert_msg(
+				csv->len == want.len &&
+					memcmp(csv->body, want.p, want.len) ==
+						0,
+				"%s: the CSV is not the JSON list's:\n%s\n"
+				"wanted:\n%s",
+				path, csv->body, want.p);
+			resp_free(csv);
+			csv_buf_free(&want);
+			json_decref(t);
+		}
+		resp_free(json);
+	}
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -538,6 +601,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, the_audit_of_a_week_of_one_budget);
 	tcase_add_test(tc, plans_show_what_is_spent_and_open);
 	tcase_add_test(tc, uncommitted_stands_beside_remaining_at_every_level);
+	tcase_add_test(tc, every_list_as_csv_is_its_json_list_written_as_csv);
 }
 
 CHECK_MAIN("adviser")
