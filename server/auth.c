@@ -1,6 +1,7 @@
 #include "npo/auth.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,25 +135,91 @@ static const char *column_text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
-int auth_lookup(struct db_conn *c, const char *token, struct auth_who *who,
-		struct npo_err *err)
+/*
+ * What auth_lookup keeps: per thread (the workers never share an entry, so
+ * no lock), a slot by a hash of the token, with the token itself to compare.
+ * An entry counts only while the generation it was read in is the current
+ * one: a change of a token in this process, or of the tokens' version in the
+ * database, starts a new generation.
+ */
+#define KEPT 64
+struct kept {
+	long long generation; /* 0: empty */
+	char token[AUTH_TOKEN_LEN + 1];
+	struct auth_who who;
+	char expires_at[21]; /* "" for never */
+};
+static _Thread_local struct kept kept[KEPT];
+static atomic_llong generation = 1;
+static atomic_llong tokens_version = -1;
+
+static void forget_kept(void)
+{
+	atomic_fetch_add(&generation, 1);
+}
+
+int auth_tokens_sync(struct db_conn *c, struct npo_err *err)
 {
 	sqlite3_stmt *st = db_prepare(
-		c,
-		"SELECT t.name, t.role, t.municipality_code, t.school_code,"
-		" s.id, s.municipality_code, t.expires_at <= ?2"
-		" FROM tokens t LEFT JOIN schools s ON s.code = t.school_code"
-		" WHERE t.hash = ?1",
-		err);
-	char hash[65], now[21];
+		c, "SELECT value FROM meta WHERE key = 'tokens'", err);
 	int rc;
 
 	if (!st)
 		return -1;
-	auth_sha256_hex(token, strlen(token), hash);
+	rc = db_step(c, st, err);
+	if (rc == SQLITE_ROW &&
+	    atomic_exchange(&tokens_version, sqlite3_column_int64(st, 0)) !=
+		    sqlite3_column_int64(st, 0))
+		forget_kept();
+	db_done(c, st);
+	return rc < 0 ? -1 : 0;
+}
+
+static struct kept *slot_of(const char *token)
+{
+	uint64_t h = 14695981039346656037u; /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)token; *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	return &kept[h % KEPT];
+}
+
+/* The token's expiry has come: at or before now. */
+static bool expired(const char *expires_at)
+{
+	char now[21];
+
+	if (!*expires_at)
+		return false;
 	util_now_iso(now);
+	return strcmp(expires_at, now) <= 0;
+}
+
+int auth_lookup(struct db_conn *c, const char *token, struct auth_who *who,
+		struct npo_err *err)
+{
+	long long gen = atomic_load(&generation);
+	struct kept *k = slot_of(token);
+	sqlite3_stmt *st;
+	char hash[65];
+	int rc;
+
+	if (k->generation == gen && strlen(token) <= AUTH_TOKEN_LEN &&
+	    strcmp(k->token, token) == 0) {
+		*who = k->who;
+		return expired(k->expires_at) ? 2 : 0;
+	}
+	st = db_prepare(c,
+			"SELECT t.name, t.role, t.municipality_code,"
+			" t.school_code, s.id, s.municipality_code,"
+			" coalesce(t.expires_at, '')"
+			" FROM tokens t LEFT JOIN schools s"
+			" ON s.code = t.school_code WHERE t.hash = ?1",
+			err);
+	if (!st)
+		return -1;
+	auth_sha256_hex(token, strlen(token), hash);
 	db_bind_text(c, st, 1, hash, 64);
-	db_bind_text(c, st, 2, now, -1);
 	rc = db_step(c, st, err);
 	if (rc == SQLITE_ROW) {
 		struct scope *sc = &who->scope;
@@ -176,11 +243,19 @@ int auth_lookup(struct db_conn *c, const char *token, struct auth_who *who,
 			snprintf(sc->municipality, sizeof(sc->municipality),
 				 "%s", column_text(st, 5));
 		}
-		if (sqlite3_column_int(st, 6))
-			rc = 2;
+		if (strlen(token) <= AUTH_TOKEN_LEN) {
+			k->generation = gen;
+			snprintf(k->token, sizeof(k->token), "%s", token);
+			k->who = *who;
+			snprintf(k->expires_at, sizeof(k->expires_at), "%s",
+				 column_text(st, 6));
+		}
+		rc = expired(column_text(st, 6)) ? 2 : 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : -1;
 	}
 	db_done(c, st);
-	return rc == 2 ? 2 : rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	return rc;
 }
 
 static bool name_ok(const char *name)
@@ -533,8 +608,10 @@ int auth_token_revoke(struct db_conn *c, const char *name, const char *actor,
 	else if (rc == SQLITE_DONE &&
 		 store_audit(c, actor, "delete", "token", id, was, NULL, NULL,
 			     err) == 0 &&
-		 db_commit(c, err) == 0)
+		 db_commit(c, err) == 0) {
 		rc = 0;
+		forget_kept(); /* here at once; elsewhere by the version */
+	}
 	if (rc != 0)
 		db_rollback(c);
 	json_decref(was);

@@ -45,7 +45,8 @@ static void flush_uses(struct npo_server *srv)
 }
 
 /* Tells the event streams of a change of the revision, whoever wrote it
- * (another process too), and of a heartbeat when it is time. */
+ * (another process too), and of a heartbeat when it is time; has the kept
+ * tokens forgotten when they changed. */
 static void tell_streams(struct npo_server *srv, bool heartbeat)
 {
 	struct db_conn *c = srv->live ? db_try_acquire(srv->db) : NULL;
@@ -56,6 +57,11 @@ static void tell_streams(struct npo_server *srv, bool heartbeat)
 	if (c) {
 		if (db_revision(c, &rev, &err) == 0)
 			changed = events_revision(rev);
+		err_clear(&err);
+		/* and a token changed elsewhere ends within a second */
+		if (auth_tokens_sync(c, &err) < 0)
+			util_log("cannot read the tokens' version: %s",
+				 err.detail);
 		err_clear(&err);
 		db_release(srv->db, c);
 	}

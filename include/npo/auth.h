@@ -35,9 +35,17 @@ struct auth_who {
  * Finds the token; returns 0 with who it is, 1 when it is unknown, 2 when
  * it has expired, -1 on a database error (err filled). A school scope comes
  * with the school's id and municipality (none when the school is gone).
+ * What a known token is, is kept per thread once read, until the tokens'
+ * version moves (auth_tokens_sync) or this process changes a token: so the
+ * next request of the same token needs no hash and no query.
  */
 int auth_lookup(struct db_conn *c, const char *token, struct auth_who *who,
 		struct npo_err *err);
+
+/* Reads the tokens' version (migration 9: it moves with every change to
+ * tokens, or to schools, by any process) and forgets what auth_lookup
+ * kept when it moved. The server's keeper calls it four times a second. */
+int auth_tokens_sync(struct db_conn *c, struct npo_err *err);
 
 /* What a new token is. */
 struct token_spec {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../check_main.h"
 #include "fixture.h"
@@ -691,6 +692,65 @@ START_TEST(a_school_works_through_its_plans)
 }
 END_TEST
 
+/* --- what a token is, kept in memory, ends in time ------------------------- */
+
+/* A new read token over HTTP; its secret in out. */
+static void new_read_token(const char *name, char out[AUTH_TOKEN_LEN + 1])
+{
+	char body[96];
+	struct resp *r;
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"role\":\"read\"}",
+		 name);
+	r = api_req(&a, "POST", "/api/v1/tokens", a.admin, body, NULL);
+	ck_assert_msg(r->status == 201, "%s", r->body);
+	snprintf(out, AUTH_TOKEN_LEN + 1, "%s", jstr(r, "token"));
+	resp_free(r);
+}
+
+static long status_with(const char *token)
+{
+	struct resp *r =
+		api_req(&a, "GET", "/api/v1/budgets", token, NULL, NULL);
+	long s = r->status;
+
+	resp_free(r);
+	return s;
+}
+
+/* Milliseconds until token is answered 401 by every worker, asking every
+ * 20 ms: until twenty answers in a row are 401 (-1: not within 3 s). */
+static long ms_until_refused(const char *token)
+{
+	int in_a_row = 0;
+
+	for (long ms = 0; ms <= 3000;) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		if (status_with(token) != 401) {
+			in_a_row = 0;
+		} else if (++in_a_row == 20) {
+			return ms;
+		} else {
+			continue;
+		}
+		nanosleep(&ts, NULL);
+		ms += 20;
+	}
+	return -1;
+}
+
+static void sql(const char *text)
+{
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	ck_assert_msg(sqlite3_exec(db, text, NULL, NULL, NULL) == SQLITE_OK,
+		      "%s: %s", text, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
 /* Tokens over HTTP: shown once, never again; scoped as asked; refused as
  * the command line refuses them; revoked at once; expired is 401. */
 START_TEST(tokens_over_http)
@@ -701,6 +761,7 @@ START_TEST(tokens_over_http)
 	sqlite3 *db;
 	size_t i;
 	bool seen = false;
+	long ms;
 
 	world();
 	resp_free(by(MUNI_A, "GET", "/api/v1/budgets", NULL, 200));
@@ -753,6 +814,10 @@ START_TEST(tokens_over_http)
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
+	/* from the command line: within a second (what a token is, is kept
+	 * in memory until the tokens' version moves) */
+	ms = ms_until_refused(secret);
+	ck_assert_msg(ms >= 0 && ms < 1000, "still let in after %ld ms", ms);
 	r = api_req(&a, "GET", "/api/v1/budgets", secret, NULL, NULL);
 	ck_assert_int_eq(r->status, 401);
 	ck_assert_str_eq(jstr(r, "code"), "token_expired");
@@ -857,6 +922,42 @@ START_TEST(declarations_racing_approvals_never_overspend)
 }
 END_TEST
 
+START_TEST(a_revoked_token_ends_within_a_second)
+{
+	char t[AUTH_TOKEN_LEN + 1];
+	struct resp *r;
+	long ms;
+
+	/* over HTTP: at once */
+	new_read_token("kort", t);
+	ck_assert_int_eq(status_with(t), 200);
+	ck_assert_int_eq(status_with(t), 200); /* now kept in memory */
+	r = api_req(&a, "DELETE", "/api/v1/tokens/kort", a.admin, NULL, NULL);
+	ck_assert_int_eq(r->status, 204);
+	resp_free(r);
+	ck_assert_int_eq(status_with(t), 401);
+	/* by another process (what npo-budgetd token revoke does from the
+	 * command line): within a second */
+	new_read_token("elders", t);
+	ck_assert_int_eq(status_with(t), 200);
+	ck_assert_int_eq(status_with(t), 200);
+	sql("DELETE FROM tokens WHERE name = 'elders'");
+	ms = ms_until_refused(t);
+	ck_assert_msg(ms >= 0 && ms < 1000, "still let in after %ld ms", ms);
+	/* an expiry set elsewhere, likewise */
+	new_read_token("verloopt", t);
+	ck_assert_int_eq(status_with(t), 200);
+	ck_assert_int_eq(status_with(t), 200);
+	sql("UPDATE tokens SET expires_at = '2020-01-01T00:00:00Z'"
+	    " WHERE name = 'verloopt'");
+	ms = ms_until_refused(t);
+	ck_assert_msg(ms >= 0 && ms < 1000, "still let in after %ld ms", ms);
+	r = api_req(&a, "GET", "/api/v1/budgets", t, NULL, NULL);
+	ck_assert_str_eq(jstr(r, "code"), "token_expired");
+	resp_free(r);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -864,6 +965,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, a_school_works_through_its_plans);
 	tcase_add_test(tc, tokens_over_http);
 	tcase_add_test(tc, declarations_racing_approvals_never_overspend);
+	tcase_add_test(tc, a_revoked_token_ends_within_a_second);
 }
 
 CHECK_MAIN("scopes")

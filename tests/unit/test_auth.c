@@ -500,6 +500,10 @@ START_TEST(token_scopes_and_expiry)
 	/* an expired one is 2 (401 token_expired) */
 	exec_ok(&f, "UPDATE tokens SET expires_at = '2020-01-01T00:00:00Z'"
 		    " WHERE name = 'huizen'");
+	/* kept as it was read, until the tokens' version is looked at (the
+	 * keeper does so four times a second) */
+	ck_assert_int_eq(auth_lookup(f.c, token, &who, &f.err), 0);
+	ck_assert_int_eq(auth_tokens_sync(f.c, &f.err), 0);
 	ck_assert_int_eq(auth_lookup(f.c, token, &who, &f.err), 2);
 	/* a school's token knows its school and municipality */
 	exec_ok(&f,

@@ -185,7 +185,7 @@ START_TEST(open_again_is_idempotent)
 	ck_assert_int_eq(query_int(c, "SELECT value FROM meta"
 				      " WHERE key = 'revision'"),
 			 41);
-	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 1);
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 2);
 	ck_assert(db_ready(c));
 	db_release(db, c);
 	db_close(db);
@@ -425,10 +425,10 @@ START_TEST(rollback_leaves_no_change)
 	ck_assert(!sqlite3_get_autocommit(db_handle(c)));
 	exec_ok(c, "INSERT INTO meta (key, value) VALUES ('x', 1)");
 	exec_ok(c, "UPDATE meta SET value = 9 WHERE key = 'revision'");
-	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 2);
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 3);
 	db_rollback(c);
 	ck_assert(sqlite3_get_autocommit(db_handle(c)));
-	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 1);
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 2);
 	ck_assert_int_eq(query_int(c, "SELECT value FROM meta"
 				      " WHERE key = 'revision'"),
 			 0);
@@ -467,13 +467,13 @@ START_TEST(a_write_inside_a_write_is_a_savepoint)
 	exec_ok(c, "INSERT INTO meta (key, value) VALUES ('undone', 2)");
 	db_rollback(c);
 	ck_assert(!sqlite3_get_autocommit(db_handle(c)));
-	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 2);
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 3);
 	/* one that commits leaves its change to the outer one */
 	ck_assert_int_eq(db_begin_write(c, &err), 0);
 	exec_ok(c, "INSERT INTO meta (key, value) VALUES ('kept', 3)");
 	ck_assert_int_eq(db_commit(c, &err), 0);
 	ck_assert(!sqlite3_get_autocommit(db_handle(c)));
-	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 3);
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 4);
 	ck_assert_int_eq(db_commit(c, &err), 0);
 	ck_assert(sqlite3_get_autocommit(db_handle(c)));
 	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"
@@ -486,7 +486,7 @@ START_TEST(a_write_inside_a_write_is_a_savepoint)
 	ck_assert_int_eq(db_commit(c, &err), 0);
 	db_rollback(c);
 	ck_assert(sqlite3_get_autocommit(db_handle(c)));
-	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 3);
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 4);
 	err_clear(&err);
 	db_release(db, c);
 	db_close(db);
@@ -509,7 +509,7 @@ START_TEST(release_rolls_back_open_transaction)
 	db_release(db, c);
 	c = db_acquire(db);
 	ck_assert(sqlite3_get_autocommit(db_handle(c)));
-	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 1);
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"), 2);
 	err_clear(&err);
 	db_release(db, c);
 	db_close(db);
