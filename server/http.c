@@ -402,6 +402,12 @@ bool http_path_match(const char *pattern, const char *path, int64_t *id)
 {
 	*id = 0;
 	while (*pattern && *path) {
+		if (*pattern != '{') {
+			/* most of a pattern is plain text */
+			if (*pattern++ != *path++)
+				return false;
+			continue;
+		}
 		if (strncmp(pattern, "{id}", 4) == 0) {
 			int64_t v = 0;
 

@@ -18,13 +18,22 @@ void util_clock_set(const char *at)
 	clock_at = at;
 }
 
+/* Now as 2026-11-23T10:15:00Z, written once per second per thread (every
+ * request's log line asks). */
 static void clock_now(char out[21])
 {
+	static _Thread_local time_t last = (time_t)-1;
+	static _Thread_local char text[21];
 	time_t now = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (now != last) {
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		last = now;
+	}
+	memcpy(out, text, 21);
 }
 
 void util_now_iso(char out[21])
