@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "npo/embedded.h"
+#include "npo/metrics.h"
 
 #define STMT_CACHE 128
 #define BUSY_TIMEOUT_MS 5000
@@ -552,6 +553,7 @@ static void end_write(struct db_conn *c)
 {
 	if (!c->writing)
 		return;
+	metrics_db_write_end();
 	c->writing = false;
 	pthread_mutex_unlock(&c->db->write_lock);
 }
@@ -578,6 +580,7 @@ int db_begin_write(struct db_conn *c, struct npo_err *err)
 		return err_set(err, NPO_E_BUSY,
 			       "the database is busy; try again");
 	c->writing = true;
+	metrics_db_write_begin();
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	left_ms = (long)(deadline.tv_sec - now.tv_sec) * 1000 +
 		  (deadline.tv_nsec - now.tv_nsec) / 1000000;

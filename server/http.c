@@ -1,4 +1,5 @@
 #include "npo/http.h"
+#include "npo/metrics.h"
 #include "npo/validate.h"
 
 #include <arpa/inet.h>
@@ -1125,7 +1126,6 @@ static void add_cors(struct http_request *req, struct MHD_Response *resp)
 	add_header(resp, "Access-Control-Max-Age", "600");
 }
 
-
 /*
  * A live stream's next bytes. With nothing to send it is parked: suspended
  * (libmicrohttpd then neither polls it nor times it out, and no thread
@@ -1387,6 +1387,23 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return req;
 }
 
+/* The route a request counts under in the metrics: the one that answered
+ * it, or for one refused before routing (413 by Content-Length, 414, 431,
+ * 503 while stopping) the one it asked for; NULL when it matched none. */
+static const struct route *counted_route(const struct http_request *req)
+{
+	const struct http_config *cfg = &req->srv->cfg;
+	int64_t id;
+
+	if (req->route || !req->started || req->raw_bad)
+		return req->route;
+	for (size_t i = 0; i < cfg->nroutes; i++)
+		if (same_method(cfg->routes[i].method, req->method) &&
+		    http_path_match(cfg->routes[i].path, req->path, &id))
+			return &cfg->routes[i];
+	return NULL;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -1406,6 +1423,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		 req->actor[0] ? req->actor : "-",
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
 							    : " (aborted)");
+	metrics_http_done(counted_route(req), req->method, req->status,
+			  ms / 1e3);
 	if (req->db)
 		db_release(srv->cfg.db, req->db);
 	if (req->live)
@@ -1507,20 +1526,21 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 	atomic_init(&srv->nlive, 0);
 	pthread_mutex_init(&srv->cache_lock, NULL);
 	pthread_mutex_init(&srv->live_lock, NULL);
-	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				  MHD_OPTION_THREAD_POOL_SIZE,
-				  cfg->threads > 1 ? cfg->threads : 0,
-				  MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-				  MHD_OPTION_CONNECTION_LIMIT, 512u,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				  (size_t)64 * 1024,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-				  srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-				  MHD_OPTION_STRICT_FOR_CLIENT, 1,
-				  MHD_OPTION_END);
+	srv->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, 512u,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+		MHD_OPTION_STRICT_FOR_CLIENT, 1,
+		/* last, so that one thread ends the list: libmicrohttpd warns
+		 * of a pool of 0 or 1 (the metrics listener has one thread) */
+		cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+		cfg->threads, MHD_OPTION_END);
 	if (!srv->d) {
 		snprintf(msg, msglen, "cannot listen on %s", cfg->listen);
 		pthread_mutex_destroy(&srv->cache_lock);

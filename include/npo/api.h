@@ -12,7 +12,9 @@
 #include "npo/store.h"
 
 /* The route table (routes.c): the service routes, the routes the
- * registry's resources offer, and the figures. Complete before main(). */
+ * registry's resources offer, and the figures. Complete before main().
+ * At most API_MAX_ROUTES rows (metrics.c counts by row). */
+#define API_MAX_ROUTES 64
 extern struct route api_routes[];
 extern size_t api_nroutes;
 

@@ -10,8 +10,9 @@
 #include <string.h>
 
 #include "npo/api.h"
+#include "npo/metrics.h"
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES API_MAX_ROUTES
 
 /* Service routes first, figure routes after the resources'. A table to take
  * in at a glance, a route a line. */
@@ -25,6 +26,7 @@ static const struct route service[] = {
 	{ .method = "GET", .path = "/dashboard", .handler = meta_home, .role = ROLE_NONE },
 	{ .method = "GET", .path = "/dashboard/", .handler = meta_asset, .role = ROLE_NONE },
 	{ .method = "GET", .path = "/dashboard/{name}", .handler = meta_asset, .role = ROLE_NONE },
+	{ .method = "GET", .path = "/metrics", .handler = metrics_get, .role = ROLE_ADMIN },
 };
 static const struct route figures[] = {
 	{ .method = "GET", .path = "/api/v1/budgets/{id}/status", .handler = status_budget, .role = ROLE_READ, .by_revision = true },

@@ -14,6 +14,7 @@
 #include "npo/auth.h"
 #include "npo/db.h"
 #include "npo/figures.h"
+#include "npo/metrics.h"
 #include "npo/store.h"
 #include "npo/write.h"
 
@@ -64,6 +65,7 @@ HANDLER(events_stream)
 HANDLER(meta_readyz)
 HANDLER(meta_root)
 HANDLER(meta_openapi)
+HANDLER(metrics_get)
 
 /* the database rules of the resources (server/api) */
 WEAK int store_get(struct db_conn *c, const struct resource *res, int64_t id,
@@ -141,7 +143,14 @@ WEAK int figures_line(struct db_conn *c, bool goal, int64_t id, int64_t *amount,
 	stub(__func__);
 }
 
-/* the pool and the tokens (http.c) */
+/* the pool, the tokens and the metrics (http.c) */
+WEAK void metrics_http_done(const struct route *r, const char *method,
+			    int status, double seconds)
+{
+	(void)r, (void)method, (void)status, (void)seconds;
+	stub(__func__);
+}
+
 WEAK struct db_conn *db_acquire(struct db *db)
 {
 	(void)db;

@@ -428,6 +428,20 @@ def tour(t):
     t("events need a known token", "GET", "/api/v1/events", 401,
       role="bogus", check=code_is("bad_token"))
 
+    # --- metrics -----------------------------------------------------------
+    def prometheus_text(ans):
+        if ans.headers.get("content-type") != \
+                "text/plain; version=0.0.4; charset=utf-8" or \
+                b"# TYPE npo_http_requests_total counter\n" not in ans.body:
+            return "not the Prometheus text format: %r" % ans.body[:200]
+        return None
+    t("metrics, for an admin", "GET", "/metrics", 200, role="admin",
+      check=prometheus_text)
+    t("metrics need an admin", "GET", "/metrics", 403, role="read",
+      check=code_is("forbidden"))
+    t("metrics need a known token", "GET", "/metrics", 401, role="bogus",
+      check=code_is("bad_token"))
+
     # --- budgets ---------------------------------------------------------
     a = t("first page of one", "GET", "/api/v1/budgets?limit=1", 200,
           role="read", check=has_next)
