@@ -44,6 +44,7 @@ enum opt {
 	O_MAX_IMPORT,
 	O_MAX_STREAMS,
 	O_TIMEOUT,
+	O_METRICS_LISTEN,
 	O_DB,
 	O_COUNT
 };
@@ -68,6 +69,7 @@ static const struct option options[] = {
 	{ "sector", required_argument, NULL, O_SECTOR },
 	{ "max-import", required_argument, NULL, O_MAX_IMPORT },
 	{ "max-streams", required_argument, NULL, O_MAX_STREAMS },
+	{ "metrics-listen", required_argument, NULL, O_METRICS_LISTEN },
 	{ 0 },
 };
 
@@ -134,6 +136,12 @@ static const struct opt_doc {
 	[O_TIMEOUT] = { "--timeout SECONDS",
 			"idle connections are closed after this long",
 			"NPO_TIMEOUT" },
+	[O_METRICS_LISTEN] = { "--metrics-listen ADDR:PORT",
+			       "a second listener that serves only GET "
+			       "/metrics, without a token, for Prometheus to "
+			       "scrape; none when not given (on the API's "
+			       "listener /metrics needs an admin token)",
+			       "NPO_METRICS_LISTEN" },
 	[O_DB] = { "--db PATH", "the database file, which must exist",
 		   "NPO_DB" },
 };
@@ -185,7 +193,7 @@ static const struct command commands[] = {
 		.takes = BIT(O_LISTEN) | BIT(O_THREADS) | BIT(O_CORS) |
 			 BIT(O_PUBLIC) | BIT(O_DEMO) | BIT(O_MAXBODY) |
 			 BIT(O_MAX_IMPORT) | BIT(O_MAX_STREAMS) |
-			 BIT(O_TIMEOUT) | BIT(O_DB),
+			 BIT(O_TIMEOUT) | BIT(O_METRICS_LISTEN) | BIT(O_DB),
 		.what = { [O_DB] = "the database file, made when missing" },
 		.run = cmd_serve,
 	},
@@ -540,6 +548,8 @@ static void from_env(struct cli *cli, const struct command *c)
 		cli->cfg.max_streams = parse_count("NPO_MAX_STREAMS", v, 4096);
 	if ((v = getenv("NPO_TIMEOUT")) && *v)
 		cli->cfg.timeout_s = parse_count("NPO_TIMEOUT", v, 3600);
+	if ((v = getenv("NPO_METRICS_LISTEN")) && *v)
+		cli->cfg.metrics_listen = v;
 	cli->cfg.public_read = truthy(getenv("NPO_PUBLIC_READ"));
 	cli->cfg.demo = truthy(getenv("NPO_DEMO"));
 	if ((v = getenv("NPO_CORS_ORIGIN")) && *v) {
@@ -630,6 +640,9 @@ static void parse_flags(struct cli *cli, const struct command *c, int argc,
 			cli->cfg.max_streams =
 				parse_count("--max-streams", optarg, 4096);
 			break;
+		case O_METRICS_LISTEN:
+			cli->cfg.metrics_listen = optarg;
+			break;
 		case O_OUT:
 			cli->out = optarg;
 			break;
@@ -664,6 +677,11 @@ static int serve(struct cli *cli)
 	fprintf(stderr, "npo-budgetd %s: serving %s on http://%s (port %u)\n",
 		NPO_VERSION, cli->cfg.db_path, cli->cfg.listen,
 		server_port(srv));
+	if (cli->cfg.metrics_listen)
+		fprintf(stderr,
+			"npo-budgetd: metrics on http://%s/metrics (metrics "
+			"port %u)\n",
+			cli->cfg.metrics_listen, server_metrics_port(srv));
 	sigwait(&set, &sig);
 	fprintf(stderr, "npo-budgetd: %s, draining requests\n",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -900,6 +918,9 @@ static int cmd_serve(struct cli *cli, const struct command *c, char **operands)
 	(void)operands;
 	if (http_listen_check(cli->cfg.listen, msg, sizeof(msg)) < 0)
 		die_usage(c, "%s", msg);
+	if (cli->cfg.metrics_listen &&
+	    http_listen_check(cli->cfg.metrics_listen, msg, sizeof(msg)) < 0)
+		die_usage(c, "--metrics-listen: %s", msg);
 	for (size_t i = 0; i < cli->cfg.ncors_origins; i++)
 		if (strcmp(cli->origins[i], "*") == 0 && !cli->cfg.public_read)
 			die_usage(c,

@@ -11,6 +11,7 @@
 #include "npo/events.h"
 #include "npo/figures.h"
 #include "npo/http.h"
+#include "npo/metrics.h"
 
 #define STREAMS 4	   /* streamed replies (CSV) running at once */
 #define KEEPER_SECONDS 60  /* how often the last uses of tokens are written */
@@ -20,6 +21,9 @@
 struct npo_server {
 	struct db *db;
 	struct http_server *http;
+	/* the metrics listener (--metrics-listen), or NULL, and its one route */
+	struct http_server *scrape;
+	struct route scrape_route;
 	struct auth_uses *uses;
 	/* the keeper: tells the event streams of a new revision (and beats
 	 * their heartbeat), writes the last uses of tokens once a minute */
@@ -177,6 +181,29 @@ void server_config_defaults(struct npo_config *cfg)
 	};
 }
 
+/* The metrics listener: a server of its own with one route, GET /metrics
+ * without a token, on one thread, showing the API server's streams. */
+static int scrape_start(struct npo_server *srv, const struct http_config *api,
+			const char *listen, char *msg, size_t msglen)
+{
+	struct http_config hc = *api;
+
+	srv->scrape_route = (struct route){ .method = "GET",
+					    .path = "/metrics",
+					    .handler = metrics_get,
+					    .role = ROLE_NONE,
+					    .ctx = srv->http };
+	hc.listen = listen;
+	hc.threads = 1;
+	hc.max_streams = 0;
+	hc.public_read = false;
+	hc.cors_origins = NULL;
+	hc.ncors_origins = 0;
+	hc.routes = &srv->scrape_route;
+	hc.nroutes = 1;
+	return http_start(&hc, &srv->scrape, msg, msglen);
+}
+
 int server_start(const struct npo_config *cfg, struct npo_server **out)
 {
 	struct npo_server *srv = calloc(1, sizeof(*srv));
@@ -199,9 +226,11 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 		free(srv);
 		return -1;
 	}
-	/* one connection per worker thread, and spares for streamed replies */
-	if (db_open(cfg->db_path, cfg->threads + STREAMS, &srv->db, msg,
-		    sizeof(msg)) < 0)
+	/* one connection per worker thread (the metrics listener's too), and
+	 * spares for streamed replies */
+	if (db_open(cfg->db_path,
+		    cfg->threads + STREAMS + (cfg->metrics_listen ? 1 : 0),
+		    &srv->db, msg, sizeof(msg)) < 0)
 		goto fail;
 	db_reserve(srv->db, STREAMS);
 	if (db_migrated(srv->db) && check_sums(srv->db, msg, sizeof(msg)) < 0)
@@ -227,6 +256,11 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 	}
 	if (http_start(&hc, &srv->http, msg, sizeof(msg)) < 0)
 		goto fail;
+	if (cfg->metrics_listen &&
+	    scrape_start(srv, &hc, cfg->metrics_listen, msg, sizeof(msg)) < 0) {
+		http_stop(srv->http);
+		goto fail;
+	}
 	pthread_mutex_lock(&srv->lock);
 	srv->live = srv->http;
 	pthread_mutex_unlock(&srv->lock);
@@ -246,6 +280,11 @@ unsigned short server_port(const struct npo_server *srv)
 	return http_port(srv->http);
 }
 
+unsigned short server_metrics_port(const struct npo_server *srv)
+{
+	return srv->scrape ? http_port(srv->scrape) : 0;
+}
+
 void server_stop(struct npo_server *srv)
 {
 	if (!srv)
@@ -253,6 +292,7 @@ void server_stop(struct npo_server *srv)
 	pthread_mutex_lock(&srv->lock);
 	srv->live = NULL; /* the keeper wakes no stream of a stopped server */
 	pthread_mutex_unlock(&srv->lock);
+	http_stop(srv->scrape); /* first: it shows srv->http's streams */
 	http_stop(srv->http);
 	keeper_stop(srv);
 	db_close(srv->db);

@@ -15,6 +15,9 @@ struct npo_config {
 	size_t max_import;    /* the limit of an import's CSV body */
 	unsigned max_streams; /* event streams open at once */
 	unsigned timeout_s;   /* idle connection timeout */
+	/* ADDR:PORT of a second listener that serves only GET /metrics,
+	 * without a token; NULL (the default): none */
+	const char *metrics_listen;
 	bool public_read;
 	bool demo; /* fill an empty database with demo data */
 	const char *const *cors_origins;
@@ -30,6 +33,8 @@ struct npo_server;
  * listening. On failure prints why to stderr and returns -1. */
 int server_start(const struct npo_config *cfg, struct npo_server **out);
 unsigned short server_port(const struct npo_server *srv);
+/* The port of the metrics listener; 0 when there is none. */
+unsigned short server_metrics_port(const struct npo_server *srv);
 /* Drains in-flight requests, stops, closes the database. */
 void server_stop(struct npo_server *srv);
 
