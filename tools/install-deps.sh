@@ -23,9 +23,10 @@ fuzz="$run clang libclang-rt-14-dev"
 # python3: the client tests; sqlite3: bench/run's comparison; chromium and
 # nodejs: the dashboard (tests/clients/browser.mjs) and the npm tools below;
 # libreoffice-calc-nogui and poppler-utils (pdftotext, pdfinfo): the workbook
-# opened and printed (tests/clients/spreadsheet.py).
+# opened and printed (tests/clients/spreadsheet.py); prometheus (with its
+# promtool): a real Prometheus scrapes /metrics (tests/clients/prometheus.py).
 test="$fuzz $format python3 check libcurl4-openssl-dev unzip sqlite3
-chromium libreoffice-calc-nogui poppler-utils nodejs"
+chromium libreoffice-calc-nogui poppler-utils nodejs prometheus"
 [ $# -gt 0 ] || set -- test
 pkgs=""
 npm=false
