@@ -65,7 +65,32 @@ struct db {
 	} main_file;
 	atomic_bool gone;
 	int migrated; /* migrations db_open applied */
+	/*
+	 * Group commit. A COMMIT writes its pages to the WAL without a sync
+	 * (synchronous=NORMAL) and takes the next number (committed, under
+	 * write_lock); then, with write_lock free for the next writer, it
+	 * waits until the WAL is synced up to its number. The first to wait
+	 * syncs for every commit made by then, the others wait for it: so
+	 * writers that commit together share one fsync, and none is
+	 * answered before the fsync that holds its commit.
+	 */
+	pthread_mutex_t sync_lock;
+	pthread_cond_t synced_cond;
+	uint64_t committed; /* commits so far (under write_lock) */
+	uint64_t synced;    /* commits the WAL is synced for (sync_lock) */
+	uint64_t syncs;	    /* fsyncs of the WAL so far (sync_lock) */
+	bool syncing;	    /* one syncs now (sync_lock) */
 };
+
+uint64_t db_syncs(struct db *db)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&db->sync_lock);
+	n = db->syncs;
+	pthread_mutex_unlock(&db->sync_lock);
+	return n;
+}
 
 int db_migrated(const struct db *db)
 {
@@ -309,6 +334,8 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->freed, NULL);
 	pthread_mutex_init(&db->write_lock, NULL);
+	pthread_mutex_init(&db->sync_lock, NULL);
+	pthread_cond_init(&db->synced_cond, NULL);
 	db->nconn = nconn;
 	db->conns[0].h = h;
 	for (unsigned i = 0; i < nconn; i++)
@@ -321,6 +348,16 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 		}
 	}
 	for (unsigned i = 0; i < nconn; i++) {
+		/* a commit's sync is the group's (group_sync); migrations
+		 * above still synced each of theirs */
+		if (!readonly &&
+		    sqlite3_exec(db->conns[i].h, "PRAGMA synchronous=NORMAL",
+				 NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(msg, msglen, "cannot open database %s: %s",
+				 path, sqlite3_errmsg(db->conns[i].h));
+			db_close(db);
+			return -1;
+		}
 		db->conns[i].next_free = db->free_list;
 		db->free_list = &db->conns[i];
 	}
@@ -349,6 +386,8 @@ void db_close(struct db *db)
 			util_log("db: close: %s", sqlite3_errmsg(c->h));
 	}
 	pthread_cond_destroy(&db->freed);
+	pthread_cond_destroy(&db->synced_cond);
+	pthread_mutex_destroy(&db->sync_lock);
 	pthread_mutex_destroy(&db->lock);
 	pthread_mutex_destroy(&db->write_lock);
 	free(db->conns);
@@ -598,6 +637,51 @@ int db_begin_read(struct db_conn *c, struct npo_err *err)
 	return db_exec(c, "BEGIN", err);
 }
 
+/* Syncs the WAL through c's own handle of it (SQLite's, so always the file
+ * that is the WAL now). */
+static int sync_wal(struct db_conn *c, struct npo_err *err)
+{
+	sqlite3_file *wal = NULL;
+	int rc = sqlite3_file_control(c->h, "main",
+				      SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+
+	if (rc == SQLITE_OK && wal && wal->pMethods)
+		rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+	return rc == SQLITE_OK ? 0 : db_error(c, rc, err);
+}
+
+/* Waits until the WAL is synced for commit number seq, syncing it for
+ * every commit made so far when nobody else is (see struct db). */
+static int group_sync(struct db_conn *c, uint64_t seq, struct npo_err *err)
+{
+	struct db *db = c->db;
+	int rc = 0;
+
+	pthread_mutex_lock(&db->sync_lock);
+	while (db->synced < seq && rc == 0) {
+		uint64_t upto;
+
+		if (db->syncing) {
+			pthread_cond_wait(&db->synced_cond, &db->sync_lock);
+			continue;
+		}
+		db->syncing = true;
+		pthread_mutex_unlock(&db->sync_lock);
+		pthread_mutex_lock(&db->write_lock);
+		upto = db->committed; /* what the WAL holds by now */
+		pthread_mutex_unlock(&db->write_lock);
+		rc = sync_wal(c, err);
+		pthread_mutex_lock(&db->sync_lock);
+		db->syncing = false;
+		db->syncs++;
+		if (rc == 0 && upto > db->synced)
+			db->synced = upto;
+		pthread_cond_broadcast(&db->synced_cond);
+	}
+	pthread_mutex_unlock(&db->sync_lock);
+	return rc;
+}
+
 int db_commit(struct db_conn *c, struct npo_err *err)
 {
 	if (c->nested) {
@@ -613,8 +697,11 @@ int db_commit(struct db_conn *c, struct npo_err *err)
 		return gone(err);
 	}
 	if (db_exec(c, "COMMIT", err) == 0) {
+		bool wrote = c->writing;
+		uint64_t seq = wrote ? ++c->db->committed : 0;
+
 		end_write(c);
-		return 0;
+		return wrote ? group_sync(c, seq, err) : 0;
 	}
 	db_rollback(c);
 	return -1;

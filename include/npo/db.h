@@ -27,6 +27,9 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 void db_close(struct db *db);
 /* How many migrations db_open applied (0: the schema was current). */
 int db_migrated(const struct db *db);
+/* How many times the WAL was synced for commits (commits made together
+ * share one: db_commit). */
+uint64_t db_syncs(struct db *db);
 
 /* The schema version this binary migrates to. */
 int db_schema_latest(void);

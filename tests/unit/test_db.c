@@ -3,6 +3,7 @@
 #include "tmpdir.h"
 
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -450,6 +451,81 @@ START_TEST(rollback_leaves_no_change)
 }
 END_TEST
 
+/* --- group commit -------------------------------------------------------- */
+
+#define WRITERS 8
+#define COMMITS 25
+
+struct writer {
+	struct db *db;
+	int n;
+	int failed;
+};
+
+static void *write_some(void *arg)
+{
+	struct writer *w = arg;
+
+	for (int i = 0; i < COMMITS; i++) {
+		struct db_conn *c = db_acquire(w->db);
+		struct npo_err err = { 0 };
+		char sql[96];
+
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO meta (key, value) VALUES ('w%d-%d', %d)",
+			 w->n, i, i);
+		if (db_begin_write(c, &err) < 0 || db_exec(c, sql, &err) < 0 ||
+		    db_commit(c, &err) < 0)
+			w->failed++;
+		err_clear(&err);
+		db_release(w->db, c);
+	}
+	return NULL;
+}
+
+START_TEST(writers_that_commit_together_share_an_fsync)
+{
+	struct tmp t;
+	struct db *db;
+	struct db_conn *c;
+	struct writer w[WRITERS];
+	pthread_t th[WRITERS];
+	uint64_t before;
+
+	tmp_make(&t);
+	db = open_ok(&t, WRITERS);
+	/* alone, each commit has its own */
+	before = db_syncs(db);
+	w[0] = (struct writer){ .db = db, .n = 100 };
+	write_some(&w[0]);
+	ck_assert_int_eq(w[0].failed, 0);
+	ck_assert_uint_eq(db_syncs(db) - before, COMMITS);
+	/* together, they share */
+	before = db_syncs(db);
+	for (int i = 0; i < WRITERS; i++) {
+		w[i] = (struct writer){ .db = db, .n = i };
+		ck_assert_int_eq(
+			pthread_create(&th[i], NULL, write_some, &w[i]), 0);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(w[i].failed, 0);
+	}
+	ck_assert_msg(db_syncs(db) - before < WRITERS * COMMITS,
+		      "%llu fsyncs for %d commits",
+		      (unsigned long long)(db_syncs(db) - before),
+		      WRITERS * COMMITS);
+	/* and every commit is there */
+	c = db_acquire(db);
+	ck_assert_int_eq(query_int(c, "SELECT count(*) FROM meta"
+				      " WHERE key GLOB 'w[0-9]*'"),
+			 WRITERS * COMMITS + COMMITS);
+	db_release(db, c);
+	db_close(db);
+	tmp_remove(&t);
+}
+END_TEST
+
 START_TEST(a_write_inside_a_write_is_a_savepoint)
 {
 	struct tmp t;
@@ -795,6 +871,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, budget_schema_refuses_non_dates);
 	tcase_add_test(tc, error_mapping);
 	tcase_add_test(tc, a_write_inside_a_write_is_a_savepoint);
+	tcase_add_test(tc, writers_that_commit_together_share_an_fsync);
 	tcase_add_test(tc, not_ready_without_connection);
 }
 
