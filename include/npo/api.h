@@ -14,7 +14,7 @@
 /* The route table (routes.c): the service routes, the routes the
  * registry's resources offer, and the figures. Complete before main().
  * At most API_MAX_ROUTES rows (metrics.c counts by row). */
-#define API_MAX_ROUTES 64
+#define API_MAX_ROUTES 96
 extern struct route api_routes[];
 extern size_t api_nroutes;
 
