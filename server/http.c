@@ -1,8 +1,11 @@
 #include "npo/http.h"
 #include "npo/metrics.h"
+#include "npo/tls.h"
 #include "npo/validate.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -70,6 +73,10 @@ struct http_server {
 	pthread_mutex_t cache_lock;
 	struct cached cache[CACHE_SLOTS];
 	uint64_t cache_tick;
+	/* with trusted proxies: the requests open per client behind them,
+	 * and the sockets open per other peer (libmicrohttpd's own per-IP
+	 * limit would count the proxies' sockets too); else NULL */
+	struct client_counts *forwarded, *sockets;
 };
 
 struct http_request {
@@ -78,6 +85,10 @@ struct http_request {
 	bool started;	/* the access handler has seen it */
 	bool raw_bad;	/* the raw path had %2F or %00 */
 	size_t uri_len; /* of the raw request target, query included */
+	/* the socket's peer, or behind a trusted proxy the client it names;
+	 * counted in srv->forwarded when that says so */
+	struct client_addr client;
+	bool client_known, forwarded_counted;
 	const char *method;
 	const char *path;
 	struct timespec start;
@@ -804,7 +815,7 @@ static int revision_etag(struct http_request *req)
 	int64_t rev;
 	FILE *k;
 
-	if (db_revision(req->db, &rev, &err) < 0) {
+	if (db_revision_now(req->db, &rev, &err) < 0) {
 		http_reply_err(req, &err);
 		err_clear(&err);
 		return -1;
@@ -1242,10 +1253,84 @@ static enum MHD_Result queue(struct http_request *req)
 	if (req->etag[0] && (req->status == 200 || req->status == 304))
 		add_header(resp, "ETag", req->etag);
 	add_header(resp, "X-Content-Type-Options", "nosniff");
+	/* browsers that reached the daemon over HTTPS once use nothing else
+	 * for a year (RFC 6797) */
+	if (req->srv->cfg.tls_cert)
+		add_header(resp, "Strict-Transport-Security",
+			   "max-age=31536000");
 	add_cors(req, resp);
 	ok = MHD_queue_response(req->conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	return ok;
+}
+
+static enum MHD_Result add_forwarded(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	FILE *f = cls;
+
+	(void)kind;
+	if (value && strcasecmp(key, "X-Forwarded-For") == 0)
+		fprintf(f, "%s%s", ftell(f) ? ", " : "", value);
+	return MHD_YES;
+}
+
+/* The X-Forwarded-For of the request, several headers joined by commas
+ * in their order as one would be (RFC 9110 section 5.3); NULL for none.
+ * *owned is what to free. */
+static const char *forwarded_for(const struct http_request *req, char **owned)
+{
+	size_t len = 0;
+	FILE *f;
+
+	*owned = NULL;
+	if (header_count(req, "X-Forwarded-For") < 2)
+		return http_header(req, "X-Forwarded-For");
+	f = open_memstream(owned, &len);
+	if (!f)
+		return NULL;
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_forwarded, f);
+	if (fclose(f) != 0) {
+		free(*owned);
+		*owned = NULL;
+	}
+	return *owned;
+}
+
+/*
+ * Who the client of the request is: the socket's peer, or, when that is a
+ * trusted proxy, the client its X-Forwarded-For names. Such a client's
+ * request counts against the per-IP limit as a socket of its own would;
+ * false (answered 503) when it has as many open as one address may.
+ */
+static bool note_client(struct http_request *req)
+{
+	struct http_server *srv = req->srv;
+	struct client_addr peer = req->client;
+	char *owned, text[CLIENT_TEXT];
+	const char *xff;
+	bool forwarded;
+
+	if (!req->client_known || !srv->cfg.ntrusted)
+		return true;
+	xff = forwarded_for(req, &owned);
+	forwarded = client_forwarded(srv->cfg.trusted, srv->cfg.ntrusted, &peer,
+				     xff, &req->client);
+	free(owned);
+	if (!forwarded)
+		return true;
+	if (client_counts_enter(srv->forwarded, &req->client,
+				HTTP_PER_IP_LIMIT)) {
+		req->forwarded_counted = true;
+		return true;
+	}
+	http_reply_problem(req, NPO_E_TOO_MANY_CONNECTIONS,
+			   "%s has %u requests open already (through a "
+			   "proxy); try again when one is done",
+			   client_addr_text(&req->client, text),
+			   HTTP_PER_IP_LIMIT);
+	http_set_header(req, "Retry-After", "1");
+	return false;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -1267,6 +1352,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		req->conn = conn;
 		req->method = method;
 		req->path = url;
+		if (!note_client(req))
+			return queue(req);
 		if (atomic_load(&srv->draining)) {
 			/* a keep-alive client's next request while stopping */
 			http_reply_problem(req, NPO_E_SHUTTING_DOWN,
@@ -1369,11 +1456,16 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct http_server *srv = cls;
 	struct http_request *req = calloc(1, sizeof(*req));
 	size_t end = strcspn(uri, "?");
+	const union MHD_ConnectionInfo *peer;
 
-	(void)conn;
 	if (!req)
 		return NULL;
 	req->srv = srv;
+	peer = MHD_get_connection_info(conn,
+				       MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	req->client_known =
+		peer &&
+		client_addr_from_sockaddr(peer->client_addr, &req->client) == 0;
 	req->method = "-";
 	req->path = "-";
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
@@ -1409,6 +1501,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *srv = cls;
 	struct http_request *req = *con_cls;
+	char client[CLIENT_TEXT];
 	struct timespec end;
 	double ms;
 
@@ -1418,11 +1511,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double)(end.tv_sec - req->start.tv_sec) * 1e3 +
 	     (double)(end.tv_nsec - req->start.tv_nsec) / 1e6;
-	util_log("%s %s %d %zu %.1fms %s%s", req->method, req->path,
+	/* the client is an address as inet_ntop writes it, never the bytes
+	 * of a header */
+	util_log("%s %s %d %zu %.1fms %s %s%s", req->method, req->path,
 		 req->status, req->reply_len ? req->reply_len : 0, ms,
 		 req->actor[0] ? req->actor : "-",
+		 req->client_known ? client_addr_text(&req->client, client)
+				   : "-",
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
 							    : " (aborted)");
+	if (req->forwarded_counted)
+		client_counts_leave(srv->forwarded, &req->client);
 	metrics_http_done(counted_route(req), req->method, req->status,
 			  ms / 1e3);
 	if (req->db)
@@ -1501,11 +1600,95 @@ int http_listen_check(const char *listen, char *msg, size_t msglen)
 	return parse_listen(listen, &sa, msg, msglen);
 }
 
+bool http_listen_loopback(const char *listen)
+{
+	struct sockaddr_storage sa;
+	struct client_addr a;
+	char msg[256];
+
+	return parse_listen(listen, &sa, msg, sizeof(msg)) == 0 &&
+	       client_addr_from_sockaddr((struct sockaddr *)&sa, &a) == 0 &&
+	       client_addr_loopback(&a);
+}
+
+/*
+ * With trusted proxies the daemon keeps the per-IP limit of sockets
+ * itself, for every peer but them: libmicrohttpd's would let a proxy, which
+ * carries every client behind it, hold no more sockets than one client.
+ * A peer at the limit is refused at accept, as libmicrohttpd's limit does;
+ * the count is taken when the connection starts and given back when it
+ * closes, which libmicrohttpd pairs. Between the look and the count
+ * another thread of the pool may accept from the same peer, so a peer may
+ * go past the limit by a socket per thread for a moment.
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+				 socklen_t addrlen)
+{
+	struct http_server *srv = cls;
+	struct client_addr a;
+
+	(void)addrlen;
+	if (client_addr_from_sockaddr(addr, &a) < 0 ||
+	    client_trusted(srv->cfg.trusted, srv->cfg.ntrusted, &a))
+		return MHD_YES;
+	return client_counts_below(srv->sockets, &a, HTTP_PER_IP_LIMIT)
+		       ? MHD_YES
+		       : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *srv = cls;
+	struct client_addr *counted = *socket_context;
+	const union MHD_ConnectionInfo *peer;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (counted)
+			client_counts_leave(srv->sockets, counted);
+		free(counted);
+		*socket_context = NULL;
+		return;
+	}
+	peer = MHD_get_connection_info(conn,
+				       MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!peer || !(counted = malloc(sizeof(*counted))))
+		return;
+	if (client_addr_from_sockaddr(peer->client_addr, counted) < 0 ||
+	    client_trusted(srv->cfg.trusted, srv->cfg.ntrusted, counted) ||
+	    !client_counts_enter(srv->sockets, counted, UINT_MAX)) {
+		free(counted);
+		return;
+	}
+	*socket_context = counted;
+}
+
+/* One more option for MHD_OPTION_ARRAY. */
+static void opt(struct MHD_OptionItem *opts, size_t *n, size_t max,
+		enum MHD_OPTION option, intptr_t value, void *ptr)
+{
+	assert(*n + 1 < max); /* and room for the end */
+	opts[(*n)++] = (struct MHD_OptionItem){ option, value, ptr };
+	opts[*n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+}
+
+static void server_free(struct http_server *srv)
+{
+	client_counts_free(srv->forwarded);
+	client_counts_free(srv->sockets);
+	pthread_mutex_destroy(&srv->cache_lock);
+	pthread_mutex_destroy(&srv->live_lock);
+	free(srv);
+}
+
 int http_start(const struct http_config *cfg, struct http_server **out,
 	       char *msg, size_t msglen)
 {
 	struct sockaddr_storage sa = { 0 };
+	struct MHD_OptionItem opts[20];
 	struct http_server *srv;
+	size_t n = 0, max = ARRAY_SIZE(opts);
 	/* poll, not epoll: with a thread pool, 0.9.75 can abort in
 	 * MHD_quiesce_daemon removing the listen socket from epoll */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
@@ -1516,6 +1699,13 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 		return -1;
 	if (sa.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (cfg->tls_cert &&
+	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(msg, msglen,
+			 "this libmicrohttpd was built without TLS; "
+			 "--tls-cert needs one with it");
+		return -1;
+	}
 	srv = calloc(1, sizeof(*srv));
 	if (!srv) {
 		snprintf(msg, msglen, "out of memory");
@@ -1526,26 +1716,54 @@ int http_start(const struct http_config *cfg, struct http_server **out,
 	atomic_init(&srv->nlive, 0);
 	pthread_mutex_init(&srv->cache_lock, NULL);
 	pthread_mutex_init(&srv->live_lock, NULL);
-	srv->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-		MHD_OPTION_CONNECTION_LIMIT, 512u,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-		MHD_OPTION_STRICT_FOR_CLIENT, 1,
-		/* last, so that one thread ends the list: libmicrohttpd warns
-		 * of a pool of 0 or 1 (the metrics listener has one thread) */
-		cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-		cfg->threads, MHD_OPTION_END);
+	opt(opts, &n, max, MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log,
+	    NULL);
+	opt(opts, &n, max, MHD_OPTION_SOCK_ADDR, 0, &sa);
+	opt(opts, &n, max, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, NULL);
+	opt(opts, &n, max, MHD_OPTION_CONNECTION_LIMIT, 512, NULL);
+	opt(opts, &n, max, MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL);
+	opt(opts, &n, max, MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed,
+	    srv);
+	opt(opts, &n, max, MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv);
+	opt(opts, &n, max, MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
+	if (cfg->threads > 1)
+		opt(opts, &n, max, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+		    NULL);
+	if (cfg->ntrusted) {
+		/* the per-IP limits of on_accept and note_client, a table
+		 * entry per connection at most */
+		srv->forwarded = client_counts_new(512);
+		srv->sockets = client_counts_new(512);
+		if (!srv->forwarded || !srv->sockets) {
+			snprintf(msg, msglen, "out of memory");
+			server_free(srv);
+			return -1;
+		}
+		opt(opts, &n, max, MHD_OPTION_NOTIFY_CONNECTION,
+		    (intptr_t)on_connection, srv);
+	} else {
+		opt(opts, &n, max, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    HTTP_PER_IP_LIMIT, NULL);
+	}
+	if (cfg->tls_cert) {
+		/* libmicrohttpd's own TLS (GnuTLS) with the files tls_load
+		 * read and checked */
+		flags |= MHD_USE_TLS;
+		opt(opts, &n, max, MHD_OPTION_HTTPS_MEM_CERT, 0,
+		    (void *)cfg->tls_cert);
+		opt(opts, &n, max, MHD_OPTION_HTTPS_MEM_KEY, 0,
+		    (void *)cfg->tls_key);
+		opt(opts, &n, max, MHD_OPTION_HTTPS_PRIORITIES, 0,
+		    (void *)TLS_PRIORITIES);
+	}
+	srv->d = MHD_start_daemon(flags, 0, cfg->ntrusted ? on_accept : NULL,
+				  srv, on_request, srv, MHD_OPTION_ARRAY, opts,
+				  MHD_OPTION_END);
 	if (!srv->d) {
-		snprintf(msg, msglen, "cannot listen on %s", cfg->listen);
-		pthread_mutex_destroy(&srv->cache_lock);
-		pthread_mutex_destroy(&srv->live_lock);
-		free(srv);
+		snprintf(msg, msglen, "cannot listen on %s%s", cfg->listen,
+			 cfg->tls_cert ? " with TLS (the log above says why)"
+				       : "");
+		server_free(srv);
 		return -1;
 	}
 	*out = srv;
@@ -1585,7 +1803,5 @@ void http_stop(struct http_server *srv)
 		close(fd);
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
 		cached_free(&srv->cache[i]);
-	pthread_mutex_destroy(&srv->cache_lock);
-	pthread_mutex_destroy(&srv->live_lock);
-	free(srv);
+	server_free(srv);
 }

@@ -16,6 +16,7 @@
 #include "npo/api.h"
 #include "npo/jobs.h"
 #include "npo/auth.h"
+#include "npo/client.h"
 #include "npo/db.h"
 #include "npo/figures.h"
 #include "npo/server.h"
@@ -45,9 +46,14 @@ enum opt {
 	O_MAX_STREAMS,
 	O_TIMEOUT,
 	O_METRICS_LISTEN,
+	O_TLS_CERT,
+	O_TLS_KEY,
+	O_TRUST_PROXY,
 	O_DB,
 	O_COUNT
 };
+/* a command's options are bits of an unsigned */
+_Static_assert(O_COUNT <= 32, "enum opt has outgrown struct command's bits");
 
 static const struct option options[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -70,6 +76,9 @@ static const struct option options[] = {
 	{ "max-import", required_argument, NULL, O_MAX_IMPORT },
 	{ "max-streams", required_argument, NULL, O_MAX_STREAMS },
 	{ "metrics-listen", required_argument, NULL, O_METRICS_LISTEN },
+	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+	{ "tls-key", required_argument, NULL, O_TLS_KEY },
+	{ "trust-proxy", required_argument, NULL, O_TRUST_PROXY },
 	{ 0 },
 };
 
@@ -142,6 +151,23 @@ static const struct opt_doc {
 			       "scrape; none when not given (on the API's "
 			       "listener /metrics needs an admin token)",
 			       "NPO_METRICS_LISTEN" },
+	[O_TLS_CERT] = { "--tls-cert FILE",
+			 "serves HTTPS only (TLS 1.2 or 1.3) with this PEM "
+			 "certificate (chain), read once at start (restart "
+			 "to renew); every answer then has "
+			 "Strict-Transport-Security; needs --tls-key; plain "
+			 "HTTP when not given",
+			 "NPO_TLS_CERT" },
+	[O_TLS_KEY] = { "--tls-key FILE",
+			"the certificate's PEM private key, without a "
+			"passphrase",
+			"NPO_TLS_KEY" },
+	[O_TRUST_PROXY] = { "--trust-proxy ADDR",
+			    "a proxy (an address, or ADDR/PREFIX) whose "
+			    "X-Forwarded-For names the client, for the log and "
+			    "the per-IP limit; from any other peer the header "
+			    "is ignored",
+			    "NPO_TRUST_PROXY, comma-separated", true },
 	[O_DB] = { "--db PATH", "the database file, which must exist",
 		   "NPO_DB" },
 };
@@ -149,7 +175,9 @@ static const struct opt_doc {
 struct cli {
 	struct npo_config cfg;
 	const char *origins[MAX_ORIGINS];
-	char *origins_env;	 /* owned copy of NPO_CORS_ORIGIN */
+	char *origins_env; /* owned copy of NPO_CORS_ORIGIN */
+	const char *proxies[CLIENT_MAX_TRUSTED];
+	char *proxies_env;	 /* owned copy of NPO_TRUST_PROXY */
 	struct token_spec token; /* token add */
 	struct import_opts import;
 	const char *out;
@@ -193,7 +221,9 @@ static const struct command commands[] = {
 		.takes = BIT(O_LISTEN) | BIT(O_THREADS) | BIT(O_CORS) |
 			 BIT(O_PUBLIC) | BIT(O_DEMO) | BIT(O_MAXBODY) |
 			 BIT(O_MAX_IMPORT) | BIT(O_MAX_STREAMS) |
-			 BIT(O_TIMEOUT) | BIT(O_METRICS_LISTEN) | BIT(O_DB),
+			 BIT(O_TIMEOUT) | BIT(O_METRICS_LISTEN) |
+			 BIT(O_TLS_CERT) | BIT(O_TLS_KEY) | BIT(O_TRUST_PROXY) |
+			 BIT(O_DB),
 		.what = { [O_DB] = "the database file, made when missing" },
 		.run = cmd_serve,
 	},
@@ -527,6 +557,22 @@ static void add_origin(struct cli *cli, const struct command *c, const char *o)
 	cli->origins[cli->cfg.ncors_origins++] = o;
 }
 
+static void add_proxy(struct cli *cli, const struct command *c, const char *p)
+{
+	struct client_net net;
+
+	if (client_net_parse(p, &net) < 0)
+		die_usage(c,
+			  "--trust-proxy needs a numeric address or "
+			  "ADDR/PREFIX (such as 10.0.0.5 or 10.0.0.0/24), "
+			  "not '%s'",
+			  p);
+	if (cli->cfg.ntrust_proxies == CLIENT_MAX_TRUSTED)
+		die_usage(c, "at most %d trusted proxies, not more (%s)",
+			  CLIENT_MAX_TRUSTED, p);
+	cli->proxies[cli->cfg.ntrust_proxies++] = p;
+}
+
 /* Defaults, then NPO_* from the environment. */
 static void from_env(struct cli *cli, const struct command *c)
 {
@@ -534,6 +580,7 @@ static void from_env(struct cli *cli, const struct command *c)
 
 	server_config_defaults(&cli->cfg);
 	cli->cfg.cors_origins = cli->origins;
+	cli->cfg.trust_proxies = cli->proxies;
 	if ((v = getenv("NPO_DB")) && *v)
 		cli->cfg.db_path = v;
 	if ((v = getenv("NPO_LISTEN")) && *v)
@@ -550,6 +597,18 @@ static void from_env(struct cli *cli, const struct command *c)
 		cli->cfg.timeout_s = parse_count("NPO_TIMEOUT", v, 3600);
 	if ((v = getenv("NPO_METRICS_LISTEN")) && *v)
 		cli->cfg.metrics_listen = v;
+	if ((v = getenv("NPO_TLS_CERT")) && *v)
+		cli->cfg.tls_cert = v;
+	if ((v = getenv("NPO_TLS_KEY")) && *v)
+		cli->cfg.tls_key = v;
+	if ((v = getenv("NPO_TRUST_PROXY")) && *v) {
+		char *save = NULL;
+
+		cli->proxies_env = strdup(v);
+		for (char *p = strtok_r(cli->proxies_env, ", ", &save); p;
+		     p = strtok_r(NULL, ", ", &save))
+			add_proxy(cli, c, p);
+	}
 	cli->cfg.public_read = truthy(getenv("NPO_PUBLIC_READ"));
 	cli->cfg.demo = truthy(getenv("NPO_DEMO"));
 	if ((v = getenv("NPO_CORS_ORIGIN")) && *v) {
@@ -643,6 +702,15 @@ static void parse_flags(struct cli *cli, const struct command *c, int argc,
 		case O_METRICS_LISTEN:
 			cli->cfg.metrics_listen = optarg;
 			break;
+		case O_TLS_CERT:
+			cli->cfg.tls_cert = optarg;
+			break;
+		case O_TLS_KEY:
+			cli->cfg.tls_key = optarg;
+			break;
+		case O_TRUST_PROXY:
+			add_proxy(cli, c, optarg);
+			break;
 		case O_OUT:
 			cli->out = optarg;
 			break;
@@ -674,8 +742,9 @@ static int serve(struct cli *cli)
 	signal(SIGPIPE, SIG_IGN);
 	if (server_start(&cli->cfg, &srv) < 0)
 		return 1;
-	fprintf(stderr, "npo-budgetd %s: serving %s on http://%s (port %u)\n",
-		NPO_VERSION, cli->cfg.db_path, cli->cfg.listen,
+	fprintf(stderr, "npo-budgetd %s: serving %s on %s://%s (port %u)\n",
+		NPO_VERSION, cli->cfg.db_path,
+		cli->cfg.tls_cert ? "https" : "http", cli->cfg.listen,
 		server_port(srv));
 	if (cli->cfg.metrics_listen)
 		fprintf(stderr,
@@ -921,6 +990,13 @@ static int cmd_serve(struct cli *cli, const struct command *c, char **operands)
 	if (cli->cfg.metrics_listen &&
 	    http_listen_check(cli->cfg.metrics_listen, msg, sizeof(msg)) < 0)
 		die_usage(c, "--metrics-listen: %s", msg);
+	if (!cli->cfg.tls_cert != !cli->cfg.tls_key)
+		die_usage(c, "%s",
+			  cli->cfg.tls_cert
+				  ? "--tls-cert needs --tls-key (or "
+				    "NPO_TLS_KEY): the certificate's key"
+				  : "--tls-key needs --tls-cert (or "
+				    "NPO_TLS_CERT): the key's certificate");
 	for (size_t i = 0; i < cli->cfg.ncors_origins; i++)
 		if (strcmp(cli->origins[i], "*") == 0 && !cli->cfg.public_read)
 			die_usage(c,
@@ -1104,5 +1180,6 @@ int main(int argc, char **argv)
 	}
 	rc = c->run(&cli, c, argv + words + optind);
 	free(cli.origins_env);
+	free(cli.proxies_env);
 	return rc;
 }

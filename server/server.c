@@ -12,6 +12,7 @@
 #include "npo/figures.h"
 #include "npo/http.h"
 #include "npo/metrics.h"
+#include "npo/tls.h"
 
 #define STREAMS 4	   /* streamed replies (CSV) running at once */
 #define KEEPER_SECONDS 60  /* how often the last uses of tokens are written */
@@ -24,6 +25,8 @@ struct npo_server {
 	/* the metrics listener (--metrics-listen), or NULL, and its one route */
 	struct http_server *scrape;
 	struct route scrape_route;
+	struct tls_files tls; /* empty: plain HTTP */
+	struct client_net trusted[CLIENT_MAX_TRUSTED];
 	struct auth_uses *uses;
 	/* the keeper: tells the event streams of a new revision (and beats
 	 * their heartbeat), writes the last uses of tokens once a minute */
@@ -195,6 +198,9 @@ static int scrape_start(struct npo_server *srv, const struct http_config *api,
 					    .ctx = srv->http };
 	hc.listen = listen;
 	hc.threads = 1;
+	/* plain HTTP: no token crosses it, and Prometheus scrapes it as it
+	 * is (README: Metrics) */
+	hc.tls_cert = hc.tls_key = NULL;
 	hc.max_streams = 0;
 	hc.public_read = false;
 	hc.cors_origins = NULL;
@@ -202,6 +208,73 @@ static int scrape_start(struct npo_server *srv, const struct http_config *api,
 	hc.routes = &srv->scrape_route;
 	hc.nroutes = 1;
 	return http_start(&hc, &srv->scrape, msg, msglen);
+}
+
+/* Reads and checks the certificate and key (when given) for hc, and says
+ * at start how long the certificate is good for. Plain HTTP where others
+ * can connect is warned of. */
+static int tls_start(struct npo_server *srv, const struct npo_config *cfg,
+		     struct http_config *hc, char *msg, size_t msglen)
+{
+	char until[32];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		snprintf(msg, msglen, "%s",
+			 cfg->tls_cert ? "--tls-cert needs --tls-key"
+				       : "--tls-key needs --tls-cert");
+		return -1;
+	}
+	if (!cfg->tls_cert) {
+		if (!http_listen_loopback(cfg->listen))
+			util_log("warning: plain HTTP on %s, which is not "
+				 "loopback: tokens travel in clear text unless "
+				 "a TLS proxy is in front (--tls-cert and "
+				 "--tls-key serve HTTPS)",
+				 cfg->listen);
+		return 0;
+	}
+	if (tls_load(cfg->tls_cert, cfg->tls_key, &srv->tls, msg, msglen) < 0)
+		return -1;
+	hc->tls_cert = srv->tls.cert;
+	hc->tls_key = srv->tls.key;
+	gmtime_r(&srv->tls.not_after, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (now > srv->tls.not_after)
+		util_log("warning: the TLS certificate %s (%s) expired at %s: "
+			 "clients will refuse it; renew it and restart",
+			 cfg->tls_cert, srv->tls.subject, until);
+	else if (now < srv->tls.not_before)
+		util_log("warning: the TLS certificate %s (%s) is not valid "
+			 "yet: clients will refuse it until then",
+			 cfg->tls_cert, srv->tls.subject);
+	else
+		util_log("TLS certificate %s (%s), valid until %s",
+			 cfg->tls_cert, srv->tls.subject, until);
+	return 0;
+}
+
+/* The trusted proxies, as the http layer compares them. */
+static int trust_start(struct npo_server *srv, const struct npo_config *cfg,
+		       struct http_config *hc, char *msg, size_t msglen)
+{
+	if (cfg->ntrust_proxies > CLIENT_MAX_TRUSTED) {
+		snprintf(msg, msglen, "at most %d trusted proxies",
+			 CLIENT_MAX_TRUSTED);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->ntrust_proxies; i++)
+		if (client_net_parse(cfg->trust_proxies[i], &srv->trusted[i]) <
+		    0) {
+			snprintf(msg, msglen,
+				 "--trust-proxy %s is not an address",
+				 cfg->trust_proxies[i]);
+			return -1;
+		}
+	hc->trusted = srv->trusted;
+	hc->ntrusted = cfg->ntrust_proxies;
+	return 0;
 }
 
 int server_start(const struct npo_config *cfg, struct npo_server **out)
@@ -226,6 +299,9 @@ int server_start(const struct npo_config *cfg, struct npo_server **out)
 		free(srv);
 		return -1;
 	}
+	if (tls_start(srv, cfg, &hc, msg, sizeof(msg)) < 0 ||
+	    trust_start(srv, cfg, &hc, msg, sizeof(msg)) < 0)
+		goto fail;
 	/* one connection per worker thread (the metrics listener's too), and
 	 * spares for streamed replies */
 	if (db_open(cfg->db_path,
@@ -271,6 +347,7 @@ fail:
 	keeper_stop(srv);
 	db_close(srv->db);
 	auth_uses_free(srv->uses);
+	tls_files_free(&srv->tls);
 	free(srv);
 	return -1;
 }
@@ -297,5 +374,6 @@ void server_stop(struct npo_server *srv)
 	keeper_stop(srv);
 	db_close(srv->db);
 	auth_uses_free(srv->uses);
+	tls_files_free(&srv->tls);
 	free(srv);
 }

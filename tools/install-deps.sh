@@ -11,10 +11,12 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 # The compiler, meson and ninja, pkg-config, xxd (tools/embed.sh) and the
 # libraries of meson.build; zlib1g-dev because xlsxwriter.pc links -lz and
-# libxlsxwriter-dev does not pull it in. curl: the examples make run prints.
+# libxlsxwriter-dev does not pull it in; libgnutls28-dev: the TLS files are
+# checked with GnuTLS, libmicrohttpd's TLS library (server/tls.c). curl: the
+# examples make run prints.
 run="gcc libc6-dev pkg-config meson ninja-build xxd
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libxlsxwriter-dev zlib1g-dev
-curl"
+libgnutls28-dev curl"
 format="clang-format"
 # clang and libclang-rt-14-dev (its libFuzzer and sanitizer runtimes, only
 # recommended by clang): the fuzz harnesses, tools/fuzz.sh.
@@ -24,9 +26,11 @@ fuzz="$run clang libclang-rt-14-dev"
 # nodejs: the dashboard (tests/clients/browser.mjs) and the npm tools below;
 # libreoffice-calc-nogui and poppler-utils (pdftotext, pdfinfo): the workbook
 # opened and printed (tests/clients/spreadsheet.py); prometheus (with its
-# promtool): a real Prometheus scrapes /metrics (tests/clients/prometheus.py).
+# promtool): a real Prometheus scrapes /metrics (tests/clients/prometheus.py);
+# openssl: the TLS tests make their certificates and try TLS versions with it
+# (tests/api/test_tls.c).
 test="$fuzz $format python3 check libcurl4-openssl-dev unzip sqlite3
-chromium libreoffice-calc-nogui poppler-utils nodejs prometheus"
+chromium libreoffice-calc-nogui poppler-utils nodejs prometheus openssl"
 [ $# -gt 0 ] || set -- test
 pkgs=""
 npm=false

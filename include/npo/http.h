@@ -12,8 +12,13 @@
 #include <stdint.h>
 
 #include "npo/auth.h"
+#include "npo/client.h"
 #include "npo/db.h"
 #include "npo/util.h"
+
+/* Sockets one address may have open, and requests one client behind a
+ * trusted proxy (its address from X-Forwarded-For) may have open. */
+#define HTTP_PER_IP_LIMIT 256u
 
 struct http_request;
 typedef void (*http_handler)(struct http_request *req);
@@ -57,6 +62,15 @@ struct http_config {
 	size_t nroutes;
 	struct db *db;
 	struct auth_uses *uses; /* where the last uses of tokens go */
+	/* HTTPS: the PEM texts of the certificate and its key (tls.h, kept
+	 * by the caller while the server runs), or NULL for plain HTTP. With
+	 * them every answer has Strict-Transport-Security. */
+	const char *tls_cert, *tls_key;
+	/* the proxies whose X-Forwarded-For names the client (client.h):
+	 * requests from them count against the per-IP limit by that client,
+	 * and their own sockets against none */
+	const struct client_net *trusted;
+	size_t ntrusted;
 };
 
 struct http_server;
@@ -64,6 +78,9 @@ struct http_server;
 /* 0 when listen is a numeric ADDR:PORT the daemon can listen on; else -1
  * with a one-line message in msg (for the command line, before start). */
 int http_listen_check(const char *listen, char *msg, size_t msglen);
+/* Whether listen (which http_listen_check accepts) is a loopback address:
+ * 127.0.0.0/8 or ::1, reachable from this machine only. */
+bool http_listen_loopback(const char *listen);
 
 /* Starts listening; on failure writes a message to msg and returns -1. */
 int http_start(const struct http_config *cfg, struct http_server **out,

@@ -22,6 +22,13 @@ struct npo_config {
 	bool demo; /* fill an empty database with demo data */
 	const char *const *cors_origins;
 	size_t ncors_origins;
+	/* PEM files of HTTPS (both or neither): read once at start; NULL
+	 * (the default): plain HTTP */
+	const char *tls_cert, *tls_key;
+	/* ADDR or ADDR/PREFIX of the proxies whose X-Forwarded-For names the
+	 * client, at most CLIENT_MAX_TRUSTED (client.h); none by default */
+	const char *const *trust_proxies;
+	size_t ntrust_proxies;
 };
 
 /* The defaults of DESIGN.md section 3. */
