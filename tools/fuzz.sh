@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}
 out=${FUZZ_OUT:-$root/build-fuzz}
 cc=${FUZZ_CC:-clang}
-harnesses="validate router csv csvread money"
+harnesses="validate router csv csvread money forwarded"
 
 # The server files of each harness: as few as it needs. The resources and
 # the route table name functions of the database layer and the handlers,
@@ -24,16 +24,17 @@ server/api/expenditures.c server/resources.c tests/fuzz/stubs.c"
 sources() {
 	case $1 in
 	validate) echo "$resources" ;;
-	router) echo "server/http.c server/api/routes.c $resources" ;;
+	router) echo "server/http.c server/client.c server/api/routes.c $resources" ;;
 	csv) echo "server/csv.c server/money.c" ;;
 	csvread) echo "server/csv.c server/money.c server/validate.c server/util.c" ;;
 	money) echo "server/money.c" ;;
+	forwarded) echo "server/client.c" ;;
 	esac
 }
 packages() {
 	case $1 in
 	router) echo "jansson libmicrohttpd" ;;
-	money) echo "" ;;
+	money | forwarded) echo "" ;;
 	*) echo "jansson" ;;
 	esac
 }
