@@ -80,6 +80,15 @@ struct db {
 	uint64_t synced;    /* commits the WAL is synced for (sync_lock) */
 	uint64_t syncs;	    /* fsyncs of the WAL so far (sync_lock) */
 	bool syncing;	    /* one syncs now (sync_lock) */
+	/*
+	 * The revision as last read (-1: not known), so that a request asks
+	 * the file only after a write: a commit here forgets it (and moves
+	 * the epoch, so a read that began before the commit is not kept);
+	 * the keeper reads it four times a second, which is how a write by
+	 * another process is seen.
+	 */
+	atomic_llong revision;
+	atomic_ullong revision_epoch;
 };
 
 uint64_t db_syncs(struct db *db)
@@ -331,6 +340,8 @@ int db_open(const char *path, unsigned nconn, struct db **out, char *msg,
 		return -1;
 	}
 	db->migrated = applied;
+	atomic_init(&db->revision, -1);
+	atomic_init(&db->revision_epoch, 0);
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->freed, NULL);
 	pthread_mutex_init(&db->write_lock, NULL);
@@ -700,6 +711,12 @@ int db_commit(struct db_conn *c, struct npo_err *err)
 		bool wrote = c->writing;
 		uint64_t seq = wrote ? ++c->db->committed : 0;
 
+		if (wrote) {
+			/* before the answer: the next request asks again */
+			atomic_fetch_add(&c->db->revision_epoch, 1);
+			atomic_store(&c->db->revision, -1);
+		}
+
 		end_write(c);
 		return wrote ? group_sync(c, seq, err) : 0;
 	}
@@ -777,6 +794,7 @@ bool db_ready(struct db_conn *c)
 
 int db_revision(struct db_conn *c, int64_t *rev, struct npo_err *err)
 {
+	unsigned long long epoch = atomic_load(&c->db->revision_epoch);
 	sqlite3_stmt *st = db_prepare(
 		c, "SELECT value FROM meta WHERE key = 'revision'", err);
 	int rc;
@@ -789,5 +807,21 @@ int db_revision(struct db_conn *c, int64_t *rev, struct npo_err *err)
 	db_done(c, st);
 	if (rc == SQLITE_DONE)
 		return err_set(err, NPO_E_INTERNAL, "no revision");
+	/* outside a transaction it is the revision now: kept, unless a
+	 * commit came in between */
+	if (rc == SQLITE_ROW && sqlite3_get_autocommit(c->h) &&
+	    atomic_load(&c->db->revision_epoch) == epoch)
+		atomic_store(&c->db->revision, *rev);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int db_revision_now(struct db_conn *c, int64_t *rev, struct npo_err *err)
+{
+	long long known = atomic_load(&c->db->revision);
+
+	if (known >= 0) {
+		*rev = known;
+		return 0;
+	}
+	return db_revision(c, rev, err);
 }

@@ -105,6 +105,10 @@ int db_error(struct db_conn *c, int rc, struct npo_err *err);
 
 /* The database-wide revision, bumped by every write transaction. */
 int db_revision(struct db_conn *c, int64_t *rev, struct npo_err *err);
+/* The same outside a transaction, without asking the file unless a write
+ * of this process came since it was last read; a write of another process
+ * is seen within the keeper's quarter second (server.c). */
+int db_revision_now(struct db_conn *c, int64_t *rev, struct npo_err *err);
 
 /* True when the pool is open and migrated (for /readyz). */
 bool db_ready(struct db_conn *c);

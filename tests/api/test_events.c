@@ -228,6 +228,52 @@ START_TEST(a_write_by_another_process_is_told_too)
 }
 END_TEST
 
+/* The ETag of lists and status follows the revision without asking the
+ * file each time: a write here changes it at once, one by another process
+ * within a second. */
+START_TEST(an_etag_follows_writes_here_at_once_and_elsewhere_within_a_second)
+{
+	struct resp *r = api_req(&a, "GET", "/api/v1/budgets/2/status", a.read,
+				 NULL, NULL);
+	char inm[96], etag[80];
+	const char *h[] = { inm, NULL };
+	sqlite3 *db;
+	long waited = 0;
+
+	snprintf(etag, sizeof(etag), "%s", resp_header(r, "ETag"));
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	resp_free(r);
+	r = api_req(&a, "GET", "/api/v1/budgets/2/status", a.read, NULL, h);
+	ck_assert_int_eq(r->status, 304);
+	resp_free(r);
+	patch_programme("hier");
+	r = api_req(&a, "GET", "/api/v1/budgets/2/status", a.read, NULL, h);
+	ck_assert_int_eq(r->status, 200);
+	snprintf(etag, sizeof(etag), "%s", resp_header(r, "ETag"));
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	resp_free(r);
+	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+				      "UPDATE meta SET value = value + 1"
+				      " WHERE key = 'revision'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	for (;; waited += 20) {
+		r = api_req(&a, "GET", "/api/v1/budgets/2/status", a.read, NULL,
+			    h);
+		if (r->status == 200 || waited >= 3000)
+			break;
+		ck_assert_int_eq(r->status, 304);
+		resp_free(r);
+		sleep_ms(20);
+	}
+	ck_assert_int_eq(r->status, 200);
+	resp_free(r);
+	ck_assert_msg(waited < 1000, "the old ETag held for %ld ms", waited);
+}
+END_TEST
+
 START_TEST(last_event_id_skips_what_the_client_has)
 {
 	char last[64], want[128];
@@ -359,6 +405,9 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, the_revision_comes_on_connect_and_after_every_write);
 	tcase_add_test(tc, a_write_by_another_process_is_told_too);
 	tcase_add_test(tc, last_event_id_skips_what_the_client_has);
+	tcase_add_test(
+		tc,
+		an_etag_follows_writes_here_at_once_and_elsewhere_within_a_second);
 	tcase_add_test(tc, a_heartbeat_every_fifteen_seconds);
 	tcase_add_test(tc, streams_hold_no_worker_thread_and_are_limited);
 	tcase_add_test(tc, tokens_of_every_kind_and_none);
