@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@
 extern char **environ;
 
 const char *fault_bin;
+const char *fault_ca;
 int fault_argc;
 char **fault_argv;
 
@@ -308,7 +310,7 @@ void daemon_init(struct daemon *d, const char *db, const char *logdir)
 pid_t daemon_spawn(struct daemon *d)
 {
 	char listen[32], threads[16], prev[PATH_MAX + 8];
-	char *argv[12];
+	char *argv[32];
 	int n = 0, fd;
 
 	CHECK(d->pid == 0, "daemon %d still running", (int)d->pid);
@@ -325,6 +327,16 @@ pid_t daemon_spawn(struct daemon *d)
 		snprintf(threads, sizeof(threads), "%d", d->threads);
 		argv[n++] = "--threads";
 		argv[n++] = threads;
+	}
+	if (d->tls_cert[0]) {
+		argv[n++] = "--tls-cert";
+		argv[n++] = d->tls_cert;
+		argv[n++] = "--tls-key";
+		argv[n++] = d->tls_key;
+	}
+	for (size_t i = 0; d->args[i]; i++) {
+		CHECK(n < 31, "too many arguments for serve");
+		argv[n++] = (char *)d->args[i];
 	}
 	argv[n] = NULL;
 	/* keep the log of the run before, for a crash that shows only later */
@@ -563,6 +575,50 @@ int fault_run(const char *bin, const char *const *argv, const struct daemon *as,
 	return status;
 }
 
+const char *fault_which(const char *name)
+{
+	static char found[PATH_MAX];
+	const char *path = getenv("PATH");
+
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(found, sizeof(found), "%.*s/%s", (int)len, p, name);
+		if (len && access(found, X_OK) == 0)
+			return found;
+		p += len + (p[len] == ':');
+	}
+	return NULL;
+}
+
+/* The certificates of fault_make_certs: the commands of the README's TLS
+ * section, with a validity of two days (EC P-256: fast to make and to
+ * shake hands with). */
+static const char make_certs[] =
+	"cd \"$1\"\n"
+	"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc "
+	"-days 2 -subj '/CN=npo-budgetd test CA' -keyout ca.key -out ca.pem\n"
+	"openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc "
+	"-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+	"-keyout server.key -out server.csr\n"
+	"openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+	"-CAcreateserial -days 2 -copy_extensions copy -out server.pem\n";
+
+void fault_make_certs(const char *dir)
+{
+	const char *argv[] = { "", "-ec", make_certs, "sh", dir, NULL };
+	char *err;
+	int st;
+
+	CHECK(fault_which("openssl"), "openssl is not installed "
+				      "(tools/install-deps.sh test installs "
+				      "it)");
+	st = fault_run("/bin/sh", argv, NULL, NULL, &err, 60000);
+	CHECK(st == 0, "making certificates with openssl in %s: %s: %s", dir,
+	      wait_str(st), flat(err));
+	free(err);
+}
+
 void fault_token(const char *db, const char *name, const char *role, char *tok,
 		 size_t n)
 {
@@ -600,7 +656,7 @@ void http_hdr(CURL *h, unsigned short port, const char *method,
 {
 	CURL *own = NULL;
 	struct curl_slist *hl = NULL;
-	struct buf data = { 0 };
+	struct buf data = { 0 }, head = { 0 };
 	char url[2048], line[256];
 	const char *ct = NULL;
 
@@ -609,8 +665,11 @@ void http_hdr(CURL *h, unsigned short port, const char *method,
 		h = own = curl_easy_init();
 	else
 		curl_easy_reset(h); /* keeps the connection */
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%u%s",
+		 fault_ca ? "https" : "http", port, path);
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	if (fault_ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, fault_ca);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
@@ -630,6 +689,8 @@ void http_hdr(CURL *h, unsigned short port, const char *method,
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &data);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &head);
 	r->rc = curl_easy_perform(h);
 	if (r->rc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
@@ -640,6 +701,7 @@ void http_hdr(CURL *h, unsigned short port, const char *method,
 	if (own)
 		curl_easy_cleanup(own);
 	r->body = data.p ? data.p : strdup("");
+	r->head = head.p ? head.p : strdup("");
 	r->json = json_loads(r->body, 0, NULL);
 }
 
@@ -647,8 +709,27 @@ void hresp_free(struct hresp *r)
 {
 	json_decref(r->json);
 	free(r->body);
+	free(r->head);
 	r->json = NULL;
 	r->body = NULL;
+	r->head = NULL;
+}
+
+const char *hresp_header(const struct hresp *r, const char *name, char *out,
+			 size_t n)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = r->head; p && *p; p += strcspn(p, "\n")) {
+		p += *p == '\n';
+		if (strncasecmp(p, name, len) == 0 && p[len] == ':') {
+			const char *v = p + len + 1 + strspn(p + len + 1, " ");
+
+			snprintf(out, n, "%.*s", (int)strcspn(v, "\r\n"), v);
+			return out;
+		}
+	}
+	return NULL;
 }
 
 void http_must(unsigned short port, const char *method, const char *path,

@@ -24,6 +24,10 @@
 
 /* The binary under test: argv[1]. */
 extern const char *fault_bin;
+/* The CA certificate (PEM file) the clients trust; when set, every request
+ * of http() and the writers goes over HTTPS (the daemons then serve with
+ * tls_cert and tls_key). NULL: plain HTTP. */
+extern const char *fault_ca;
 /* Further arguments (argv[2...]) for the test program to interpret. */
 extern int fault_argc;
 extern char **fault_argv;
@@ -72,8 +76,13 @@ struct daemon {
 	uid_t uid;
 	gid_t gid;
 	int threads; /* --threads, 0: the default */
-	pid_t pid;   /* running child, or 0 */
-	int status;  /* wait status of the last child that ended */
+	/* --tls-cert and --tls-key, when set */
+	char tls_cert[PATH_MAX], tls_key[PATH_MAX];
+	/* further arguments of serve, NULL-terminated (string literals or
+	 * what outlives the daemon) */
+	const char *args[9];
+	pid_t pid;  /* running child, or 0 */
+	int status; /* wait status of the last child that ended */
 };
 
 /* Sets d up for db, with its log beside it in logdir. */
@@ -107,6 +116,15 @@ const char *wait_str(int status);
  */
 int fault_run(const char *bin, const char *const *argv, const struct daemon *as,
 	      char **out, char **err, int timeout_ms);
+/* The program name as found on PATH (a full path), or NULL. */
+const char *fault_which(const char *name);
+/*
+ * Makes a small CA and a certificate for 127.0.0.1 that it signed (with
+ * subjectAltName IP:127.0.0.1) with openssl in dir: dir/ca.pem, the CA's
+ * certificate; dir/server.pem and dir/server.key, the daemon's. Fails the
+ * test when openssl does.
+ */
+void fault_make_certs(const char *dir);
 /* `npo-budgetd token add NAME --role ROLE --db DB` (after `migrate --db DB`,
  * which makes DB when missing): the token. */
 void fault_token(const char *db, const char *name, const char *role, char *tok,
@@ -120,7 +138,12 @@ struct hresp {
 	char *body;
 	char ctype[128]; /* Content-Type */
 	json_t *json;	 /* parsed body or NULL */
+	char *head;	 /* the header block of the answer */
 };
+/* The value of header name in r (case-insensitive) into out; NULL when r
+ * has none. */
+const char *hresp_header(const struct hresp *r, const char *name, char *out,
+			 size_t n);
 
 /* One request with handle h (NULL: a fresh one). Never asserts. */
 void http(CURL *h, unsigned short port, const char *method, const char *path,

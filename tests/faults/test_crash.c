@@ -8,10 +8,13 @@
  * row (none without the other). The writers pause from the kill until the
  * restarted daemon has been checked.
  *
- *   fault_crash BIN [--kills N] [--seed S]
+ *   fault_crash BIN [--kills N] [--seed S] [--tls]
  *
  * 50 kills by default (meson); `make soak` runs 1000. NPO_FAULT_SEED also
- * sets the seed; the seed is printed, to replay a failing run.
+ * sets the seed; the seed is printed, to replay a failing run. With --tls
+ * the daemon serves HTTPS (a CA and certificate made by openssl in the
+ * test's directory) and every client trusts that CA: a kill then also cuts
+ * TLS sessions mid-record, and each restart reads the files again.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 
 static int kills = 50;
 static unsigned seed;
+static bool tls;
 
 /* xorshift, so that a seed replays the same delays */
 static unsigned rnd(void)
@@ -67,10 +71,20 @@ START_TEST(crash_durability)
 	snprintf(db, sizeof(db), "%s/npo.db", dir);
 	fault_token(db, "writer", "write", tok, sizeof(tok));
 	daemon_init(&d, db, dir);
+	if (tls) {
+		static char ca[300];
+
+		fault_make_certs(dir);
+		snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+		snprintf(d.tls_cert, sizeof(d.tls_cert), "%s/server.pem", dir);
+		snprintf(d.tls_key, sizeof(d.tls_key), "%s/server.key", dir);
+		fault_ca = ca;
+	}
 	daemon_start(&d);
 	programme = fault_programme(d.port, tok);
 	writers_start(&w, WRITERS, d.port, tok, programme);
-	note("crash: %d kills, seed %u, %s", kills, seed, dir);
+	note("crash: %d kills, seed %u, %s%s", kills, seed, dir,
+	     tls ? ", over TLS" : "");
 
 	for (int k = 1; k <= kills; k++) {
 		long long t;
@@ -165,14 +179,17 @@ int main(int argc, char **argv)
 
 	seed = s && *s ? (unsigned)strtoul(s, NULL, 10)
 		       : (unsigned)time(NULL) ^ (unsigned)getpid();
-	for (int i = 2; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--kills") == 0 && atoi(argv[i + 1]) > 0)
-			kills = atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--seed") == 0)
-			seed = (unsigned)strtoul(argv[i + 1], NULL, 10);
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--tls") == 0)
+			tls = true;
+		else if (i + 1 < argc && strcmp(argv[i], "--kills") == 0 &&
+			 atoi(argv[i + 1]) > 0)
+			kills = atoi(argv[++i]);
+		else if (i + 1 < argc && strcmp(argv[i], "--seed") == 0)
+			seed = (unsigned)strtoul(argv[++i], NULL, 10);
 		else {
 			fprintf(stderr,
-				"usage: %s BIN [--kills N] [--seed S]\n",
+				"usage: %s BIN [--kills N] [--seed S] [--tls]\n",
 				argv[0]);
 			return 2;
 		}
