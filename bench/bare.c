@@ -4,9 +4,11 @@
  * pool, the same connection limits and memory limit) that answers every
  * request with one fixed JSON body of a given size, built once.
  *
- *   bare ADDR PORT THREADS BYTES     e.g. bare 127.0.0.1 18081 4 2774
+ *   bare ADDR PORT THREADS BYTES [CERT KEY]   e.g. bare 127.0.0.1 18081 4 2774
  *
- * Runs until SIGTERM or SIGINT.
+ * With CERT and KEY (PEM files) it serves HTTPS as the daemon does with
+ * --tls-cert and --tls-key: libmicrohttpd's own TLS, the same GnuTLS
+ * priorities. Runs until SIGTERM or SIGINT.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -16,6 +18,27 @@
 #include <string.h>
 
 static struct MHD_Response *fixed;
+
+/* The daemon's (TLS_PRIORITIES of include/npo/tls.h). */
+#define PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* The whole file at path, NUL-terminated; exits when it cannot. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || !(buf = malloc((size_t)n + 1)) ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "bare: cannot read %s\n", path);
+		exit(1);
+	}
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
@@ -59,6 +82,10 @@ static char *make_body(size_t n)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct MHD_OptionItem tls[4] = { { MHD_OPTION_END, 0, NULL } };
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	char *cert = NULL, *key = NULL;
 	struct MHD_Daemon *d;
 	unsigned threads;
 	size_t bytes;
@@ -66,9 +93,21 @@ int main(int argc, char **argv)
 	char *body;
 	int sig;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: bare ADDR PORT THREADS BYTES\n");
+	if (argc != 5 && argc != 7) {
+		fprintf(stderr,
+			"usage: bare ADDR PORT THREADS BYTES [CERT KEY]\n");
 		return 2;
+	}
+	if (argc == 7) {
+		cert = slurp(argv[5]);
+		key = slurp(argv[6]);
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+						  cert };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+						  key };
+		tls[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES,
+						  0, PRIORITIES };
 	}
 	threads = (unsigned)atoi(argv[3]);
 	bytes = (size_t)atol(argv[4]);
@@ -88,27 +127,26 @@ int main(int argc, char **argv)
 	MHD_add_response_header(fixed, "Content-Type",
 				"application/json; charset=utf-8");
 	/* the daemon's flags and options (server/http.c, http_start) */
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-				     MHD_USE_ITC | MHD_USE_ERROR_LOG,
-			     0, NULL, NULL, on_request, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-			     MHD_OPTION_THREAD_POOL_SIZE,
-			     threads > 1 ? threads : 0,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-			     MHD_OPTION_CONNECTION_LIMIT, 512u,
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			     (size_t)64 * 1024, MHD_OPTION_END);
+	d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
+		MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
+		512u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "bare: cannot listen on %s:%s\n", argv[1],
 			argv[2]);
 		return 1;
 	}
-	fprintf(stderr, "bare: %zu-byte body on http://%s:%s, %u threads\n",
-		bytes, argv[1], argv[2], threads);
+	fprintf(stderr, "bare: %zu-byte body on %s://%s:%s, %u threads\n",
+		bytes, cert ? "https" : "http", argv[1], argv[2], threads);
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);
 	MHD_destroy_response(fixed);
 	free(body);
+	free(cert);
+	free(key);
 	return 0;
 }
