@@ -1,6 +1,8 @@
 #!/bin/sh
 # make test-docker: builds the image and checks that it serves /readyz, turns
-# healthy, and keeps a created budget across a container restart. Starts a
+# healthy, and keeps a created budget across a container restart; then that
+# with a certificate mounted and NPO_TLS_* it serves HTTPS and turns healthy
+# over it. Starts a
 # Docker engine (and makes a debian:bookworm-slim base with debootstrap) when
 # none is there, and stops only what it started. Prints TAP and a summary.
 set -u
@@ -10,6 +12,7 @@ name=npo-test-$$
 volume=npo-test-$$
 port=${NPO_TEST_PORT:-18642}
 dockerd_pid=""
+tls=""
 n=0
 failed=0
 
@@ -20,7 +23,8 @@ ok() {
 }
 
 cleanup() {
-	docker rm -f "$name" >/dev/null 2>&1
+	docker rm -f "$name" "$name-tls" >/dev/null 2>&1
+	[ -z "$tls" ] || rm -rf "$tls"
 	docker volume rm -f "$volume" >/dev/null 2>&1
 	if [ -n "$dockerd_pid" ]; then
 		kill "$dockerd_pid" 2>/dev/null
@@ -31,12 +35,12 @@ trap cleanup EXIT INT TERM
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-for p in docker.io debootstrap curl; do
+for p in docker.io debootstrap curl openssl; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		grep -q "install ok installed" && continue
 	$sudo apt-get update -q >/dev/null
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
-		--no-install-recommends docker.io debootstrap curl >/dev/null
+		--no-install-recommends docker.io debootstrap curl openssl >/dev/null
 	break
 done
 
@@ -148,6 +152,45 @@ ok $? "the budget survives a container restart (grant $grant)"
 	docker stop -t 10 "$name" >/dev/null &&
 	[ "$(docker inspect -f '{{.State.ExitCode}}' "$name")" = 0 ]
 ok $? "SIGTERM stops it cleanly (exit 0)"
+
+# compose.yaml's way (a), TLS in the daemon: a CA and a certificate for
+# 127.0.0.1 made here with the README's commands, mounted read-only and
+# readable by npo, named by NPO_TLS_CERT and NPO_TLS_KEY
+tls=$(mktemp -d /tmp/npo-tls-XXXXXX)
+chmod 0755 "$tls"
+(cd "$tls" &&
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
+		-days 2 -subj '/CN=npo-budgetd test CA' -keyout ca.key -out ca.pem &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		-keyout server.key -out server.csr &&
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
+		-CAcreateserial -days 2 -copy_extensions copy -out server.pem &&
+	chmod 0644 server.key server.pem) >/dev/null 2>&1
+tport=$((port + 1))
+docker run -d --name "$name-tls" --network host -v "$volume:/data" \
+	-v "$tls:/tls:ro" -e NPO_LISTEN="127.0.0.1:$tport" \
+	-e NPO_TLS_CERT=/tls/server.pem -e NPO_TLS_KEY=/tls/server.key \
+	"$image" >/dev/null
+i=0
+until curl -fsS --cacert "$tls/ca.pem" -D "$tls/head" -o /dev/null \
+	"https://127.0.0.1:$tport/readyz" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 50 ] && break
+	sleep 0.2
+done
+grep -qi '^Strict-Transport-Security: max-age=31536000' "$tls/head" 2>/dev/null
+ok $? "with NPO_TLS_*, /readyz answers over HTTPS with the CA and HSTS"
+
+i=0
+until [ "$(docker inspect -f '{{.State.Health.Status}}' "$name-tls")" = healthy ]; do
+	i=$((i + 1))
+	[ $i -gt 30 ] && break
+	sleep 1
+done
+[ "$(docker inspect -f '{{.State.Health.Status}}' "$name-tls")" = healthy ]
+ok $? "the HEALTHCHECK reports healthy over HTTPS"
+docker stop -t 10 "$name-tls" >/dev/null
 
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"
