@@ -7,6 +7,7 @@
  *
  *   api_tls BIN
  *
+ * The README's openssl commands, serve and curl work as written there;
  * HTTPS with the CA and HSTS on every answer; no HTTP answer to plain HTTP
  * on the TLS port; TLS 1.1 refused by the daemon (openssl s_client, which
  * can speak it, as an openssl s_server shows) while 1.2 and 1.3 work; a
@@ -231,6 +232,119 @@ static char *logged_client(const struct daemon *d, const char *path)
 }
 
 /* --- HTTPS ---------------------------------------------------------------- */
+
+/* The text of the README's plain ``` block that begins with start, after
+ * the heading of the TLS section (malloc'd). */
+static char *readme_block(const char *readme, const char *start)
+{
+	const char *sec = strstr(readme, "### TLS, and a proxy in front");
+	char fence[256];
+	const char *b, *e;
+
+	CHECK(sec, "README.md has no section TLS, and a proxy in front");
+	snprintf(fence, sizeof(fence), "```\n%s", start);
+	b = strstr(sec, fence);
+	CHECK(b, "README.md's TLS section has no block beginning %s", start);
+	b += 4;
+	e = strstr(b, "```");
+	CHECK(e, "the README's block %s does not end", start);
+	return strndup(b, (size_t)(e - b));
+}
+
+/* s with every from replaced by to (malloc'd). */
+static char *replace(const char *s, const char *from, const char *to)
+{
+	size_t n = 0, lf = strlen(from), lt = strlen(to);
+	char *out, *o;
+
+	for (const char *p = s; (p = strstr(p, from)); p += lf)
+		n++;
+	out = o = malloc(strlen(s) + n * lt + 1);
+	for (const char *p = s, *q; *p; p = q + lf) {
+		q = strstr(p, from);
+		if (!q) {
+			strcpy(o, p);
+			return out;
+		}
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, to, lt);
+		o += lt;
+	}
+	*o = '\0';
+	return out;
+}
+
+START_TEST(the_readme_commands_serve_https)
+{
+	char dir[256], port[8], path[4096], *readme, *certs, *serve, *ask;
+	char *script, *serve_at, *ask_at, *out, *err;
+	FILE *f;
+	size_t len;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/README.md", NPO_SOURCE_ROOT);
+	f = fopen(path, "r");
+	CHECK(f, "%s: %s", path, strerror(errno));
+	readme = calloc(1, 1 << 20);
+	len = fread(readme, 1, (1 << 20) - 1, f);
+	fclose(f);
+	CHECK(len > 0, "%s is empty", path);
+	certs = readme_block(readme, "openssl req -x509");
+	serve = readme_block(readme, "./build/npo-budgetd serve");
+	ask = readme_block(readme, "curl ");
+	CHECK(strstr(serve, "8443") && strstr(ask, "8443"),
+	      "the README's serve and curl name no port 8443");
+	/* as written, but the binary built here and a port that is free */
+	fault_tmpdir(dir, sizeof(dir));
+	snprintf(port, sizeof(port), "%u", fault_free_port());
+	serve_at = replace(serve, "./build/npo-budgetd", "\"$2\"");
+	serve_at[strcspn(serve_at, "\n")] = '\0';
+	ask_at = replace(ask, "8443", port);
+	ask_at[strcspn(ask_at, "\n")] = '\0';
+	{
+		char *p = replace(serve_at, "8443", port);
+
+		free(serve_at);
+		serve_at = p;
+	}
+	script =
+		malloc(strlen(certs) + strlen(serve_at) + strlen(ask_at) + 512);
+	sprintf(script,
+		"set -e\ncd \"$1\"\n%s\n%s 2>serve.log &\npid=$!\n"
+		"trap 'kill $pid 2>/dev/null' EXIT\ni=0\n"
+		"until %s >out 2>err; do\n"
+		"  i=$((i + 1)); [ $i -lt 200 ] || { cat out err serve.log; "
+		"exit 1; }\n  sleep 0.1\ndone\ncat out\n",
+		certs, serve_at, ask_at);
+	{
+		/* the script changes into dir */
+		char *bin = realpath(fault_bin, NULL);
+		const char *argv[] = { "", "-c", script, "sh", dir, bin, NULL };
+
+		CHECK(bin, "%s: %s", fault_bin, strerror(errno));
+		st = fault_run("/bin/sh", argv, NULL, &out, &err, 60000);
+		free(bin);
+	}
+	CHECK(st == 0 && strstr(out, "HTTP/1.1 200") &&
+		      strstr(out,
+			     "Strict-Transport-Security: max-age=31536000") &&
+		      strstr(out, "\"ready\""),
+	      "the README's commands (%s): %s %s", wait_str(st), flat(out),
+	      flat(err));
+	note("the README's commands: %s", flat(out));
+	free(out);
+	free(err);
+	free(script);
+	free(serve_at);
+	free(ask_at);
+	free(certs);
+	free(serve);
+	free(ask);
+	free(readme);
+	fault_rmtree(dir);
+}
+END_TEST
 
 START_TEST(https_with_the_ca_answers_with_hsts)
 {
@@ -759,6 +873,7 @@ END_TEST
 
 static void add_tests(TCase *tc)
 {
+	tcase_add_test(tc, the_readme_commands_serve_https);
 	tcase_add_test(tc, https_with_the_ca_answers_with_hsts);
 	tcase_add_test(tc, plain_http_to_the_tls_port_gets_no_http_answer);
 	tcase_add_test(tc, only_tls_1_2_and_1_3);
