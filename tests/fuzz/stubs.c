@@ -175,6 +175,12 @@ WEAK int db_revision(struct db_conn *c, int64_t *rev, struct npo_err *err)
 	stub(__func__);
 }
 
+WEAK int db_revision_now(struct db_conn *c, int64_t *rev, struct npo_err *err)
+{
+	(void)c, (void)rev, (void)err;
+	stub(__func__);
+}
+
 WEAK const char *auth_role_name(enum role role)
 {
 	(void)role;
