@@ -111,7 +111,12 @@ static void expect_exit(const struct site *s, const char *const *env,
 	      flat(err));
 	CHECK(strstr(err, names), "%s: the message does not name %s: %s", what,
 	      names, flat(err));
-	note("%s: exit %d: %s", what, code, flat(err));
+	{
+		char *line = flat(err);
+
+		note("%s: exit %d: %s", what, code, line);
+		free(line);
+	}
 	free(err);
 }
 
@@ -332,7 +337,12 @@ START_TEST(the_readme_commands_serve_https)
 		      strstr(out, "\"ready\""),
 	      "the README's commands (%s): %s %s", wait_str(st), flat(out),
 	      flat(err));
-	note("the README's commands: %s", flat(out));
+	{
+		char *line = flat(out);
+
+		note("the README's commands: %s", line);
+		free(line);
+	}
 	free(out);
 	free(err);
 	free(script);
