@@ -22,6 +22,8 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 
+import { diag, ok, run, stopProcess, tokenAdd } from './tap.mjs';
+
 const TLS = process.argv.includes('--tls');
 // the certificate and key of the daemon and the page servers, and the CA
 // this script trusts; made in main() when TLS
@@ -30,22 +32,6 @@ let tlsFiles = null;
 const CHROMIUM = process.env.NPO_CHROMIUM || '/usr/bin/chromium';
 const DEADLINE_MS = 240000;
 
-let count = 0;
-let failed = 0;
-function ok(cond, name, detail) {
-	count++;
-	if (cond) {
-		console.log(`ok ${count} - ${name}`);
-		return true;
-	}
-	failed++;
-	console.log(`not ok ${count} - ${name}`);
-	if (detail !== undefined)
-		for (const l of String(detail).split('\n'))
-			console.log(`#   ${l}`);
-	return false;
-}
-const diag = (s) => String(s).split('\n').forEach((l) => console.log(`# ${l}`));
 
 // Everything started here, to be stopped by stopAll() whatever happens.
 let daemon = null;
@@ -53,19 +39,6 @@ let daemonLog = '';
 let browser = null;
 const servers = [];
 let tmp = null;
-
-function stopDaemon() {
-	if (!daemon || daemon.exitCode !== null || daemon.signalCode !== null)
-		return Promise.resolve();
-	return new Promise((resolve) => {
-		const kill = setTimeout(() => daemon.kill('SIGKILL'), 15000);
-		daemon.once('exit', () => {
-			clearTimeout(kill);
-			resolve();
-		});
-		daemon.kill('SIGTERM');
-	});
-}
 
 async function stopAll() {
 	if (browser)
@@ -75,7 +48,7 @@ async function stopAll() {
 		s.closeAllConnections?.();
 		await new Promise((r) => s.close(() => r()));
 	}
-	await stopDaemon();
+	await stopProcess(daemon);
 	if (tmp)
 		fs.rmSync(tmp, { recursive: true, force: true });
 	tmp = null;
@@ -91,13 +64,6 @@ for (const sig of ['SIGTERM', 'SIGINT']) {
 	});
 }
 
-function tokenAdd(bin, db, name, role) {
-	// token add refuses a database that does not exist yet
-	execFileSync(bin, ['migrate', '--db', db],
-		{ stdio: ['ignore', 'ignore', 'pipe'] });
-	return execFileSync(bin, ['token', 'add', name, '--role', role, '--db', db],
-		{ stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
-}
 
 // Starts the daemon on an ephemeral port; resolves with its base URL once it
 // has said which port it got and /readyz answers.
@@ -349,24 +315,7 @@ async function main() {
 	await b.ctx.close();
 }
 
-const watchdog = setTimeout(() => {
-	ok(false, `finished within ${DEADLINE_MS / 1000} s`);
-	stopAll().finally(() => {
-		console.log(`1..${count}`);
-		process.exit(1);
-	});
-}, DEADLINE_MS);
-
-const started = Date.now();
-try {
-	await main();
-} catch (e) {
-	ok(false, `the test ran to its end: ${e.message}`, e.stack);
-}
-await stopAll();
-clearTimeout(watchdog);
-if (failed && daemonLog)
-	diag(`daemon log:\n${daemonLog.trimEnd()}`);
-diag(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`1..${count}`);
-process.exit(failed ? 1 : 0);
+await run(main, {
+	stopAll, deadlineMs: DEADLINE_MS,
+	onFailure: () => daemonLog && diag(`daemon log:\n${daemonLog.trimEnd()}`),
+});

@@ -23,6 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { diag, ok, run, sleep, stopProcess, tokenAdd } from './tap.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const f = await import(pathToFileURL(path.join(here, '../../web/format.js')));
 const CHROMIUM = process.env.NPO_CHROMIUM || '/usr/bin/chromium';
@@ -30,41 +32,13 @@ const SHOTS = path.resolve(process.env.NPO_SHOTS || 'dashboard-shots');
 const DEADLINE_MS = 280000;
 const LIVE_MS = 2000; // a write must show within this, without reload
 
-let count = 0;
-let failed = 0;
-function ok(cond, name, detail) {
-	count++;
-	if (cond) {
-		console.log(`ok ${count} - ${name}`);
-		return true;
-	}
-	failed++;
-	console.log(`not ok ${count} - ${name}`);
-	if (detail !== undefined)
-		for (const l of String(detail).split('\n'))
-			console.log(`#   ${l}`);
-	return false;
-}
-const diag = (s) => String(s).split('\n').forEach((l) => console.log(`# ${l}`));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Everything started here, to be stopped by stopAll() whatever happens.
 const daemons = [];
 let browser = null;
 let tmp = null;
 
-function stopDaemon(d) {
-	if (!d.proc || d.proc.exitCode !== null || d.proc.signalCode !== null)
-		return Promise.resolve();
-	return new Promise((resolve) => {
-		const kill = setTimeout(() => d.proc.kill('SIGKILL'), 15000);
-		d.proc.once('exit', () => {
-			clearTimeout(kill);
-			resolve();
-		});
-		d.proc.kill('SIGTERM');
-	});
-}
+const stopDaemon = (d) => stopProcess(d.proc);
 
 async function stopAll() {
 	if (browser)
@@ -93,11 +67,6 @@ function cli(bin, args) {
 		.toString().trim();
 }
 
-function tokenAdd(bin, db, name, role) {
-	// token add refuses a database that does not exist yet
-	cli(bin, ['migrate', '--db', db]);
-	return cli(bin, ['token', 'add', name, '--role', role, '--db', db]);
-}
 
 // Starts a daemon; resolves with { base, proc, log } once it has said its
 // port and /readyz answers. listen: 127.0.0.1:0 for an ephemeral port.
@@ -748,26 +717,11 @@ async function main() {
 	await q.ctx.close();
 }
 
-const watchdog = setTimeout(() => {
-	ok(false, `finished within ${DEADLINE_MS / 1000} s`);
-	stopAll().finally(() => {
-		console.log(`1..${count}`);
-		process.exit(1);
-	});
-}, DEADLINE_MS);
-
-const started = Date.now();
-try {
-	await main();
-} catch (e) {
-	ok(false, `the test ran to its end: ${e.message}`, e.stack);
-}
-await stopAll();
-clearTimeout(watchdog);
-if (failed)
-	for (const d of daemons)
-		if (d.log)
-			diag(`daemon ${d.base} log (last 40 lines):\n${d.log.trimEnd().split('\n').slice(-40).join('\n')}`);
-diag(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`1..${count}`);
-process.exit(failed ? 1 : 0);
+await run(main, {
+	stopAll, deadlineMs: DEADLINE_MS,
+	onFailure: () => {
+		for (const d of daemons)
+			if (d.log)
+				diag(`daemon ${d.base} log (last 40 lines):\n${d.log.trimEnd().split('\n').slice(-40).join('\n')}`);
+	},
+});
