@@ -718,13 +718,22 @@ static long status_with(const char *token)
 	return s;
 }
 
+/* A token changed by another process ends within a second: the keeper
+ * looks four times a second. The sanitizer build runs several times
+ * slower, on a machine running other tests: it gets three. */
+#ifdef __SANITIZE_ADDRESS__
+#define TOKEN_CHANGE_MS 3000
+#else
+#define TOKEN_CHANGE_MS 1000
+#endif
+
 /* Milliseconds until token is answered 401 by every worker, asking every
- * 20 ms: until twenty answers in a row are 401 (-1: not within 3 s). */
+ * 20 ms: until twenty answers in a row are 401 (-1: not within 5 s). */
 static long ms_until_refused(const char *token)
 {
 	int in_a_row = 0;
 
-	for (long ms = 0; ms <= 3000;) {
+	for (long ms = 0; ms <= 5000;) {
 		struct timespec ts = { 0, 20 * 1000000L };
 
 		if (status_with(token) != 401) {
@@ -817,7 +826,8 @@ START_TEST(tokens_over_http)
 	/* from the command line: within a second (what a token is, is kept
 	 * in memory until the tokens' version moves) */
 	ms = ms_until_refused(secret);
-	ck_assert_msg(ms >= 0 && ms < 1000, "still let in after %ld ms", ms);
+	ck_assert_msg(ms >= 0 && ms < TOKEN_CHANGE_MS,
+		      "still let in after %ld ms", ms);
 	r = api_req(&a, "GET", "/api/v1/budgets", secret, NULL, NULL);
 	ck_assert_int_eq(r->status, 401);
 	ck_assert_str_eq(jstr(r, "code"), "token_expired");
@@ -943,7 +953,8 @@ START_TEST(a_revoked_token_ends_within_a_second)
 	ck_assert_int_eq(status_with(t), 200);
 	sql("DELETE FROM tokens WHERE name = 'elders'");
 	ms = ms_until_refused(t);
-	ck_assert_msg(ms >= 0 && ms < 1000, "still let in after %ld ms", ms);
+	ck_assert_msg(ms >= 0 && ms < TOKEN_CHANGE_MS,
+		      "still let in after %ld ms", ms);
 	/* an expiry set elsewhere, likewise */
 	new_read_token("verloopt", t);
 	ck_assert_int_eq(status_with(t), 200);
@@ -951,7 +962,8 @@ START_TEST(a_revoked_token_ends_within_a_second)
 	sql("UPDATE tokens SET expires_at = '2020-01-01T00:00:00Z'"
 	    " WHERE name = 'verloopt'");
 	ms = ms_until_refused(t);
-	ck_assert_msg(ms >= 0 && ms < 1000, "still let in after %ld ms", ms);
+	ck_assert_msg(ms >= 0 && ms < TOKEN_CHANGE_MS,
+		      "still let in after %ld ms", ms);
 	r = api_req(&a, "GET", "/api/v1/budgets", t, NULL, NULL);
 	ck_assert_str_eq(jstr(r, "code"), "token_expired");
 	resp_free(r);
