@@ -604,41 +604,25 @@ START_TEST(files_that_cannot_be_used_stop_the_daemon_naming_them)
 	      junk);
 
 	{
-		const char *a[] = { "--tls-cert", s.cert, "--tls-key", other,
-				    NULL };
+		/* each pair of files that must stop the daemon, and the file
+		 * its message names */
+		const struct {
+			const char *cert, *key, *named, *what;
+		} bad[] = {
+			{ s.cert, other, other, "a key of another pair" },
+			{ missing, s.key, missing, "a missing certificate" },
+			{ s.cert, missing, missing, "a missing key" },
+			{ junk, s.key, junk, "a certificate not in PEM" },
+			{ s.cert, junk, junk, "a key not in PEM" },
+			{ s.key, s.cert, s.key, "the key as certificate" },
+		};
 
-		expect_exit(&s, NULL, a, 1, other, "a key of another pair");
-	}
-	{
-		const char *a[] = { "--tls-cert", missing, "--tls-key", s.key,
-				    NULL };
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			const char *a[] = { "--tls-cert", bad[i].cert,
+					    "--tls-key", bad[i].key, NULL };
 
-		expect_exit(&s, NULL, a, 1, missing, "a missing certificate");
-	}
-	{
-		const char *a[] = { "--tls-cert", s.cert, "--tls-key", missing,
-				    NULL };
-
-		expect_exit(&s, NULL, a, 1, missing, "a missing key");
-	}
-	{
-		const char *a[] = { "--tls-cert", junk, "--tls-key", s.key,
-				    NULL };
-
-		expect_exit(&s, NULL, a, 1, junk, "a certificate not in PEM");
-	}
-	{
-		const char *a[] = { "--tls-cert", s.cert, "--tls-key", junk,
-				    NULL };
-
-		expect_exit(&s, NULL, a, 1, junk, "a key not in PEM");
-	}
-	{
-		/* the two the wrong way round */
-		const char *a[] = { "--tls-cert", s.key, "--tls-key", s.cert,
-				    NULL };
-
-		expect_exit(&s, NULL, a, 1, s.key, "the key as certificate");
+			expect_exit(&s, NULL, a, 1, bad[i].named, bad[i].what);
+		}
 	}
 	{
 		/* the same from the environment */

@@ -22,7 +22,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 
-import { diag, ok, run, stopProcess, tokenAdd } from './tap.mjs';
+import { diag, launchChromium, ok, run, stopProcess, tokenAdd } from './tap.mjs';
 
 const TLS = process.argv.includes('--tls');
 // the certificate and key of the daemon and the page servers, and the CA
@@ -237,23 +237,9 @@ async function main() {
 	const other = await servePage(() => html);
 	diag(`daemon ${api}, allowed origin ${allowed}, other origin ${other}`);
 
-	let chromium;
-	try {
-		({ chromium } = await import('playwright-core'));
-	} catch (e) {
-		throw new Error('playwright-core is not installed in ' +
-			'tests/clients/node_modules (sh tools/install-deps.sh installs ' +
-			`it): ${e.message}`);
-	}
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
-			'--no-first-run', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync',
-			// the test certificate's key, and no other, is trusted
-			...(TLS ? [`--ignore-certificate-errors-spki-list=${tlsFiles.spki}`]
-				: [])],
-	});
+	// over TLS the test certificate's key, and no other, is trusted
+	browser = await launchChromium(CHROMIUM, TLS
+		? [`--ignore-certificate-errors-spki-list=${tlsFiles.spki}`] : []);
 	diag(`chromium ${browser.version()}${TLS ? ', everything over TLS' : ''}`);
 
 	// 1-4: the dashboard on the allowed origin.

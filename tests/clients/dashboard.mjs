@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { diag, ok, run, sleep, stopProcess, tokenAdd } from './tap.mjs';
+import { diag, launchChromium, ok, run, sleep, stopProcess, tokenAdd } from './tap.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const f = await import(pathToFileURL(path.join(here, '../../web/format.js')));
@@ -401,20 +401,7 @@ async function main() {
 	'/ redirects to /dashboard/, served with a CSP without unsafe-inline',
 	`${home.status} ${home.headers.get('Location')}; ${index.status} ${csp}`);
 
-	let chromium;
-	try {
-		({ chromium } = await import('playwright-core'));
-	} catch (e) {
-		throw new Error('playwright-core is not installed in ' +
-			'tests/clients/node_modules (sh tools/install-deps.sh installs ' +
-			`it): ${e.message}`);
-	}
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
-			'--no-first-run', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync'],
-	});
+	browser = await launchChromium(CHROMIUM);
 	diag(`chromium ${browser.version()}`);
 
 	// --- signing in -------------------------------------------------------

@@ -31,6 +31,25 @@ export function tokenAdd(bin, db, name, role) {
 		{ stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
 }
 
+// Debian's Chromium through playwright-core (in tests/clients/node_modules,
+// which tools/install-deps.sh installs), with extra command-line args.
+export async function launchChromium(executablePath, extra = []) {
+	let chromium;
+	try {
+		({ chromium } = await import('playwright-core'));
+	} catch (e) {
+		throw new Error('playwright-core is not installed in ' +
+			'tests/clients/node_modules (sh tools/install-deps.sh installs ' +
+			`it): ${e.message}`);
+	}
+	return chromium.launch({
+		executablePath,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
+			'--no-first-run', '--disable-background-networking',
+			'--disable-component-update', '--disable-sync', ...extra],
+	});
+}
+
 // SIGTERM to proc, SIGKILL after 15 s; resolves once it is gone.
 export function stopProcess(proc) {
 	if (!proc || proc.exitCode !== null || proc.signalCode !== null)
