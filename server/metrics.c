@@ -407,7 +407,7 @@ void metrics_get(struct http_request *req)
 	family(f, "npo_db_revision", "gauge",
 	       "The database's revision: it rises with every committed "
 	       "write.");
-	if (db_revision(http_db(req), &rev, &err) == 0)
+	if (db_revision_now(http_db(req), &rev, &err) == 0)
 		fprintf(f, "npo_db_revision %lld\n", (long long)rev);
 	else
 		util_log("metrics: no revision: %s", err.detail);

@@ -66,7 +66,7 @@ void events_stream(struct http_request *req)
 	int64_t rev, id;
 
 	/* the revision now, so the first event is never late */
-	if (db_revision(http_db(req), &rev, &err) < 0) {
+	if (db_revision_now(http_db(req), &rev, &err) < 0) {
 		http_reply_err(req, &err);
 		err_clear(&err);
 		return;

@@ -67,6 +67,15 @@ void resp_free(struct resp *r);
 const char *jstr(const struct resp *r, const char *key);
 long long jint(const struct resp *r, const char *key);
 
+/*
+ * The database file as another process sees it (the command line, a
+ * replicator): api_sql runs statements on a connection of its own and
+ * commits them; api_sql_int answers one integer of sql, with ?1 = arg when
+ * it has a parameter.
+ */
+void api_sql(struct api *a, const char *sql);
+long long api_sql_int(struct api *a, const char *sql, long long arg);
+
 /* The Hilversum budget of the seed letter, as a JSON body. */
 #define HILVERSUM_BUDGET                                            \
 	"{\"municipality_code\":\"GM0402\",\"municipality_name\":"  \

@@ -6,7 +6,6 @@
  * approved plans with nothing spent, what is not yet committed). Expected
  * figures are counted from the rows with plain SQL on the database file.
  */
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,26 +44,6 @@ static struct resp *call(const char *method, const char *path,
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
 	return api_req(&a, method, path, token, body, NULL);
-}
-
-/* One integer that sql (with ?1 = arg) counts on the database file. */
-static long long sql_int(const char *sql, long long arg)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v;
-
-	ck_assert_int_eq(sqlite3_open_v2(a.db_path, &db, SQLITE_OPEN_READONLY,
-					 NULL),
-			 SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_bind_parameter_count(st))
-		sqlite3_bind_int64(st, 1, arg);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
 }
 
 /* The message of the error about field in a 422 (or NULL). */
@@ -304,17 +283,20 @@ static long long total_of(const char *path)
 
 START_TEST(a_budgets_plans_and_costs_and_a_period)
 {
-	ck_assert_int_eq(total_of("/api/v1/plans?budget_id=2&count=true"),
-			 sql_int("SELECT count(*) FROM plans p JOIN programmes"
-				 " pr ON pr.id = p.programme_id"
-				 " WHERE pr.budget_id = ?1",
-				 2));
+	ck_assert_int_eq(
+		total_of("/api/v1/plans?budget_id=2&count=true"),
+		api_sql_int(&a,
+			    "SELECT count(*) FROM plans p JOIN programmes"
+			    " pr ON pr.id = p.programme_id"
+			    " WHERE pr.budget_id = ?1",
+			    2));
 	ck_assert_int_eq(
 		total_of("/api/v1/expenditures?budget_id=2&count=true"),
-		sql_int("SELECT count(*) FROM expenditures e JOIN"
-			" programmes pr ON pr.id = e.programme_id"
-			" WHERE pr.budget_id = ?1",
-			2));
+		api_sql_int(&a,
+			    "SELECT count(*) FROM expenditures e JOIN"
+			    " programmes pr ON pr.id = e.programme_id"
+			    " WHERE pr.budget_id = ?1",
+			    2));
 	ck_assert_int_eq(
 		total_of("/api/v1/expenditures?budget_id=1&count=true"), 0);
 	/* both ends count */
@@ -322,9 +304,10 @@ START_TEST(a_budgets_plans_and_costs_and_a_period)
 		total_of(
 			"/api/v1/expenditures?budget_id=2&spent_from=2024-01-01"
 			"&spent_until=2024-12-31&count=true"),
-		sql_int("SELECT count(*) FROM expenditures WHERE spent_on"
-			" BETWEEN '2024-01-01' AND '2024-12-31' AND ?1",
-			1));
+		api_sql_int(&a,
+			    "SELECT count(*) FROM expenditures WHERE spent_on"
+			    " BETWEEN '2024-01-01' AND '2024-12-31' AND ?1",
+			    1));
 	ck_assert_int_gt(total_of("/api/v1/expenditures?spent_from=2024-01-01"
 				  "&count=true"),
 			 0);
@@ -366,11 +349,13 @@ START_TEST(a_text_search_finds_names_titles_and_descriptions)
 	r = call("GET", "/api/v1/schools?q=regenboog", a.read, NULL);
 	ck_assert_str_eq(ids_of(r), "1");
 	resp_free(r);
-	ck_assert_int_eq(total_of("/api/v1/programmes?q=sardes&count=true"),
-			 sql_int("SELECT count(*) FROM programmes WHERE"
-				 " lower(name || coalesce(partner, '') ||"
-				 " coalesce(owner, '')) LIKE '%sardes%' AND ?1",
-				 1));
+	ck_assert_int_eq(
+		total_of("/api/v1/programmes?q=sardes&count=true"),
+		api_sql_int(&a,
+			    "SELECT count(*) FROM programmes WHERE"
+			    " lower(name || coalesce(partner, '') ||"
+			    " coalesce(owner, '')) LIKE '%sardes%' AND ?1",
+			    1));
 	ck_assert_int_gt(total_of("/api/v1/programmes?q=sardes&count=true"), 0);
 	/* % and _ are text, not patterns */
 	ck_assert_int_eq(total_of("/api/v1/expenditures?q=%25&count=true"), 0);
@@ -394,14 +379,16 @@ START_TEST(the_audit_of_a_week_of_one_budget)
 	ck_assert_int_eq(
 		total_of("/api/v1/audit?since=2024-01-01&until=2024-12-31"
 			 "&count=true"),
-		sql_int("SELECT count(*) FROM audit WHERE at >= '2024-01-01'"
-			" AND at < '2025-01-01' AND ?1",
-			1));
+		api_sql_int(&a,
+			    "SELECT count(*) FROM audit WHERE at >= '2024-01-01'"
+			    " AND at < '2025-01-01' AND ?1",
+			    1));
 	ck_assert_int_eq(total_of("/api/v1/audit?since=2024-10-15T14:00:00Z"
 				  "&until=2024-10-15T14:00:00Z&count=true"),
-			 sql_int("SELECT count(*) FROM audit WHERE"
-				 " at = '2024-10-15T14:00:00Z' AND ?1",
-				 1));
+			 api_sql_int(&a,
+				     "SELECT count(*) FROM audit WHERE"
+				     " at = '2024-10-15T14:00:00Z' AND ?1",
+				     1));
 	r = call("GET", "/api/v1/audit?since=last-week", a.admin, NULL);
 	ck_assert_int_eq(r->status, 400);
 	resp_free(r);
@@ -421,12 +408,14 @@ START_TEST(plans_show_what_is_spent_and_open)
 	json_array_foreach(json_object_get(r->json, "items"), i, p)
 	{
 		long long id = json_integer_value(json_object_get(p, "id"));
-		long long spent =
-			sql_int("SELECT coalesce(sum(amount_cents), 0) FROM"
-				" expenditures WHERE plan_id = ?1 AND status IN"
-				" ('approved', 'paid')",
-				id);
-		long long holds = sql_int(
+		long long spent = api_sql_int(
+			&a,
+			"SELECT coalesce(sum(amount_cents), 0) FROM"
+			" expenditures WHERE plan_id = ?1 AND status IN"
+			" ('approved', 'paid')",
+			id);
+		long long holds = api_sql_int(
+			&a,
 			"SELECT CASE WHEN status IN ('approved', 'settled')"
 			" THEN coalesce(settled_cents, approved_cents)"
 			" ELSE 0 END FROM plans WHERE id = ?1",

@@ -6,7 +6,6 @@
  */
 #include <curl/curl.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,21 +147,8 @@ static long hang_up(struct listener *l)
 
 static long long revision_now(void)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v;
-
-	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
-	ck_assert_int_eq(
-		sqlite3_prepare_v2(
-			db, "SELECT value FROM meta WHERE key = 'revision'", -1,
-			&st, NULL),
-		SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return api_sql_int(&a, "SELECT value FROM meta WHERE key = 'revision'",
+			   0);
 }
 
 static void event_text(char *out, size_t n, long long rev)
@@ -209,19 +195,12 @@ START_TEST(a_write_by_another_process_is_told_too)
 {
 	struct listener *l = listen_to(a.read, false, NULL);
 	char want[128];
-	sqlite3 *db;
 	long long rev = revision_now();
 
 	event_text(want, sizeof(want), rev);
 	ck_assert(heard(l, want, 5000));
 	/* what npo-budgetd import does from the command line, in short */
-	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db,
-				      "UPDATE meta SET value = value + 1"
-				      " WHERE key = 'revision'",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	api_sql(&a, "UPDATE meta SET value = value + 1 WHERE key = 'revision'");
 	event_text(want, sizeof(want), rev + 1);
 	ck_assert_msg(heard(l, want, 1000), "got: %s", l->buf);
 	hang_up(l);
@@ -237,7 +216,6 @@ START_TEST(an_etag_follows_writes_here_at_once_and_elsewhere_within_a_second)
 				 NULL, NULL);
 	char inm[96], etag[80];
 	const char *h[] = { inm, NULL };
-	sqlite3 *db;
 	long waited = 0;
 
 	snprintf(etag, sizeof(etag), "%s", resp_header(r, "ETag"));
@@ -252,13 +230,7 @@ START_TEST(an_etag_follows_writes_here_at_once_and_elsewhere_within_a_second)
 	snprintf(etag, sizeof(etag), "%s", resp_header(r, "ETag"));
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
 	resp_free(r);
-	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db,
-				      "UPDATE meta SET value = value + 1"
-				      " WHERE key = 'revision'",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	api_sql(&a, "UPDATE meta SET value = value + 1 WHERE key = 'revision'");
 	for (;; waited += 20) {
 		r = api_req(&a, "GET", "/api/v1/budgets/2/status", a.read, NULL,
 			    h);

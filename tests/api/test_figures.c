@@ -548,18 +548,11 @@ START_TEST(the_check_finds_a_kept_sum_that_is_off_and_repairs_it)
 	spent = fig(json_object_get(r->json, "totals"), "spent_cents");
 	resp_free(r);
 	/* a kept sum off by a cent, and a plan's sum that is not there */
-	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db,
-				      "UPDATE programme_sums SET spent = spent"
-				      " + 1 WHERE (programme_id, month) ="
-				      " (SELECT programme_id, month FROM"
-				      " programme_sums LIMIT 1);"
-				      "DELETE FROM plan_sums WHERE plan_id ="
-				      " (SELECT min(plan_id) FROM plan_sums"
-				      " WHERE spent != 0)",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	api_sql(&a, "UPDATE programme_sums SET spent = spent + 1"
+		    " WHERE (programme_id, month) = (SELECT programme_id, month"
+		    " FROM programme_sums LIMIT 1);"
+		    "DELETE FROM plan_sums WHERE plan_id = (SELECT min(plan_id)"
+		    " FROM plan_sums WHERE spent != 0)");
 	ck_assert_int_eq(check(false, &lines), 2);
 	ck_assert_int_eq(lines, 2);
 	ck_assert_int_eq(check(true, &lines), 0);

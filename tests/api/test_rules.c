@@ -2415,25 +2415,15 @@ END_TEST
  */
 static void sql_exec(const char *fmt, ...)
 {
-	sqlite3 *h;
-	char *sql, *msg = NULL;
+	char *sql;
 	va_list ap;
-	int rc;
 
 	va_start(ap, fmt);
 	sql = sqlite3_vmprintf(fmt, ap);
 	va_end(ap);
-	ck_assert_int_eq(sqlite3_open(a.db_path, &h), SQLITE_OK);
-	sqlite3_busy_timeout(h, 5000);
-	rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
-	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "");
-	ck_assert_int_eq(sqlite3_exec(h,
-				      "UPDATE meta SET value = value + 1"
-				      " WHERE key = 'revision'",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	api_sql(&a, sql);
+	api_sql(&a, "UPDATE meta SET value = value + 1 WHERE key = 'revision'");
 	sqlite3_free(sql);
-	sqlite3_close(h);
 }
 
 /* n programmes of MAX_CENTS under goal (of budget) */

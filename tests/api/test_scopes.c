@@ -20,8 +20,6 @@
 #include "harness.h"
 #include "npo/api.h"
 
-#include <sqlite3.h>
-
 static struct api a;
 
 /* The kinds of token of the matrix. */
@@ -749,17 +747,6 @@ static long ms_until_refused(const char *token)
 	return -1;
 }
 
-static void sql(const char *text)
-{
-	sqlite3 *db;
-
-	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	ck_assert_msg(sqlite3_exec(db, text, NULL, NULL, NULL) == SQLITE_OK,
-		      "%s: %s", text, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
 /* Tokens over HTTP: shown once, never again; scoped as asked; refused as
  * the command line refuses them; revoked at once; expired is 401. */
 START_TEST(tokens_over_http)
@@ -767,7 +754,6 @@ START_TEST(tokens_over_http)
 	char secret[AUTH_TOKEN_LEN + 1];
 	struct resp *r;
 	const json_t *t;
-	sqlite3 *db;
 	size_t i;
 	bool seen = false;
 	long ms;
@@ -815,14 +801,8 @@ START_TEST(tokens_over_http)
 	r = api_req(&a, "GET", "/api/v1/budgets", secret, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
 	resp_free(r);
-	ck_assert_int_eq(sqlite3_open(a.db_path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db,
-				      "UPDATE tokens SET expires_at ="
-				      " '2020-01-01T00:00:00Z'"
-				      " WHERE name = 'tijdelijk'",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	api_sql(&a, "UPDATE tokens SET expires_at = '2020-01-01T00:00:00Z'"
+		    " WHERE name = 'tijdelijk'");
 	/* from the command line: within a second (what a token is, is kept
 	 * in memory until the tokens' version moves) */
 	ms = ms_until_refused(secret);
@@ -951,7 +931,7 @@ START_TEST(a_revoked_token_ends_within_a_second)
 	new_read_token("elders", t);
 	ck_assert_int_eq(status_with(t), 200);
 	ck_assert_int_eq(status_with(t), 200);
-	sql("DELETE FROM tokens WHERE name = 'elders'");
+	api_sql(&a, "DELETE FROM tokens WHERE name = 'elders'");
 	ms = ms_until_refused(t);
 	ck_assert_msg(ms >= 0 && ms < TOKEN_CHANGE_MS,
 		      "still let in after %ld ms", ms);
@@ -959,8 +939,8 @@ START_TEST(a_revoked_token_ends_within_a_second)
 	new_read_token("verloopt", t);
 	ck_assert_int_eq(status_with(t), 200);
 	ck_assert_int_eq(status_with(t), 200);
-	sql("UPDATE tokens SET expires_at = '2020-01-01T00:00:00Z'"
-	    " WHERE name = 'verloopt'");
+	api_sql(&a, "UPDATE tokens SET expires_at = '2020-01-01T00:00:00Z'"
+		    " WHERE name = 'verloopt'");
 	ms = ms_until_refused(t);
 	ck_assert_msg(ms >= 0 && ms < TOKEN_CHANGE_MS,
 		      "still let in after %ld ms", ms);
