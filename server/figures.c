@@ -117,7 +117,7 @@ static int add(int64_t *sum, int64_t v, struct npo_err *err)
 		       "a sum is too large to compute");
 }
 
-/* The figures that follow from the others (DESIGN.md section 1). */
+/* The figures that follow from the others (docs/domain.md, section 3). */
 static void derive(struct figures *f)
 {
 	f->unallocated = f->amount - f->allocated;

@@ -1,5 +1,5 @@
 /*
- * The figures of DESIGN.md section 1, computed from the records by SQL
+ * The figures of docs/domain.md (section 3), computed from the records by SQL
  * aggregates, never stored; the warnings; and the levels that the overrun
  * rules check. Knows SQL (through db.h) but neither HTTP nor JSON.
  */

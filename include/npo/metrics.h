@@ -1,5 +1,5 @@
 /*
- * Metrics for Prometheus (DESIGN.md section 10): what the daemon counts as
+ * Metrics for Prometheus (README, Running it): what the daemon counts as
  * it serves, and GET /metrics, which shows it in the text exposition format
  * 0.0.4. Counting is a few relaxed atomic additions into fixed tables (by
  * route, method and status), so it is thread-safe, takes no lock and costs

@@ -31,7 +31,7 @@ struct npo_config {
 	size_t ntrust_proxies;
 };
 
-/* The defaults of DESIGN.md section 3. */
+/* The defaults (README, Running it). */
 void server_config_defaults(struct npo_config *cfg);
 
 struct npo_server;

@@ -1,6 +1,6 @@
 /*
  * Workflows: the statuses of plans, expenditures and programmes and the
- * moves between them (DESIGN.md section 1, Workflows). A resource is created
+ * moves between them (docs/domain.md, section 4.4). A resource is created
  * in the first status; it moves only by a listed move.
  */
 #ifndef NPO_WORKFLOW_H

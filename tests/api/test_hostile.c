@@ -1,6 +1,6 @@
 /*
  * Hostile input: whatever a client sends, the daemon answers with the exact
- * status and problem code of DESIGN.md section 2 (never a 500, never a
+ * status and problem code of the README, The API (never a 500, never a
  * crash, never another resource) and changes nothing.
  *
  * The corpora are tables. A table test runs every case, records each

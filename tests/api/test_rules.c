@@ -1,4 +1,4 @@
-/* The rules of DESIGN.md section 1 against the real daemon: the workflows of
+/* The rules of docs/domain.md against the real daemon: the workflows of
  * plans, expenditures and programmes, deleting only in the first status,
  * the overrun rules under warn and stop at every level, reallocations, no
  * over-commitment under concurrency, and the audit trail of it all. */

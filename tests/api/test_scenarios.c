@@ -3,7 +3,7 @@
  * and GET /api/v1/status, to the cent, for the two seed documents (built
  * through the API and loaded as demo data) and for fresh budgets that
  * provoke every warning. Every expected amount is worked out by hand from
- * the records and the definitions of DESIGN.md section 1; the sums are
+ * the records and the definitions of docs/domain.md; the sums are
  * written out next to the assertions.
  */
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
- * TLS and the network's edge (DESIGN.md section 11), against the built
- * daemon (argv[1]) in child processes: the fault harness starts it, so that
- * its exit status, its log and every byte it sends can be looked at. Each
+ * TLS and the network's edge (README, "TLS, and a proxy in front"), against the
+ * built daemon (argv[1]) in child processes: the fault harness starts it, so
+ * that its exit status, its log and every byte it sends can be looked at. Each
  * test makes its own small CA and a certificate for 127.0.0.1 with openssl
  * in a temp dir (fault_make_certs).
  *

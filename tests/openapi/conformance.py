@@ -287,7 +287,7 @@ class Tour:
 
 
 def design_rules(ans, path):
-    """What DESIGN.md section 2 promises of every answer beyond what the
+    """What the README (The API) promises of every answer beyond what the
     description can make Prism check: the headers of 201, 401 and 405, and
     RFC 9457 problems whose status is the answer's."""
     h, bad = ans.headers, []
